@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := src/xiaoqu/web/static/vendor
+export XIAOQU_DEBUG ?= 1
+
+.PHONY: install demo test check browser assets lock bench clean
+
+install: $(STAMP) assets
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+# Front-end libraries come from the npm registry, pinned by package-lock.json,
+# and are served from our own static files.
+assets: $(VENDOR)/.stamp
+
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	touch $@
+
+# Browser tests use Debian's Chromium (a test tool's own browser download is not available).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
+
+demo: install
+	$(BIN)/xiaoqu demo
+
+# pytest exits 5 when it collected no test: that is a failure, never a silent pass.
+test: install browser
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
+
+check: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
+	$(BIN)/xiaoqu makemigrations --check --dry-run
+
+bench: install
+	$(BIN)/xiaoqu bench
+
+# Refresh requirements.lock after changing dependencies in pyproject.toml.
+lock:
+	rm -rf /tmp/xiaoqu-lock && $(PYTHON) -m venv /tmp/xiaoqu-lock
+	/tmp/xiaoqu-lock/bin/pip install -q '.[test]'
+	/tmp/xiaoqu-lock/bin/pip freeze --exclude xiaoqu > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var/*.sqlite3

@@ -1,0 +1,36 @@
+"""Authentication backends: phone + password, phone + SMS code."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from xiaoqu.accounts.models import User
+from xiaoqu.core.pii import normalize_phone
+
+
+class PhonePasswordBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, phone=None, **kwargs):
+        phone = normalize_phone(phone or username or "")
+        if not phone or password is None:
+            return None
+        try:
+            user = User.objects.get(phone=phone)
+        except User.DoesNotExist:
+            User().set_password(password)  # same work either way, against timing probes
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+class SmsCodeBackend(ModelBackend):
+    def authenticate(self, request, phone=None, sms_code=None, **kwargs):
+        if not phone or not sms_code:
+            return None
+        from xiaoqu.accounts.services import sms_code_check
+
+        phone = normalize_phone(phone)
+        user = User.objects.filter(phone=phone).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        return user if sms_code_check(phone=phone, code=sms_code) else None

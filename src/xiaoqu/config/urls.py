@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from xiaoqu.config.api import api
+
+admin.site.site_header = "小区 · 数据管理"
+admin.site.site_title = "小区"
+admin.site.index_title = "档案与账号"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("xiaoqu.web.urls")),
+    path("accounts/", include("xiaoqu.accounts.urls")),
+    path("registry/", include("xiaoqu.registry.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

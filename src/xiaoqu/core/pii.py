@@ -1,0 +1,73 @@
+"""Personal information: masking for display and keyed hashing of ID numbers.
+
+See reference/renovation-policy.md: phone shown as 138****1234, ID numbers show only
+their last four characters and are stored only as a keyed hash plus those four.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from django.conf import settings
+
+_ID_RE = re.compile(r"^[0-9]{17}[0-9Xx]$|^[0-9]{15}$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def normalize_id_number(value: str) -> str:
+    return value.strip().replace(" ", "").upper()
+
+
+def id_number_is_valid(value: str) -> bool:
+    """A resident ID number (GB 11643): 18 characters with a check digit, or the old 15."""
+    value = normalize_id_number(value)
+    if not _ID_RE.match(value):
+        return False
+    if len(value) == 15:
+        return True
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == value[17]
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def hash_id_number(value: str, *, key: str | None = None) -> str:
+    """Keyed one-way hash (HMAC-SHA256) of a normalised ID number."""
+    secret = (key if key is not None else settings.PII_HASH_KEY).encode()
+    return hmac.new(secret, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_phone(value: str) -> str:
+    digits = re.sub(r"[\s\-]", "", value.strip())
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    return digits
+
+
+def phone_is_valid(value: str) -> bool:
+    return bool(_PHONE_RE.match(normalize_phone(value)))
+
+
+def mask_phone(value: str) -> str:
+    value = value or ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return f"{value[:3]}****{value[-4:]}"
+
+
+def mask_id_last4(last4: str) -> str:
+    return f"**************{last4}" if last4 else ""
+
+
+def mask_name(value: str) -> str:
+    """张三丰 -> 张**; used where a name must be shown to people without a need to know."""
+    if not value:
+        return ""
+    return value[0] + "*" * (len(value) - 1 if len(value) > 1 else 1)

@@ -1,0 +1,5 @@
+"""Register endpoints (filled in by the API work)."""
+
+from ninja import Router
+
+router = Router(tags=["registry"])

@@ -1,0 +1,398 @@
+"""The register: regions, estates, buildings, entrances, dwellings, people, ownership."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.pii import mask_id_last4, mask_phone
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市（州）")
+    DISTRICT = "district", _("区（县）")
+    STREET = "street", _("街道（乡镇）")
+    COMMUNITY = "community", _("社区")
+
+
+LEVEL_ORDER = [c.value for c in RegionLevel]
+
+
+def child_level(level: str) -> str | None:
+    i = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[i + 1] if i + 1 < len(LEVEL_ORDER) else None
+
+
+class Region(TimeStamped):
+    """A node of the administrative tree, with a materialised path for subtree queries.
+
+    ``path`` is ``/<id>/<id>/.../`` from the root down to this node; a subtree is
+    ``path__startswith=node.path``, served by an index (``varchar_pattern_ops`` on
+    PostgreSQL comes with ``db_index``).
+    """
+
+    code = models.CharField(
+        _("区划代码"),
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("GB/T 2260 代码（省市县六位），街道九位、社区十二位统计用区划代码"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("级别"), max_length=16, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="region_unique_name_in_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        path = (self.parent.path if self.parent_id and self.parent else "/") + f"{self.pk}/"
+        if path != self.path:
+            self.path = path
+            self.depth = path.count("/") - 2
+            Region.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+
+    def subtree(self) -> models.QuerySet[Region]:
+        return Region.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> models.QuerySet[Region]:
+        ids = [int(p) for p in self.path.strip("/").split("/") if p]
+        return Region.objects.filter(pk__in=ids).order_by("depth")
+
+    @property
+    def full_name(self) -> str:
+        return "".join(r.name for r in self.ancestors())
+
+
+class ManagementMode(models.TextChoices):
+    PROPERTY_COMPANY = "property_company", _("物业服务企业")
+    SELF_MANAGED = "self_managed", _("居民自管")
+    COMMUNITY_CARETAKER = "community", _("社区托管")
+    EMPLOYER = "employer", _("原产权单位管理")
+    NONE = "none", _("无人管理")
+
+
+class RenovationStage(models.TextChoices):
+    NOT_STARTED = "not_started", _("未启动")
+    SURVEYING = "surveying", _("摸排调研")
+    COLLECTING = "collecting", _("征集需求")
+    PLANNING = "planning", _("方案协商")
+    VOTING = "voting", _("业主表决")
+    WORKS = "works", _("施工中")
+    ACCEPTED = "accepted", _("已验收")
+    MANAGED = "managed", _("长效管理")
+
+
+class EstateQuerySet(models.QuerySet["Estate"]):
+    def in_region(self, region: Region) -> EstateQuerySet:
+        return self.filter(region_path__startswith=region.path)
+
+    def eligible(self, before_year: int | None = None) -> EstateQuerySet:
+        year = before_year or settings.ELIGIBLE_BEFORE_YEAR
+        return self.filter(year_built__lt=year)
+
+    def ineligible(self, before_year: int | None = None) -> EstateQuerySet:
+        year = before_year or settings.ELIGIBLE_BEFORE_YEAR
+        return self.filter(Q(year_built__gte=year) | Q(year_built__isnull=True))
+
+
+class Estate(TimeStamped):
+    """A residential estate (小区); a single building can be one."""
+
+    code = models.CharField(_("小区编号"), max_length=32, unique=True)
+    name = models.CharField(_("小区名称"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    community = models.ForeignKey(
+        Region,
+        verbose_name=_("所属社区"),
+        on_delete=models.PROTECT,
+        related_name="estates",
+        limit_choices_to={"level": RegionLevel.COMMUNITY},
+    )
+    # Copy of community.path so scoped estate lists need no join.
+    region_path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    year_built = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
+    latitude = models.DecimalField(
+        _("纬度（WGS-84）"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("经度（WGS-84）"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    land_area = models.DecimalField(
+        _("占地面积（m²）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    households = models.PositiveIntegerField(_("户数"), default=0)
+    management_mode = models.CharField(
+        _("管理模式"), max_length=32, choices=ManagementMode.choices, default=ManagementMode.NONE
+    )
+    stage = models.CharField(
+        _("改造阶段"),
+        max_length=32,
+        choices=RenovationStage.choices,
+        default=RenovationStage.NOT_STARTED,
+        db_index=True,
+    )
+
+    objects = EstateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["year_built"], name="estate_year_built_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="estate_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="estate_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.community_id:
+            self.region_path = Region.objects.values_list("path", flat=True).get(
+                pk=self.community_id
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def is_eligible(self) -> bool:
+        return self.year_built is not None and self.year_built < settings.ELIGIBLE_BEFORE_YEAR
+
+
+class Structure(models.TextChoices):
+    BRICK_CONCRETE = "brick_concrete", _("砖混结构")
+    FRAME = "frame", _("框架结构")
+    SHEAR_WALL = "shear_wall", _("剪力墙结构")
+    BRICK_WOOD = "brick_wood", _("砖木结构")
+    OTHER = "other", _("其他")
+
+
+class Building(TimeStamped):
+    estate = models.ForeignKey(
+        Estate, verbose_name=_("小区"), on_delete=models.CASCADE, related_name="buildings"
+    )
+    number = models.CharField(_("楼栋号"), max_length=32)
+    storeys = models.PositiveSmallIntegerField(
+        _("层数"), validators=[MinValueValidator(1)], default=6
+    )
+    has_elevator = models.BooleanField(_("有电梯"), default=False)
+    structure = models.CharField(
+        _("结构"), max_length=32, choices=Structure.choices, default=Structure.BRICK_CONCRETE
+    )
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["estate", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "number"], name="building_unique_number"),
+            models.CheckConstraint(condition=Q(storeys__gte=1), name="building_storeys_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}栋"
+
+
+class Entrance(TimeStamped):
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), on_delete=models.CASCADE, related_name="entrances"
+    )
+    number = models.CharField(_("单元号"), max_length=32)
+
+    class Meta:
+        verbose_name = _("单元")
+        verbose_name_plural = _("单元")
+        ordering = ["building", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="entrance_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}单元"
+
+
+class DwellingUse(models.TextChoices):
+    RESIDENTIAL = "residential", _("住宅")
+    COMMERCIAL = "commercial", _("商业")
+    OFFICE = "office", _("办公")
+    OTHER = "other", _("其他")
+
+
+class RegisterStatus(models.TextChoices):
+    """How a unit counts in owner votes (reference/owner-decisions.md)."""
+
+    OWNED = "owned", _("已登记")
+    UNSOLD = "unsold", _("未售出")
+    UNDELIVERED = "undelivered", _("未交付")
+
+
+class Dwelling(TimeStamped):
+    """A unit (户) with its exclusive area (专有部分面积)."""
+
+    entrance = models.ForeignKey(
+        Entrance, verbose_name=_("单元"), on_delete=models.CASCADE, related_name="dwellings"
+    )
+    # Copies of entrance.building and building.estate for scoped queries and counts.
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="dwellings", editable=False
+    )
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="dwellings", editable=False
+    )
+    number = models.CharField(_("房号"), max_length=32)
+    floor = models.SmallIntegerField(_("楼层"))
+    area = models.DecimalField(_("专有面积（m²）"), max_digits=10, decimal_places=2)
+    use = models.CharField(
+        _("用途"), max_length=16, choices=DwellingUse.choices, default=DwellingUse.RESIDENTIAL
+    )
+    status = models.CharField(
+        _("登记状态"), max_length=16, choices=RegisterStatus.choices, default=RegisterStatus.OWNED
+    )
+
+    class Meta:
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
+        ordering = ["entrance", "floor", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["entrance", "number"], name="dwelling_unique_number"),
+            models.CheckConstraint(condition=Q(area__gt=0), name="dwelling_area_positive"),
+            models.CheckConstraint(condition=~Q(floor=0), name="dwelling_floor_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.entrance_id:
+            building_id, estate_id = Entrance.objects.values_list(
+                "building_id", "building__estate_id"
+            ).get(pk=self.entrance_id)
+            self.building_id, self.estate_id = building_id, estate_id
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.number}栋{self.entrance.number}单元{self.number}"
+
+
+class Person(TimeStamped):
+    """A person; the ID number is kept only as a keyed hash plus its last four characters."""
+
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
+    id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    id_last4 = models.CharField(_("证件号后四位"), max_length=4, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def id_masked(self) -> str:
+        return mask_id_last4(self.id_last4)
+
+
+class Ownership(TimeStamped):
+    """Person ↔ dwelling; a dwelling may have co-owners, a person several dwellings."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("业主"), on_delete=models.CASCADE, related_name="ownerships"
+    )
+    dwelling = models.ForeignKey(
+        Dwelling, verbose_name=_("房屋"), on_delete=models.CASCADE, related_name="ownerships"
+    )
+    share = models.DecimalField(
+        _("份额"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("按份共有时的份额（0–1）；共同共有留空"),
+    )
+
+    class Meta:
+        verbose_name = _("产权")
+        verbose_name_plural = _("产权")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "dwelling"], name="ownership_unique"),
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=0, share__lte=1),
+                name="ownership_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.dwelling}"
+
+
+class Relation(models.TextChoices):
+    OWNER = "owner", _("业主")
+    TENANT = "tenant", _("租户")
+    FAMILY = "family", _("家庭成员")
+
+
+class Residency(TimeStamped):
+    person = models.ForeignKey(
+        Person, verbose_name=_("居民"), on_delete=models.CASCADE, related_name="residencies"
+    )
+    dwelling = models.ForeignKey(
+        Dwelling, verbose_name=_("房屋"), on_delete=models.CASCADE, related_name="residencies"
+    )
+    relation = models.CharField(_("关系"), max_length=16, choices=Relation.choices)
+    since = models.DateField(_("入住日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("居住")
+        verbose_name_plural = _("居住")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "dwelling"], name="residency_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.dwelling}"

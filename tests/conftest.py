@@ -1,0 +1,3 @@
+import os
+
+os.environ.setdefault("XIAOQU_DEBUG", "1")
