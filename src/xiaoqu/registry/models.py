@@ -316,6 +316,14 @@ class Dwelling(TimeStamped):
 class Person(TimeStamped):
     """A person; the ID number is kept only as a keyed hash plus its last four characters."""
 
+    ref = models.CharField(
+        _("人员编号"),
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("导入文件中的人员编号，用于重复导入时对应同一人"),
+    )
     name = models.CharField(_("姓名"), max_length=64)
     phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
     id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)

@@ -61,6 +61,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                ('ref', models.CharField(blank=True, help_text='导入文件中的人员编号，用于重复导入时对应同一人', max_length=32, null=True, unique=True, verbose_name='人员编号')),
                 ('name', models.CharField(max_length=64, verbose_name='姓名')),
                 ('phone', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='手机号')),
                 ('id_hash', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
