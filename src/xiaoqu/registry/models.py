@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
@@ -71,12 +72,23 @@ class Region(TimeStamped):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        path = (self.parent.path if self.parent_id and self.parent else "/") + f"{self.pk}/"
-        if path != self.path:
-            self.path = path
-            self.depth = path.count("/") - 2
-            Region.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            parent_path = (
+                Region.objects.values_list("path", flat=True).get(pk=self.parent_id)
+                if self.parent_id
+                else "/"
+            )
+            if self.parent_id and f"/{self.pk}/" in parent_path:
+                raise ValueError("a region cannot be moved under its own subtree")
+            path = parent_path + f"{self.pk}/"
+            old = self.path
+            if path != old:
+                self.path = path
+                self.depth = path.count("/") - 2
+                Region.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+                if old:
+                    _move_subtree(old, path)
 
     def subtree(self) -> models.QuerySet[Region]:
         return Region.objects.filter(path__startswith=self.path)
@@ -88,6 +100,21 @@ class Region(TimeStamped):
     @property
     def full_name(self) -> str:
         return "".join(r.name for r in self.ancestors())
+
+
+def _move_subtree(old: str, new: str) -> None:
+    """Rewrite the paths below a moved region, and its estates' copies, in two updates."""
+    shift = new.count("/") - old.count("/")
+    rest = Substr("path", len(old) + 1)
+    Region.objects.filter(path__startswith=old).exclude(path=new).update(
+        path=Concat(Value(new), rest, output_field=models.CharField()),
+        depth=F("depth") + shift,
+    )
+    Estate.objects.filter(region_path__startswith=old).update(
+        region_path=Concat(
+            Value(new), Substr("region_path", len(old) + 1), output_field=models.CharField()
+        )
+    )
 
 
 class ManagementMode(models.TextChoices):

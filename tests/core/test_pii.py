@@ -1,0 +1,59 @@
+"""Personal information: ID numbers checked and hashed, phones and IDs masked."""
+
+import pytest
+
+from xiaoqu.core.pii import (
+    hash_id_number,
+    id_check_digit,
+    id_number_is_valid,
+    mask_id_last4,
+    mask_name,
+    mask_phone,
+    normalize_phone,
+    phone_is_valid,
+)
+
+
+def test_valid_id_number_passes_the_gb11643_check_digit():
+    """An 18-character ID number is valid only with the right check digit."""
+    first17 = "52010319800101123"
+    good = first17 + id_check_digit(first17)
+    bad = first17 + ("0" if good[-1] != "0" else "1")
+    assert id_number_is_valid(good)
+    assert not id_number_is_valid(bad)
+    assert not id_number_is_valid("5201031980")
+
+
+def test_id_hash_is_keyed_and_ignores_case_and_spaces():
+    """The same number hashes the same whatever its spacing; another key gives another hash."""
+    number = "52010319800101123X"
+    assert hash_id_number(number, key="k") == hash_id_number(" 52010319800101123x ", key="k")
+    assert hash_id_number(number, key="k") != hash_id_number(number, key="other")
+    assert number not in hash_id_number(number, key="k")
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"), [("13812341234", "138****1234"), ("", ""), ("123", "***")]
+)
+def test_phone_masking_keeps_the_first_three_and_last_four_digits(raw, masked):
+    """Phones are shown as 138****1234."""
+    assert mask_phone(raw) == masked
+
+
+def test_id_mask_shows_only_the_last_four_characters():
+    """An ID number is shown as asterisks and its last four characters."""
+    assert mask_id_last4("123X").endswith("123X")
+    assert set(mask_id_last4("123X")[:-4]) == {"*"}
+
+
+def test_name_masking_keeps_the_surname():
+    """张三丰 becomes 张**."""
+    assert mask_name("张三丰") == "张**"
+    assert mask_name("李") == "李*"
+
+
+def test_phone_normalisation_drops_the_country_code_and_separators():
+    """+86 138-1234-1234 is the same number as 13812341234."""
+    assert normalize_phone("+86 138-1234-1234") == "13812341234"
+    assert phone_is_valid("+8613812341234")
+    assert not phone_is_valid("12812341234")
