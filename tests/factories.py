@@ -91,3 +91,74 @@ def make_user(
     if role:
         RoleAssignment.objects.create(user=user, role=role, region=region, estate=estate)
     return user
+
+
+# --- A two-district world for scope tests (API and page matrices) -------------------------
+
+# The role each scope-test user holds and where: "estate" = the in-scope estate, a region
+# level = that node of the in-scope chain, None = unscoped (global administrator).
+SCOPE_WORLD_ROLES: dict[str, str | None] = {
+    "resident": "estate",
+    "owner": "estate",
+    "grid_worker": "estate",
+    "party_member": "community",
+    "community_staff": "community",
+    "street_staff": "street",
+    "housing_bureau": "district",
+    "property_manager": "estate",
+    "owners_committee": "estate",
+    "contractor": "estate",
+    "admin": None,
+}
+
+
+def make_scope_world() -> dict:
+    """Two estates in two districts, one user per role scoped to the first ("in") estate.
+
+    The resident lives in, and the owner owns, a dwelling of the in-scope estate; every
+    dwelling of both estates has an owner with a phone and an ID number (last four kept).
+    Names make leaks easy to spot: 界内小区 is in scope, 界外小区 is not.
+    """
+    from xiaoqu.core.pii import hash_id_number
+    from xiaoqu.registry.models import Residency
+
+    chain_in = region_chain()
+    chain_out = region_chain(("贵州省", "六盘水市", "钟山区", "红岩街道", "东风西路社区"))
+    estate_in = make_estate(chain_in[-1], name="界内小区", entrances=2)
+    estate_out = make_estate(chain_out[-1], name="界外小区", year_built=2008)
+    by_level = dict(zip([level.value for level in RegionLevel], chain_in, strict=True))
+    owners = {}
+    for i, dwelling in enumerate(Dwelling.objects.order_by("pk")):
+        number = f"52010219800101{i:04d}"
+        person = Person.objects.create(
+            name=f"业主{dwelling.estate.name[:2]}{i}",
+            phone=f"137{i:08d}",
+            id_hash=hash_id_number(number),
+            id_last4=number[-4:],
+        )
+        Ownership.objects.create(person=person, dwelling=dwelling)
+        owners[dwelling.pk] = person
+    home = list(estate_in.dwellings.order_by("pk")[:2])
+    resident_person = make_person("居民甲")
+    Residency.objects.create(person=resident_person, dwelling=home[0], relation="tenant")
+    users = {}
+    for role, scope in SCOPE_WORLD_ROLES.items():
+        person = None
+        if role == "resident":
+            person = resident_person
+        elif role == "owner":
+            person = owners[home[1].pk]
+        kwargs: dict = {}
+        if scope == "estate":
+            kwargs["estate"] = estate_in
+        elif scope is not None:
+            kwargs["region"] = by_level[scope]
+        users[role] = make_user(role, person=person, **kwargs)
+    return {
+        "chain_in": chain_in,
+        "chain_out": chain_out,
+        "estate_in": estate_in,
+        "estate_out": estate_out,
+        "home_dwellings": home,
+        "users": users,
+    }
