@@ -1,0 +1,90 @@
+"""The demo data set: the register of data/demo/ and one login per role.
+
+Loading is idempotent: the register import matches rows by natural key, and users and role
+assignments are looked up before they are created, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xiaoqu.accounts.models import Role, RoleAssignment, User
+from xiaoqu.accounts.services import role_assign
+from xiaoqu.registry.models import Estate, Person, Region
+
+DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+DEMO_PASSWORD = "xiaoqu-demo"
+
+# role, phone, scope kind, scope code, person ref (the register's 人员编号) or "".
+# Codes are those of data/demo/regions.csv and estates.csv.
+DEMO_LOGINS: tuple[tuple[str, str, str, str, str], ...] = (
+    (Role.RESIDENT, "13800000001", "estate", "520103006001-01", "P000002"),
+    (Role.OWNER, "13800000002", "estate", "520103006001-01", "P000001"),
+    (Role.GRID_WORKER, "13800000003", "estate", "520103006001-01", ""),
+    (Role.PARTY_MEMBER, "13800000004", "estate", "520103006001-01", ""),
+    (Role.COMMUNITY_STAFF, "13800000005", "region", "520103006001", ""),
+    (Role.STREET_STAFF, "13800000006", "region", "520103006", ""),
+    (Role.HOUSING_BUREAU, "13800000007", "region", "520100", ""),
+    (Role.PROPERTY_MANAGER, "13800000008", "estate", "522323001001-01", ""),
+    (Role.OWNERS_COMMITTEE, "13800000009", "estate", "520102003001-01", ""),
+    (Role.CONTRACTOR, "13800000010", "estate", "520623001001-01", ""),
+    (Role.ADMIN, "13800000011", "", "", ""),
+)
+
+DemoLogin = tuple[str, str, str, str]
+
+
+class Writer(Protocol):
+    def write(self, msg: str, /) -> Any: ...
+
+
+def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
+    """Import the demo register and make the demo logins; returns (role, phone, password, scope)."""
+    from xiaoqu.registry.importer import import_register
+
+    def say(message: str) -> None:
+        if stdout is not None:
+            stdout.write(message + "\n")
+
+    say(_("正在导入演示档案：%(path)s") % {"path": DEMO_DIR})
+    report = import_register(DEMO_DIR)
+    say(str(report))
+    with transaction.atomic():
+        logins = [_demo_login(*spec) for spec in DEMO_LOGINS]
+    say(_("演示账号已就绪：%(n)d 个") % {"n": len(logins)})
+    return logins
+
+
+def _demo_login(role: str, phone: str, kind: str, code: str, person_ref: str) -> DemoLogin:
+    region = Region.objects.get(code=code) if kind == "region" else None
+    estate = Estate.objects.get(code=code) if kind == "estate" else None
+    person = Person.objects.get(ref=person_ref) if person_ref else None
+    is_admin = role == Role.ADMIN
+    wanted: dict[str, Any] = {
+        "name": person.name if person else _("演示%(role)s") % {"role": Role(role).label},
+        "person": person,
+        "is_staff": is_admin,
+        "is_superuser": is_admin,
+    }
+    user = User.objects.filter(phone=phone).first()
+    if user is None:
+        user = User.objects.create_user(phone=phone, password=DEMO_PASSWORD, **wanted)
+    else:
+        changed = [k for k, v in wanted.items() if getattr(user, k) != v]
+        for k in changed:
+            setattr(user, k, wanted[k])
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            changed.append("password")
+        if changed:
+            user.save(update_fields=changed)
+    if not RoleAssignment.objects.filter(
+        user=user, role=role, region=region, estate=estate
+    ).exists():
+        role_assign(user=user, role=role, region=region, estate=estate)
+    scope = region or estate
+    return (role, phone, DEMO_PASSWORD, scope.name if scope else _("全部"))

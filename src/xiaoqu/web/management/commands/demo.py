@@ -1,0 +1,76 @@
+"""`xiaoqu demo`: migrate the local database, load the demo data, print the logins, serve."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connections
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from xiaoqu.accounts.models import Role
+from xiaoqu.registry.demo import DemoLogin, load_demo
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def logins_table(logins: list[DemoLogin]) -> str:
+    """A plain-text table; CJK characters count as two columns so it lines up in a terminal."""
+    header = ("角色 Role", "手机号 Phone", "密码 Password", "范围 Scope")
+    rows = [(f"{Role(role).label} {role}", phone, pw, scope) for role, phone, pw, scope in logins]
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    rule = "  ".join("-" * w for w in widths)
+    head = "  ".join(_pad(c, w) for c, w in zip(header, widths, strict=True))
+    return "\n".join([head, rule, *lines])
+
+
+def _ensure_local_dirs() -> None:
+    """A clean clone has no var/ (it is ignored by git); SQLite cannot create its folder."""
+    Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    db = connections["default"].settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3" and str(db["NAME"]) != ":memory:":
+        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("创建或迁移本地数据库，载入演示数据，打印演示账号，并在本机启动网站")  # type: ignore[assignment]
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help=gettext_lazy("只准备数据库和演示数据，不启动网站"),
+        )
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help=gettext_lazy("网站监听的地址和端口（默认 127.0.0.1:8000）"),
+        )
+
+    def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:
+        _ensure_local_dirs()
+        verbosity = options.get("verbosity", 1)
+        call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        logins = load_demo(stdout=self.stdout if verbosity else None)
+        self.stdout.write("")
+        self.stdout.write(_("演示账号（密码相同）"))
+        self.stdout.write(logins_table(logins))
+        self.stdout.write("")
+        if no_serve:
+            return
+        self.stdout.write(
+            _("打开 http://%(addr)s/ 并用上面的手机号和密码登录。") % {"addr": addrport}
+        )
+        # No autoreloader: it would run this whole command again in a child process.
+        call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
