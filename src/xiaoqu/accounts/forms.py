@@ -9,7 +9,10 @@ class LoginForm(forms.Form):
     phone = forms.CharField(
         label=_("手机号"),
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "username"}),
+        error_messages={"required": _("请输入手机号"), "max_length": _("请输入11位手机号")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "username", "placeholder": "13800000000"}
+        ),
     )
     password = forms.CharField(
         label=_("密码"),
@@ -21,6 +24,7 @@ class LoginForm(forms.Form):
         label=_("短信验证码"),
         required=False,
         max_length=6,
+        error_messages={"max_length": _("验证码为6位数字")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 

@@ -1,27 +1,144 @@
-"""Register pages (workbench, region tree, estates, resident home)."""
+"""Register pages: workbench, region tree, estate list and page, resident home."""
 
-from django.http import HttpResponse
-from django.shortcuts import redirect
+from __future__ import annotations
 
-from xiaoqu.core.policy import access_estate
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Min
+from django.shortcuts import render
+
+from xiaoqu.core.policy import access_estate, access_region, visible_regions
+from xiaoqu.registry import selectors
+from xiaoqu.registry.forms import EstateFilterForm
+
+ESTATES_PER_PAGE = 50
+# Region options offered in the estate filter: the top levels of the user's scope only,
+# since a province holds thousands of communities (deeper regions come from the tree).
+REGION_OPTION_LEVELS = 3
+REGION_OPTION_LIMIT = 300
 
 
 def workbench(request):
-    return redirect("registry:estate_list")
+    summary = selectors.workbench_summary(user=request.user)
+    assignments = list(request.user.roles.select_related("region", "estate"))
+    return render(
+        request,
+        "registry/workbench.html",
+        {
+            "summary": summary,
+            "assignments": assignments,
+            "eligible_before": settings.ELIGIBLE_BEFORE_YEAR,
+        },
+    )
 
 
 def region_tree(request):
-    return HttpResponse("regions")
+    """The visible regions as a tree; ``?parent=<id>`` gives one node's children.
+
+    htmx asks for children when a node is opened (the HX-Request header gets the bare
+    fragment); without JavaScript the same URL shows that node as its own page.
+    """
+    parent_id = request.GET.get("parent")
+    if parent_id is not None:
+        parent = access_region(request.user, parent_id)
+        children = selectors.region_children(user=request.user, parent=parent)
+        if request.headers.get("HX-Request"):
+            return render(request, "registry/_region_nodes.html", {"nodes": children})
+        roots = [selectors.RegionNode(region=parent, has_children=bool(children))]
+        roots[0].estates = sum(c.estates for c in children)
+        roots[0].households = sum(c.households for c in children)
+        expanded = {parent.pk: children}
+    else:
+        roots = selectors.region_roots(user=request.user)
+        # A user with one root (the usual case) sees its first level opened at once.
+        expanded = {}
+        if len(roots) == 1:
+            expanded[roots[0].region.pk] = selectors.region_children(
+                user=request.user, parent=roots[0].region
+            )
+    for node in roots:
+        node.children = expanded.get(node.region.pk)  # type: ignore[attr-defined]
+    return render(request, "registry/region_tree.html", {"roots": roots})
+
+
+def _region_options(user, current):
+    visible = visible_regions(user)
+    top = visible.aggregate(d=Min("depth"))["d"]
+    options = []
+    if top is not None:
+        options = list(
+            visible.filter(depth__lt=top + REGION_OPTION_LEVELS)
+            .order_by("path")
+            .only("pk", "name", "depth", "path")[:REGION_OPTION_LIMIT]
+        )
+        for r in options:
+            r.indent = "\u3000" * (r.depth - top)  # type: ignore[attr-defined]
+    if current is not None and all(r.pk != current.pk for r in options):
+        current.indent = ""
+        options.insert(0, current)
+    return options
 
 
 def estate_list(request):
-    return HttpResponse("estates")
+    form = EstateFilterForm(request.GET)
+    values, notes = form.filters()
+    region = None
+    if "region" in values:
+        # An id outside the scope answers like a missing one (404), so ids cannot be probed.
+        region = access_region(request.user, values["region"])
+    eligibility = values.get("eligibility")
+    estates = selectors.estate_search(
+        user=request.user,
+        region=region,
+        year_from=values.get("year_from"),
+        year_to=values.get("year_to"),
+        eligible={"yes": True, "no": False}.get(eligibility or ""),
+        stage=values.get("stage"),
+        text=values.get("q", ""),
+    )
+    page = Paginator(estates, ESTATES_PER_PAGE).get_page(request.GET.get("page"))
+    shown = EstateFilterForm(initial=values)
+    return render(
+        request,
+        "registry/estate_list.html",
+        {
+            "form": shown,
+            "notes": notes,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=2, on_ends=1
+            ),
+            "ellipsis": page.paginator.ELLIPSIS,
+            "region": region,
+            "region_options": _region_options(request.user, region),
+            "filtered": bool(values),
+        },
+    )
 
 
 def estate_detail(request, estate_id: int):
     estate = access_estate(request.user, estate_id)
-    return HttpResponse(estate.name)
+    register = selectors.estate_register(user=request.user, estate=estate)
+    return render(
+        request,
+        "registry/estate_detail.html",
+        {
+            "estate": estate,
+            "register": register,
+            "eligible_before": settings.ELIGIBLE_BEFORE_YEAR,
+            "last_eligible_year": settings.ELIGIBLE_BEFORE_YEAR - 1,
+        },
+    )
 
 
 def resident_home(request):
-    return HttpResponse("home")
+    user = request.user
+    dwellings = selectors.resident_dwellings(user=user)
+    return render(
+        request,
+        "registry/resident_home.html",
+        {
+            "has_person": bool(getattr(user, "person_id", None)),
+            "dwellings": dwellings,
+        },
+    )

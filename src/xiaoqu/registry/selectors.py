@@ -1,0 +1,283 @@
+"""Reads for the register pages: scoped counts, region tree, estate lists and pages.
+
+Every function takes the user and starts from the scope helpers in
+``xiaoqu.core.policy``; none of them walks dwellings to count them (``Estate.households``
+holds the count), so a province-sized register stays cheap to show.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+
+from xiaoqu.core.pii import mask_name
+from xiaoqu.core.policy import can_see_names, can_see_phone, visible_estates, visible_regions
+from xiaoqu.registry.models import (
+    Building,
+    Dwelling,
+    Entrance,
+    Estate,
+    Ownership,
+    Region,
+    Relation,
+    RenovationStage,
+    Residency,
+)
+
+
+def _eligible_q() -> Q:
+    return Q(year_built__lt=settings.ELIGIBLE_BEFORE_YEAR)
+
+
+# ---------------------------------------------------------------- workbench
+
+
+def workbench_summary(*, user: Any) -> dict[str, Any]:
+    """Estate and household counts in the user's scope, overall and by stage (two queries)."""
+    estates = visible_estates(user)
+    eligible = _eligible_q()
+    totals = estates.aggregate(
+        n_estates=Count("pk"),
+        n_eligible=Count("pk", filter=eligible),
+        n_households=Sum("households"),
+        n_eligible_households=Sum("households", filter=eligible),
+    )
+    rows = {
+        r["stage"]: r
+        for r in estates.order_by().values("stage").annotate(n=Count("pk"), hh=Sum("households"))
+    }
+    stages = [
+        {
+            "value": value,
+            "label": label,
+            "estates": rows.get(value, {}).get("n", 0),
+            "households": rows.get(value, {}).get("hh") or 0,
+        }
+        for value, label in RenovationStage.choices
+    ]
+    return {
+        "estates": totals["n_estates"] or 0,
+        "eligible_estates": totals["n_eligible"] or 0,
+        "households": totals["n_households"] or 0,
+        "eligible_households": totals["n_eligible_households"] or 0,
+        "stages": stages,
+    }
+
+
+# ---------------------------------------------------------------- region tree
+
+
+@dataclass
+class RegionNode:
+    region: Region
+    estates: int = 0
+    households: int = 0
+    has_children: bool = False
+
+
+def _nodes_with_counts(user: Any, regions: list[Region], within: str | None) -> list[RegionNode]:
+    """Attach subtree estate counts to ``regions`` from one grouped query.
+
+    Estates are grouped by their community path; each group is credited to every
+    listed region that appears in that path, so no per-node query is needed.
+    """
+    nodes = {r.pk: RegionNode(region=r) for r in regions}
+    if not nodes:
+        return []
+    estates = visible_estates(user)
+    if within:
+        estates = estates.filter(region_path__startswith=within)
+    grouped = estates.order_by().values("region_path").annotate(n=Count("pk"), hh=Sum("households"))
+    for row in grouped:
+        for part in row["region_path"].strip("/").split("/"):
+            node = nodes.get(int(part)) if part else None
+            if node is not None:
+                node.estates += row["n"]
+                node.households += row["hh"] or 0
+    parents_with_children = set(
+        visible_regions(user).filter(parent_id__in=list(nodes)).values_list("parent_id", flat=True)
+    )
+    for pk, node in nodes.items():
+        node.has_children = pk in parents_with_children
+    return [nodes[r.pk] for r in regions]
+
+
+def region_roots(*, user: Any) -> list[RegionNode]:
+    """The top nodes of the user's visible regions (those whose parent is not visible)."""
+    visible = visible_regions(user)
+    roots = list(visible.exclude(parent_id__in=visible.values("pk")).order_by("path"))
+    return _nodes_with_counts(user, roots, within=None)
+
+
+def region_children(*, user: Any, parent: Region) -> list[RegionNode]:
+    """Visible children of ``parent`` with their subtree counts."""
+    children = list(visible_regions(user).filter(parent=parent).order_by("code", "name"))
+    return _nodes_with_counts(user, children, within=parent.path)
+
+
+# ---------------------------------------------------------------- estate list
+
+
+def estate_search(
+    *,
+    user: Any,
+    region: Region | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    eligible: bool | None = None,
+    stage: str | None = None,
+    text: str = "",
+) -> QuerySet[Estate]:
+    """Estates in the user's scope matching the filters, ordered by code."""
+    qs = visible_estates(user)
+    if region is not None:
+        qs = qs.filter(region_path__startswith=region.path)
+    if year_from is not None:
+        qs = qs.filter(year_built__gte=year_from)
+    if year_to is not None:
+        qs = qs.filter(year_built__lte=year_to)
+    if eligible is True:
+        qs = qs.filter(_eligible_q())
+    elif eligible is False:
+        # Unknown year counts as not eligible, as in EstateQuerySet.ineligible.
+        qs = qs.filter(
+            Q(year_built__gte=settings.ELIGIBLE_BEFORE_YEAR) | Q(year_built__isnull=True)
+        )
+    if stage:
+        qs = qs.filter(stage=stage)
+    text = text.strip()
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(code__iexact=text))
+    return qs.select_related("community").order_by("code")
+
+
+# ---------------------------------------------------------------- estate page
+
+
+@dataclass
+class OwnerView:
+    """An owner as this viewer may see them: display strings only, never raw values."""
+
+    name: str
+    phone: str
+    id_number: str
+    share: Any = None
+
+
+@dataclass
+class DwellingView:
+    dwelling: Dwelling
+    owners: list[OwnerView] = field(default_factory=list)
+
+
+@dataclass
+class EntranceView:
+    entrance: Entrance
+    dwellings: list[DwellingView] = field(default_factory=list)
+
+
+@dataclass
+class BuildingView:
+    building: Building
+    entrances: list[EntranceView] = field(default_factory=list)
+
+    @property
+    def dwelling_count(self) -> int:
+        return sum(len(e.dwellings) for e in self.entrances)
+
+
+@dataclass
+class EstateRegister:
+    estate: Estate
+    buildings: list[BuildingView]
+    show_names: bool
+    show_phones: bool
+    dwellings: int
+    owned_dwellings: int
+    area: Any
+    ancestors: list[Region]
+
+
+def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
+    """Buildings → entrances → dwellings → owners of one estate, in four flat queries.
+
+    Owners' names and phones are masked here according to the viewer's roles, so the
+    template receives only what it may show; ID numbers only ever as the last four.
+    """
+    show_phones = can_see_phone(user, estate)
+    show_names = can_see_names(user, estate)
+    buildings = [BuildingView(b) for b in Building.objects.filter(estate=estate)]
+    by_building = {b.building.pk: b for b in buildings}
+    entrances: dict[int, EntranceView] = {}
+    for e in Entrance.objects.filter(building__estate=estate).order_by("building_id", "number"):
+        view = EntranceView(e)
+        entrances[e.pk] = view
+        by_building[e.building_id].entrances.append(view)
+    dwellings: dict[int, DwellingView] = {}
+    for d in Dwelling.objects.filter(estate=estate).order_by("entrance_id", "floor", "number"):
+        view_d = DwellingView(d)
+        dwellings[d.pk] = view_d
+        entrances[d.entrance_id].dwellings.append(view_d)
+    ownerships = (
+        Ownership.objects.filter(dwelling__estate=estate)
+        .select_related("person")
+        .order_by("dwelling_id", "pk")
+    )
+    for o in ownerships:
+        p = o.person
+        dwellings[o.dwelling_id].owners.append(
+            OwnerView(
+                name=p.name if show_names else mask_name(p.name),
+                phone=(p.phone if show_phones else p.phone_masked) if p.phone else "",
+                id_number=p.id_masked if show_names else "",
+                share=o.share,
+            )
+        )
+    total_area = sum((d.dwelling.area for d in dwellings.values()), start=0)
+    community = estate.community
+    return EstateRegister(
+        estate=estate,
+        buildings=buildings,
+        show_names=show_names,
+        show_phones=show_phones,
+        dwellings=len(dwellings),
+        owned_dwellings=sum(1 for d in dwellings.values() if d.owners),
+        area=total_area,
+        ancestors=list(community.ancestors()),
+    )
+
+
+# ---------------------------------------------------------------- resident home
+
+
+@dataclass
+class HomeDwelling:
+    dwelling: Dwelling
+    relations: list[str]
+
+
+def resident_dwellings(*, user: Any) -> list[HomeDwelling]:
+    """The dwellings the user's own person owns or lives in, with how they relate to each."""
+    person_id = getattr(user, "person_id", None)
+    if not person_id:
+        return []
+    relations: dict[int, list[str]] = defaultdict(list)
+    owner_label = str(Relation.OWNER.label)
+    for dwelling_id in Ownership.objects.filter(person_id=person_id).values_list(
+        "dwelling_id", flat=True
+    ):
+        relations[dwelling_id].append(owner_label)
+    for r in Residency.objects.filter(person_id=person_id):
+        label = str(r.get_relation_display())
+        if label not in relations[r.dwelling_id]:
+            relations[r.dwelling_id].append(label)
+    dwellings = (
+        Dwelling.objects.filter(pk__in=list(relations))
+        .select_related("entrance", "building", "estate")
+        .order_by("estate__name", "building__number", "entrance__number", "number")
+    )
+    return [HomeDwelling(d, relations[d.pk]) for d in dwellings]

@@ -1,0 +1,42 @@
+"""Template helpers of the base layout: navigation by role."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from xiaoqu.core.policy import WORKBENCH_ROLES, has_any_role, is_global_admin
+
+register = template.Library()
+
+# Pages that belong to a navigation entry besides its own URL name.
+_SECTIONS = {"registry:estate_detail": "registry:estate_list"}
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context) -> list[dict[str, object]]:
+    """Navigation entries for the signed-in user: workbench pages for staff roles,
+    "我的房屋" for anyone linked to a person (and for residents always)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    current = _SECTIONS.get(current, current)
+    entries: list[tuple[str, str]] = []
+    staff = is_global_admin(user) or has_any_role(user, WORKBENCH_ROLES)
+    if staff:
+        entries += [
+            ("registry:workbench", _("工作台")),
+            ("registry:region_tree", _("行政区划")),
+            ("registry:estate_list", _("小区档案")),
+        ]
+    if not staff or user.person_id:
+        entries.append(("registry:resident_home", _("我的房屋")))
+    if user.is_staff:
+        entries.append(("admin:index", _("数据管理")))
+    return [
+        {"url": reverse(name), "label": label, "active": name == current} for name, label in entries
+    ]
