@@ -1,0 +1,272 @@
+"""Every role × every page and API endpoint × in scope / out of scope.
+
+The pages come from ``URL_POLICY`` and the endpoints from the mounted API, so a new page or
+endpoint is tested here as soon as it is declared. What is asserted is the policy's contract,
+not any page's HTML:
+
+* anonymous: pages redirect to the login page, endpoints answer 401;
+* a page behind a named permission is 404 for a role without it;
+* an object inside the caller's scope opens (200, or a redirect that is not to the login
+  page); one outside it is 404, exactly like a missing id — except for the unscoped
+  administrator, who sees everything;
+* no response to a scoped caller ever names an estate or region outside their scope.
+
+The world (tests/factories.make_scope_world): 界内小区 in 云岩区 is every role's scope;
+界外小区 in 六盘水市钟山区 is outside it for all but the administrator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import SCOPE_WORLD_ROLES, make_scope_world
+from xiaoqu.accounts.models import Role
+from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, URL_POLICY, WORKBENCH_ROLES
+from xiaoqu.registry.models import Building, Dwelling, Entrance
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+ROLES = [role.value for role in Role]
+CALLERS = [ANONYMOUS, *ROLES]
+GLOBAL_ROLES = {role for role, scope in SCOPE_WORLD_ROLES.items() if scope is None}
+API_NAMESPACE = "api-1.0.0"
+
+# Policy entries that are not pages one opens with GET: tested in tests/accounts.
+NOT_PAGES = {
+    "accounts:login": "public form, tested with the login tests",
+    "accounts:sms_code": "POST-only action",
+    "accounts:logout": "POST-only action",
+    "web:set_language": "POST-only action (Django's set_language)",
+}
+# API routes that are not data endpoints.
+NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
+
+# Which roles hold each named permission of URL_POLICY. A permission not listed here falls
+# back to asking the user (so new pages are still scope-tested), but listing it pins it.
+PERMISSION_ROLES: dict[str, frozenset[str]] = {
+    "registry.view_workbench": WORKBENCH_ROLES,
+}
+
+# Names that must never reach a caller whose scope is 界内小区 only.
+OUT_OF_SCOPE_NAMES = ("界外小区", "业主界外", "六盘水市", "钟山区", "红岩街道", "东风西路社区")
+
+
+def _home_dwelling(world: dict, role: str, inside: bool) -> int:
+    if not inside:
+        return Dwelling.objects.filter(estate=world["estate_out"]).order_by("pk").first().pk
+    home = world["home_dwellings"]
+    return (home[1] if role == "owner" else home[0]).pk
+
+
+def _estate(world: dict, inside: bool):
+    return world["estate_in" if inside else "estate_out"]
+
+
+# How to build each URL keyword argument for an object inside or outside the scope.
+# A new URL with another keyword fails below until a builder is added here.
+KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
+    "estate_id": lambda w, role, inside: _estate(w, inside).pk,
+    "region_id": lambda w, role, inside: w["chain_in" if inside else "chain_out"][-1].pk,
+    "building_id": lambda w, role, inside: (
+        Building.objects.filter(estate=_estate(w, inside)).order_by("pk").first().pk
+    ),
+    "entrance_id": lambda w, role, inside: (
+        Entrance.objects.filter(building__estate=_estate(w, inside)).order_by("pk").first().pk
+    ),
+    "dwelling_id": _home_dwelling,
+}
+# Kinds of object residents and owners reach through the API (their home estate, its
+# buildings and entrances, their own dwelling); regions are for staff only.
+RESIDENT_API_KWARGS = {"estate_id", "building_id", "entrance_id", "dwelling_id"}
+
+
+def _routes() -> list[tuple[str, str]]:
+    """(view name, route pattern) of every named URL, walking every include."""
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns, namespaces: tuple[str, ...], prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                inner = namespaces + ((p.namespace,) if p.namespace else ())
+                walk(p.url_patterns, inner, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and p.name:
+                found.append((":".join((*namespaces, p.name)), prefix + str(p.pattern)))
+
+    walk(get_resolver().url_patterns, (), "")
+    return found
+
+
+ROUTES = dict(_routes())
+
+
+def _kwargs_of(view_name: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", ROUTES.get(view_name, "")) + re.findall(
+        r"\(\?P<(\w+)>", ROUTES.get(view_name, "")
+    )
+
+
+def _cases(view_names: list[str]) -> list[tuple[str, str]]:
+    """(view name, scope): objects get an in and an out case, lists one case."""
+    cases = []
+    for name in view_names:
+        if _kwargs_of(name):
+            cases += [(name, "in"), (name, "out")]
+        else:
+            cases.append((name, "list"))
+    return cases
+
+
+PAGES = sorted(name for name in URL_POLICY if name not in NOT_PAGES)
+ENDPOINTS = sorted(
+    name
+    for name in ROUTES
+    if name.startswith(API_NAMESPACE + ":") and name.split(":", 1)[1] not in NOT_ENDPOINTS
+)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The world and one logged-in client per role, built once inside a rolled-back transaction."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = make_scope_world()
+        clients = {ANONYMOUS: Client()}
+        for role, user in built["users"].items():
+            clients[role] = Client()
+            clients[role].force_login(user)
+        built["clients"] = clients
+        yield built
+        transaction.set_rollback(True)
+
+
+def _url(world: dict, view_name: str, role: str, scope: str) -> str:
+    names = _kwargs_of(view_name)
+    missing = [k for k in names if k not in KWARG_BUILDERS]
+    assert not missing, f"add a KWARG_BUILDERS entry for {missing} (used by {view_name})"
+    builder_role = role if role != ANONYMOUS else "admin"
+    kwargs = {k: KWARG_BUILDERS[k](world, builder_role, scope == "in") for k in names}
+    return reverse(view_name, kwargs=kwargs or None)
+
+
+def _has_permission(world: dict, role: str, rule: str) -> bool:
+    if rule in PERMISSION_ROLES:
+        return role in PERMISSION_ROLES[rule]
+    return world["users"][role].has_perm(rule)
+
+
+def _expected_page(world: dict, view_name: str, role: str, scope: str) -> str:
+    rule = URL_POLICY[view_name]
+    if rule == PUBLIC:
+        return "ok"
+    if role == ANONYMOUS:
+        return "login"
+    if rule != AUTHENTICATED and not _has_permission(world, role, rule):
+        return "404"
+    if scope == "out" and role not in GLOBAL_ROLES:
+        return "404"
+    return "ok"
+
+
+def _outcome(response) -> str:
+    if response.status_code == 302 and "/accounts/login/" in response["Location"]:
+        return "login"
+    if response.status_code == 200 or response.status_code == 302:
+        return "ok"
+    return str(response.status_code)
+
+
+def _assert_no_leak(role: str, response) -> None:
+    if role in GLOBAL_ROLES or role == ANONYMOUS:
+        return
+    body = response.content.decode(errors="replace")
+    leaked = [name for name in OUT_OF_SCOPE_NAMES if name in body]
+    assert leaked == [], f"{role} was shown out-of-scope data: {leaked}"
+
+
+@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize(("view_name", "scope"), _cases(PAGES))
+def test_page_answers_each_role_per_the_policy(world, view_name, scope, role):
+    """Pages: login for anonymous, 404 without the permission or outside scope, else open."""
+    response = world["clients"][role].get(_url(world, view_name, role, scope))
+    expected = _expected_page(world, view_name, role, scope)
+    assert _outcome(response) == expected, (
+        f"{role} on {view_name} ({scope}): {response.status_code}"
+    )
+    _assert_no_leak(role, response)
+
+
+def _expected_api(view_name: str, role: str, scope: str) -> int:
+    if role == ANONYMOUS:
+        return 401
+    if scope == "list" or role in GLOBAL_ROLES:
+        return 200
+    if scope == "out":
+        return 404
+    kinds = set(_kwargs_of(view_name))
+    if role in WORKBENCH_ROLES or kinds <= RESIDENT_API_KWARGS:
+        return 200
+    return 404
+
+
+@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize(("view_name", "scope"), _cases(ENDPOINTS))
+def test_endpoint_answers_each_role_per_scope(world, view_name, scope, role):
+    """API: 401 for anonymous, 200 inside the scope, 404 outside it, never a leak."""
+    response = world["clients"][role].get(_url(world, view_name, role, scope))
+    assert response.status_code == _expected_api(view_name, role, scope), (
+        f"{role} on {view_name} ({scope}): {response.status_code} {response.content[:200]!r}"
+    )
+    _assert_no_leak(role, response)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_estate_list_endpoint_holds_the_in_scope_estate_for_every_role(world, role):
+    """Every role's estate list holds 界内小区 (staff by scope, residents as their home)."""
+    body = world["clients"][role].get(reverse(f"{API_NAMESPACE}:estate_list")).json()
+    names = {e["name"] for e in body["items"]}
+    assert "界内小区" in names
+    assert ("界外小区" in names) == (role in GLOBAL_ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_region_list_endpoint_is_the_staff_scope(world, role):
+    """Staff list their scope's regions, residents none; nobody scoped sees the other district."""
+    body = world["clients"][role].get(reverse(f"{API_NAMESPACE}:region_list")).json()
+    names = {r["name"] for r in body["items"]}
+    assert ("金仓社区" in names) == (role in WORKBENCH_ROLES)
+    assert ("东风西路社区" in names) == (role in GLOBAL_ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_home_page_sends_each_role_to_its_start(world, role):
+    """Staff start on the workbench, residents and owners on their home page."""
+    response = world["clients"][role].get(reverse("web:home"))
+    target = "registry:workbench" if role in WORKBENCH_ROLES else "registry:resident_home"
+    assert response.status_code == 302
+    assert response["Location"] == reverse(target)
+
+
+def test_every_role_is_in_the_world():
+    """The matrix covers every role the accounts model knows."""
+    assert set(SCOPE_WORLD_ROLES) == set(ROLES)
+
+
+def test_the_matrix_covers_the_known_pages_and_endpoints():
+    """The derived lists include at least today's pages and endpoints."""
+    assert {
+        "registry:workbench",
+        "registry:region_tree",
+        "registry:estate_list",
+        "registry:estate_detail",
+        "registry:resident_home",
+        "web:home",
+    } <= set(PAGES)
+    assert f"{API_NAMESPACE}:estate_dwellings" in ENDPOINTS
+    assert f"{API_NAMESPACE}:me" in ENDPOINTS
