@@ -479,3 +479,39 @@ def test_a_region_and_estate_made_later_are_found(world):
         get(world["users"]["community_staff"], "estate_detail", estate_id=estate.pk).status_code
         == 404
     )
+
+
+def test_bad_parameter_message_names_the_field(world):
+    """A 422 carries one sentence naming the offending parameters."""
+    response = get(world["users"]["admin"], "estate_list", {"limit": 0, "stage": "x"})
+    message = response.json()["message"]
+    assert message.startswith("请求参数不正确") and "limit" in message and "stage" in message
+
+
+def test_non_numeric_path_id_is_422(world):
+    """An id that is not a number is a bad request, not a lookup."""
+    response = client_for(world["users"]["admin"]).get("/api/v1/estates/abc")
+    assert response.status_code == 422
+
+
+def test_not_found_and_unauthorised_speak_chinese(world):
+    """404 and 401 bodies are short fixed sentences in Chinese."""
+    assert get(world["users"]["admin"], "estate_detail", estate_id=999_999).json() == {
+        "detail": "未找到"
+    }
+    assert Client().get(url("estate_list")).json() == {"detail": "需要登录或有效的接口令牌"}
+
+
+def test_dwelling_list_queries_do_not_grow_with_the_page(world):
+    """Owners are prefetched: a long page costs the same queries as a short one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world["users"]["grid_worker"])
+    path = url("estate_dwellings", estate_id=world["estate_in"].pk)
+    counts = []
+    for limit in (1, 8):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path, {"limit": limit}).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 
 from xiaoqu.accounts.api import auth_methods
 from xiaoqu.accounts.api import router as accounts_router
@@ -22,3 +25,29 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # One fixed answer: the exception's own text could tell "missing" from "not yours".
+    return api.create_response(request, {"detail": _("未找到")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": _("需要登录或有效的接口令牌")}, status=exc.status_code
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with ninja's per-field ``detail`` plus one sentence naming the bad fields."""
+    fields = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
+        name = ".".join(loc) or str(error.get("loc", ["?"])[0])
+        if name not in fields:
+            fields.append(name)
+    message = _("请求参数不正确：%(fields)s") % {"fields": "、".join(fields)}
+    return api.create_response(request, {"detail": exc.errors, "message": message}, status=422)
