@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import ApiToken, User
@@ -55,8 +56,13 @@ class Command(BaseCommand):
             qs = qs.filter(user__phone=normalize_phone(options["phone"]))
         for token in qs:
             state = _("已吊销") if token.revoked else _("有效")
-            last = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-"
+            created = f"{timezone.localtime(token.created_at):%Y-%m-%d %H:%M}"
+            last = (
+                f"{timezone.localtime(token.last_used_at):%Y-%m-%d %H:%M}"
+                if token.last_used_at
+                else "-"
+            )
             self.stdout.write(
                 f"{token.prefix}\t{state}\t{mask_phone(token.user.phone)}\t{token.name}"
-                f"\t{token.created_at:%Y-%m-%d %H:%M}\t{last}"
+                f"\t{created}\t{last}"
             )
