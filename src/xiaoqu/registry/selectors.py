@@ -46,8 +46,8 @@ def workbench_summary(*, user: Any) -> dict[str, Any]:
         n_households=Sum("households"),
         n_eligible_households=Sum("households", filter=eligible),
     )
-    rows = {
-        r["stage"]: r
+    rows: dict[str, dict[str, Any]] = {
+        r["stage"]: dict(r)
         for r in estates.order_by().values("stage").annotate(n=Count("pk"), hh=Sum("households"))
     }
     stages = [
