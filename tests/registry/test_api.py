@@ -458,11 +458,6 @@ def test_docs_page_is_served():
     assert Client().get("/api/v1/docs").status_code == 200
 
 
-@pytest.mark.xfail(
-    condition="ninja" not in __import__("django.conf").conf.settings.INSTALLED_APPS,
-    reason="the docs page uses django-ninja's bundled Swagger UI only with 'ninja' installed",
-    strict=True,
-)
 def test_docs_page_loads_no_script_from_a_cdn():
     """Swagger UI comes from the project's own static files, never a CDN."""
     html = Client().get("/api/v1/docs").content.decode()

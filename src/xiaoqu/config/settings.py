@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks",
+    "ninja",
     "xiaoqu.core",
     "xiaoqu.accounts",
     "xiaoqu.registry",
