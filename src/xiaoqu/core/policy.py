@@ -131,7 +131,7 @@ def visible_estates(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QueryS
 
 
 def visible_regions(user: Any) -> QuerySet[Region]:
-    """Regions inside the user's workbench scope, plus the ancestors of estate scopes."""
+    """Regions inside the user's workbench scope, plus the community of each estate scope."""
     from xiaoqu.registry.models import Region
 
     if is_global_admin(user):
