@@ -9,6 +9,7 @@ from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from xiaoqu.accounts.forms import LoginForm
@@ -16,6 +17,8 @@ from xiaoqu.accounts.services import sms_code_send
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.pii import normalize_phone
 
+# Messages of the SMS service's domain errors, listed so they get translated when shown.
+_SMS_ERRORS = (gettext_noop("手机号格式不正确"), gettext_noop("验证码发送过于频繁，请稍后再试"))
 # The phone number typed before asking for a code, so the login form can show it again.
 SESSION_LOGIN_PHONE = "login_phone"
 

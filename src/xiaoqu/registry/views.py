@@ -27,7 +27,7 @@ def workbench(request):
         {
             "summary": summary,
             "assignments": assignments,
-            "eligible_before": settings.ELIGIBLE_BEFORE_YEAR,
+            "last_eligible_year": settings.ELIGIBLE_BEFORE_YEAR - 1,
         },
     )
 
@@ -125,7 +125,6 @@ def estate_detail(request, estate_id: int):
         {
             "estate": estate,
             "register": register,
-            "eligible_before": settings.ELIGIBLE_BEFORE_YEAR,
             "last_eligible_year": settings.ELIGIBLE_BEFORE_YEAR - 1,
         },
     )
