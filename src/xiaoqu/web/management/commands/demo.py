@@ -7,12 +7,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoqu.accounts.models import Role
+from xiaoqu.core.errors import DomainError
 from xiaoqu.registry.demo import DemoLogin, load_demo
 
 
@@ -62,7 +63,12 @@ class Command(BaseCommand):
         _ensure_local_dirs()
         verbosity = options.get("verbosity", 1)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-        logins = load_demo(stdout=self.stdout if verbosity else None)
+        try:
+            logins = load_demo(stdout=self.stdout if verbosity else None)
+        except DomainError as exc:
+            # An import failure carries every row error; show them, not a traceback.
+            lines = exc.lines() if hasattr(exc, "lines") else []
+            raise CommandError("\n".join([exc.message, *lines])) from exc
         self.stdout.write("")
         self.stdout.write(_("演示账号（密码相同）"))
         self.stdout.write(logins_table(logins))
