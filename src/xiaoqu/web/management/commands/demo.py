@@ -30,10 +30,11 @@ def logins_table(logins: list[DemoLogin]) -> str:
     header = ("角色 Role", "手机号 Phone", "密码 Password", "范围 Scope")
     rows = [(f"{Role(role).label} {role}", phone, pw, scope) for role, phone, pw, scope in logins]
     widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    lines = ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    rule = "  ".join("-" * w for w in widths)
-    head = "  ".join(_pad(c, w) for c, w in zip(header, widths, strict=True))
-    return "\n".join([head, rule, *lines])
+    lines = [
+        "  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
 def _ensure_local_dirs() -> None:
