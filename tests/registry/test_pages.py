@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests.factories import make_estate, make_owner, make_person, make_user, region_chain
 from xiaoqu.accounts.models import User
+from xiaoqu.core.models import AuditLog
 from xiaoqu.core.pii import hash_id_number
 from xiaoqu.registry.models import Estate, Person, Region, Residency
 
@@ -514,3 +515,18 @@ def test_admin_user_can_be_added_with_a_phone(admin_client_cn):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert User.objects.get(phone="13600000001").check_password("a-long-pass-phrase-7")
+
+
+def test_admin_role_changes_leave_audit_rows(admin_client_cn, owned_estate):
+    """Granting and revoking a role in the admin is recorded like the service does it."""
+    user = make_user()
+    response = admin_client_cn.post(
+        "/admin/accounts/roleassignment/add/",
+        {"user": user.pk, "role": "grid_worker", "estate": owned_estate.pk},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assignment = user.roles.get()
+    assert AuditLog.objects.filter(action="role_assign", object_id=str(assignment.pk)).exists()
+    admin_client_cn.post(f"/admin/accounts/roleassignment/{assignment.pk}/delete/", {"post": "yes"})
+    assert not user.roles.exists()
+    assert AuditLog.objects.filter(action="role_revoke", object_id=str(assignment.pk)).exists()

@@ -6,9 +6,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.accounts.models import ApiToken, RoleAssignment, SmsCode, User
+from xiaoqu.accounts.services import role_assign
+from xiaoqu.core.audit import audit_record
 from xiaoqu.core.pii import mask_phone, normalize_phone, phone_is_valid
 
 
@@ -76,6 +79,44 @@ class UserAdmin(DjangoUserAdmin):
     )
     filter_horizontal = ("groups", "user_permissions")
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        _save_roles_audited(request, formset)
+        return None
+
+
+def _role_state(a: RoleAssignment) -> dict[str, object]:
+    return {"user": a.user_id, "role": a.role, "region": a.region_id, "estate": a.estate_id}
+
+
+def _save_roles_audited(request, formset) -> None:
+    """Role changes made in the admin leave audit rows like those made by the service."""
+    with transaction.atomic():
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            audit_record(actor=request.user, action="role_revoke", obj=obj, before=_role_state(obj))
+            obj.delete()
+        for obj in instances:
+            _save_role_audited(request, obj)
+
+
+def _save_role_audited(request, obj: RoleAssignment) -> None:
+    if obj.pk is None:
+        role_assign(
+            user=obj.user, role=obj.role, region=obj.region, estate=obj.estate, actor=request.user
+        )
+        return
+    before = RoleAssignment.objects.get(pk=obj.pk)
+    obj.save()
+    audit_record(
+        actor=request.user,
+        action="role_change",
+        obj=obj,
+        before=_role_state(before),
+        after=_role_state(obj),
+    )
+
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
@@ -84,6 +125,19 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_select_related = ["user", "region", "estate"]
     search_fields = ["user__phone", "user__name", "region__name", "estate__name"]
     autocomplete_fields = ["user", "region", "estate"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        with transaction.atomic():
+            _save_role_audited(request, obj)
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            audit_record(actor=request.user, action="role_revoke", obj=obj, before=_role_state(obj))
+            obj.delete()
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(ApiToken)

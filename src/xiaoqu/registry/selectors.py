@@ -99,7 +99,11 @@ def _nodes_with_counts(user: Any, regions: list[Region], within: str | None) -> 
                 node.estates += row["n"]
                 node.households += row["hh"] or 0
     parents_with_children = set(
-        visible_regions(user).filter(parent_id__in=list(nodes)).values_list("parent_id", flat=True)
+        visible_regions(user)
+        .filter(parent_id__in=list(nodes))
+        .order_by()
+        .values_list("parent_id", flat=True)
+        .distinct()
     )
     for pk, node in nodes.items():
         node.has_children = pk in parents_with_children
