@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
 from xiaoqu.registry.demo import DemoLogin, load_demo
+from xiaoqu.web.management import ensure_local_dirs
 
 
 def _width(text: str) -> int:
@@ -37,14 +35,6 @@ def logins_table(logins: list[DemoLogin]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
-def _ensure_local_dirs() -> None:
-    """A clean clone has no var/ (it is ignored by git); SQLite cannot create its folder."""
-    Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-    db = connections["default"].settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3" and str(db["NAME"]) != ":memory:":
-        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-
-
 class Command(BaseCommand):
     help = gettext_lazy("创建或迁移本地数据库，载入演示数据，打印演示账号，并在本机启动网站")  # type: ignore[assignment]
 
@@ -61,7 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:
-        _ensure_local_dirs()
+        ensure_local_dirs()
         verbosity = options.get("verbosity", 1)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
         try:

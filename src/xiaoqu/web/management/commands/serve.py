@@ -14,6 +14,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xiaoqu.web.management import ensure_local_dirs
+
 
 def default_workers() -> int:
     # gunicorn's usual 2 × cores + 1, capped: the database, not the CPU, is the limit.
@@ -56,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError(_("工作进程数至少为 1。"))
         if settings.DEBUG:
             self.stderr.write(_("警告：XIAOQU_DEBUG 已开启，生产环境请关闭。"))
+        ensure_local_dirs()
         pending = _unapplied_migrations()
         if pending:
             self.stderr.write(
@@ -76,6 +79,10 @@ def _run_gunicorn(options: dict[str, Any]) -> None:
         def load_config(self) -> None:
             for key, value in {**options, "accesslog": "-", "errorlog": "-"}.items():
                 self.cfg.set(key, value)
+            # gunicorn >= 25.1 opens a control socket at one fixed path per user, which a
+            # second instance on the same host would take over; nothing here uses it.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return get_wsgi_application()
