@@ -19,10 +19,12 @@ from xiaoqu.core.policy import can_see_names, can_see_phone, visible_estates, vi
 from xiaoqu.registry.models import (
     Building,
     Dwelling,
+    DwellingUse,
     Entrance,
     Estate,
     Ownership,
     Region,
+    RegisterStatus,
     Relation,
     RenovationStage,
     Residency,
@@ -79,35 +81,44 @@ class RegionNode:
     has_children: bool = False
 
 
-def _nodes_with_counts(user: Any, regions: list[Region], within: str | None) -> list[RegionNode]:
-    """Attach subtree estate counts to ``regions`` from one grouped query.
+# Nodes counted per query; keeps the statement well inside database column limits.
+_COUNT_BATCH = 200
 
-    Estates are grouped by their community path; each group is credited to every
-    listed region that appears in that path, so no per-node query is needed.
+
+def _nodes_with_counts(user: Any, regions: list[Region], within: str | None) -> list[RegionNode]:
+    """Attach subtree estate and household counts to ``regions``.
+
+    One aggregate query per batch of nodes, each node a filtered COUNT/SUM over the
+    estates' ``region_path`` prefix, so the database does the counting over the
+    parent's subtree (an indexed prefix) and no per-node query or Python walk is needed.
     """
-    nodes = {r.pk: RegionNode(region=r) for r in regions}
-    if not nodes:
+    if not regions:
         return []
+    nodes = [RegionNode(region=r) for r in regions]
     estates = visible_estates(user)
     if within:
         estates = estates.filter(region_path__startswith=within)
-    grouped = estates.order_by().values("region_path").annotate(n=Count("pk"), hh=Sum("households"))
-    for row in grouped:
-        for part in row["region_path"].strip("/").split("/"):
-            node = nodes.get(int(part)) if part else None
-            if node is not None:
-                node.estates += row["n"]
-                node.households += row["hh"] or 0
+    for start in range(0, len(nodes), _COUNT_BATCH):
+        batch = nodes[start : start + _COUNT_BATCH]
+        aggregates: dict[str, Any] = {}
+        for i, node in enumerate(batch):
+            in_node = Q(region_path__startswith=node.region.path)
+            aggregates[f"n{i}"] = Count("pk", filter=in_node)
+            aggregates[f"h{i}"] = Sum("households", filter=in_node)
+        row = estates.aggregate(**aggregates)
+        for i, node in enumerate(batch):
+            node.estates = row[f"n{i}"] or 0
+            node.households = row[f"h{i}"] or 0
     parents_with_children = set(
         visible_regions(user)
-        .filter(parent_id__in=list(nodes))
+        .filter(parent_id__in=[n.region.pk for n in nodes])
         .order_by()
         .values_list("parent_id", flat=True)
         .distinct()
     )
-    for pk, node in nodes.items():
-        node.has_children = pk in parents_with_children
-    return [nodes[r.pk] for r in regions]
+    for node in nodes:
+        node.has_children = node.region.pk in parents_with_children
+    return nodes
 
 
 def region_roots(*, user: Any) -> list[RegionNode]:
@@ -175,6 +186,7 @@ class OwnerView:
 @dataclass
 class DwellingView:
     dwelling: Dwelling
+    status: str = ""
     owners: list[OwnerView] = field(default_factory=list)
 
 
@@ -214,21 +226,41 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
     """
     show_phones = can_see_phone(user, estate)
     show_names = can_see_names(user, estate)
-    buildings = [BuildingView(b) for b in Building.objects.filter(estate=estate)]
+    buildings = [
+        BuildingView(b)
+        for b in Building.objects.filter(estate=estate).only(
+            "id", "estate_id", "number", "storeys", "has_elevator", "structure"
+        )
+    ]
     by_building = {b.building.pk: b for b in buildings}
     entrances: dict[int, EntranceView] = {}
-    for e in Entrance.objects.filter(building__estate=estate).order_by("building_id", "number"):
+    for e in (
+        Entrance.objects.filter(building__estate=estate)
+        .only("id", "building_id", "number")
+        .order_by("building_id", "number")
+    ):
         view = EntranceView(e)
         entrances[e.pk] = view
         by_building[e.building_id].entrances.append(view)
+    # Labels resolved once: an estate can have hundreds of dwellings.
+    statuses = {v: str(label) for v, label in RegisterStatus.choices}
+    uses = {v: str(label) for v, label in DwellingUse.choices}
     dwellings: dict[int, DwellingView] = {}
-    for d in Dwelling.objects.filter(estate=estate).order_by("entrance_id", "floor", "number"):
-        view_d = DwellingView(d)
+    for d in (
+        Dwelling.objects.filter(estate=estate)
+        .only("id", "entrance_id", "number", "floor", "area", "use", "status")
+        .order_by("entrance_id", "floor", "number")
+    ):
+        status = statuses.get(d.status, d.status)
+        if d.use != DwellingUse.RESIDENTIAL:
+            status = f"{status} · {uses.get(d.use, d.use)}"
+        view_d = DwellingView(d, status=status)
         dwellings[d.pk] = view_d
         entrances[d.entrance_id].dwellings.append(view_d)
     ownerships = (
         Ownership.objects.filter(dwelling__estate=estate)
         .select_related("person")
+        .only("id", "dwelling_id", "share", "person__name", "person__phone", "person__id_last4")
         .order_by("dwelling_id", "pk")
     )
     for o in ownerships:
@@ -237,7 +269,8 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
             OwnerView(
                 name=p.name if show_names else mask_name(p.name),
                 phone=(p.phone if show_phones else p.phone_masked) if p.phone else "",
-                id_number=p.id_masked if show_names else "",
+                # Only ever the masked form; shortened to its last eight characters.
+                id_number=p.id_masked[-8:] if show_names else "",
                 share=o.share,
             )
         )

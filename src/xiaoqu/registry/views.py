@@ -6,10 +6,12 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Min
 from django.shortcuts import render
+from django.urls import reverse
 
 from xiaoqu.core.policy import access_estate, access_region, visible_regions
 from xiaoqu.registry import selectors
 from xiaoqu.registry.forms import EstateFilterForm
+from xiaoqu.registry.models import RenovationStage
 
 ESTATES_PER_PAGE = 50
 # Region options offered in the estate filter: the top levels of the user's scope only,
@@ -97,6 +99,14 @@ def estate_list(request):
         text=values.get("q", ""),
     )
     page = Paginator(estates, ESTATES_PER_PAGE).get_page(request.GET.get("page"))
+    # Labels and links resolved once per page rather than once per row in the template.
+    stage_labels = {value: str(label) for value, label in RenovationStage.choices}
+    detail_url = reverse("registry:estate_detail", args=[0]).removesuffix("0/")
+    rows = list(page.object_list)
+    for e in rows:
+        e.stage_label = stage_labels.get(e.stage, e.stage)  # type: ignore[attr-defined]
+        e.url = f"{detail_url}{e.pk}/"  # type: ignore[attr-defined]
+    page.object_list = rows
     shown = EstateFilterForm(initial=values)
     return render(
         request,
