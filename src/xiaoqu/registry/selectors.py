@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from xiaoqu.core.pii import mask_name
 from xiaoqu.core.policy import can_see_names, can_see_phone, visible_estates, visible_regions
@@ -167,7 +167,13 @@ def estate_search(
     text = text.strip()
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(code__iexact=text))
-    return qs.select_related("community").order_by("code")
+    # Communities are fetched for the shown page only (one query by id), so the page
+    # query need not join every region of a province before sorting.
+    return (
+        qs.only("id", "code", "name", "community_id", "year_built", "households", "stage")
+        .prefetch_related(Prefetch("community", queryset=Region.objects.only("id", "name")))
+        .order_by("code")
+    )
 
 
 # ---------------------------------------------------------------- estate page
@@ -235,7 +241,7 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
     by_building = {b.building.pk: b for b in buildings}
     entrances: dict[int, EntranceView] = {}
     for e in (
-        Entrance.objects.filter(building__estate=estate)
+        Entrance.objects.filter(building_id__in=list(by_building))
         .only("id", "building_id", "number")
         .order_by("building_id", "number")
     ):
@@ -258,7 +264,8 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
         dwellings[d.pk] = view_d
         entrances[d.entrance_id].dwellings.append(view_d)
     ownerships = (
-        Ownership.objects.filter(dwelling__estate=estate)
+        # By dwelling ids (indexed), not through a join the planner may run as a scan.
+        Ownership.objects.filter(dwelling_id__in=list(dwellings))
         .select_related("person")
         .only("id", "dwelling_id", "share", "person__name", "person__phone", "person__id_last4")
         .order_by("dwelling_id", "pk")
