@@ -39,8 +39,8 @@ class EstateFilterForm(forms.Form):
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        for name in ("year_from", "year_to"):
-            self.fields[name].widget.attrs.update({"inputmode": "numeric", "placeholder": "1990"})
+        for name, example in (("year_from", "1980"), ("year_to", "2000")):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric", "placeholder": example})
         self.fields["q"].widget.attrs.update({"placeholder": gettext("输入小区名称或编号")})
 
     def filters(self) -> tuple[dict[str, Any], list[str]]:
