@@ -388,34 +388,27 @@ class _Run:
                 cursor.execute("PRAGMA cache_size = -524288")
         by_key = {s.sheet.key: s for s in sources}
         self._load_regions()
-        if "regions" in by_key:
-            self._regions(self._rows(by_key["regions"]))
+        self._step(by_key, "regions", self._regions)
         self._load_estates()
-        if "estates" in by_key:
-            self._estates(self._rows(by_key["estates"]))
+        self._step(by_key, "estates", self._estates)
         self._follow_moved_communities()
         self._load_buildings()
-        if "buildings" in by_key:
-            self._buildings(self._rows(by_key["buildings"]))
+        self._step(by_key, "buildings", self._buildings)
         self._load_entrances()
-        if "entrances" in by_key:
-            self._entrances(self._rows(by_key["entrances"]))
-        if "dwellings" in by_key:
-            self._dwellings(self._rows(by_key["dwellings"]))
+        self._step(by_key, "entrances", self._entrances)
+        self._step(by_key, "dwellings", self._dwellings)
         needs_dwellings = "ownerships" in by_key or "residencies" in by_key
         if needs_dwellings and "dwellings" not in by_key:
             self._load_dwelling_keys()
         if "people" in by_key:
-            self._people(self._rows(by_key["people"]))
+            self._step(by_key, "people", self._people)
         elif needs_dwellings:
             self._load_person_keys()
-        if "ownerships" in by_key:
-            self._ownerships(self._rows(by_key["ownerships"]))
-        if "residencies" in by_key:
-            self._residencies(self._rows(by_key["residencies"]))
+        self._step(by_key, "ownerships", self._ownerships)
+        self._step(by_key, "residencies", self._residencies)
         if not self.errors and not self.more:
             for table in self.tables:
-                table.flush()
+                table.finish()
             self._count_households()
             if vendor == "postgresql":
                 for table in self.tables:
@@ -424,7 +417,19 @@ class _Run:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
+    def _step(self, by_key: dict[str, SheetSource], key: str, handler: Callable) -> None:
+        source = by_key.get(key)
+        if source is None:
+            return
+        handler(self._rows(source))
+        # A sheet's rows are all written before the next sheet's: rows whose parents are not
+        # yet written would count as pending foreign-key violations, and SQLite then checks
+        # every later parent row against the child tables.
+        self.tables[ENTITIES.index(key)].flush()
+
     def _rows(self, source: SheetSource) -> _Rows:
+        table = self.tables[ENTITIES.index(source.sheet.key)]
+        table.expect(source.total)
         if self.unreadable:
             return _EmptyRows()  # type: ignore[return-value]
         try:
