@@ -214,3 +214,5 @@ def labels(choices) -> dict[str, str]:
 
 # Code lengths by level (GB/T 2260 for the top three, statistical codes below).
 CODE_LENGTHS = {"province": 6, "city": 6, "district": 6, "street": 9, "community": 12}
+
+SHEET_LABELS = {s.key: s.label for s in SHEETS}

@@ -12,17 +12,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.registry.importer import ImportFailed, RegisterSourceError, import_register
 from xiaoqu.registry.importing.engine import ENTITIES
-
-ENTITY_LABELS = {
-    "regions": "区划",
-    "estates": "小区",
-    "buildings": "楼栋",
-    "entrances": "单元",
-    "dwellings": "房屋",
-    "people": "人员",
-    "ownerships": "产权",
-    "residencies": "居住",
-}
+from xiaoqu.registry.importing.schema import SHEET_LABELS
 
 
 class ProgressBar:
@@ -82,7 +72,7 @@ class Command(BaseCommand):
             if created or updated:
                 self.stdout.write(
                     _("  %(what)s：新增 %(created)d，更新 %(updated)d")
-                    % {"what": ENTITY_LABELS[key], "created": created, "updated": updated}
+                    % {"what": SHEET_LABELS[key], "created": created, "updated": updated}
                 )
         if not report.total_created and not report.total_updated:
             self.stdout.write(_("  数据与系统中一致，没有改动"))

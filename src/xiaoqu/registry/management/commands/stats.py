@@ -1,0 +1,41 @@
+"""xiaoqu stats [--json]: how many regions, estates, buildings, entrances, dwellings, people."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+
+from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Person, Region
+
+# The keys are a contract with outside tools (DESIGN.md): exactly these, integers.
+COUNTS = (
+    ("regions", Region, "行政区划"),
+    ("estates", Estate, "小区"),
+    ("buildings", Building, "楼栋"),
+    ("entrances", Entrance, "单元"),
+    ("dwellings", Dwelling, "房屋"),
+    ("people", Person, "人员"),
+)
+
+
+def register_counts() -> dict[str, int]:
+    return {key: int(model.objects.count()) for key, model, _label in COUNTS}
+
+
+class Command(BaseCommand):
+    help = _("显示当前数据库中的档案数量")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help=_("输出一个 JSON 对象"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = register_counts()
+        if options["json"]:
+            self.stdout.write(json.dumps(counts))
+            return
+        width = max(len(f"{n:,}") for n in counts.values())
+        for key, _model, label in COUNTS:
+            self.stdout.write(f"{_(label)}\t{counts[key]:>{width},}")
