@@ -56,6 +56,7 @@ URL_POLICY: dict[str, str] = {
     "accounts:logout": AUTHENTICATED,
     "web:home": AUTHENTICATED,
     "web:set_language": PUBLIC,
+    "web:favicon": PUBLIC,
     "registry:workbench": "registry.view_workbench",
     "registry:region_tree": "registry.view_workbench",
     "registry:estate_list": "registry.view_workbench",

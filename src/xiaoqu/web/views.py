@@ -1,4 +1,5 @@
 from django.shortcuts import redirect
+from django.templatetags.static import static
 
 from xiaoqu.core.policy import WORKBENCH_ROLES, has_any_role, is_global_admin
 
@@ -9,3 +10,8 @@ def home(request):
     if is_global_admin(user) or has_any_role(user, WORKBENCH_ROLES):
         return redirect("registry:workbench")
     return redirect("registry:resident_home")
+
+
+def favicon(request):
+    """Browsers (and the admin pages) ask for /favicon.ico; ours is an SVG in static files."""
+    return redirect(static("web/favicon.svg"), permanent=True)
