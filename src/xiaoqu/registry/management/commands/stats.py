@@ -7,17 +7,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Person, Region
 
 # The keys are a contract with outside tools (DESIGN.md): exactly these, integers.
 COUNTS = (
-    ("regions", Region, "行政区划"),
-    ("estates", Estate, "小区"),
-    ("buildings", Building, "楼栋"),
-    ("entrances", Entrance, "单元"),
-    ("dwellings", Dwelling, "房屋"),
-    ("people", Person, "人员"),
+    ("regions", Region, gettext_lazy("行政区划")),
+    ("estates", Estate, gettext_lazy("小区")),
+    ("buildings", Building, gettext_lazy("楼栋")),
+    ("entrances", Entrance, gettext_lazy("单元")),
+    ("dwellings", Dwelling, gettext_lazy("房屋")),
+    ("people", Person, gettext_lazy("人员")),
 )
 
 
@@ -38,4 +39,4 @@ class Command(BaseCommand):
             return
         width = max(len(f"{n:,}") for n in counts.values())
         for key, _model, label in COUNTS:
-            self.stdout.write(f"{_(label)}\t{counts[key]:>{width},}")
+            self.stdout.write(f"{label}\t{counts[key]:>{width},}")
