@@ -114,6 +114,14 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
 
 
+def test_parallel_workers_write_the_same_bytes_as_one_process(tmp_path):
+    """Districts written by several processes give exactly the files one process writes."""
+    generate_register(tmp_path / "a", estates=60, dwellings=6000, seed=5, workers=1)
+    generate_register(tmp_path / "b", estates=60, dwellings=6000, seed=5, workers=2)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(f"{n}.csv" for n in FILES)
+
+
 def test_different_seed_gives_different_files(tmp_path):
     """Another seed gives another register."""
     generate_register(tmp_path / "a", estates=30, dwellings=3000, seed=11)

@@ -7,10 +7,12 @@ five- to seven-storey brick walk-ups from 1980–2005 with two flats per landing
 dormitories and courtyards next to property-managed estates, some developer-held units,
 married couples holding jointly and a few owners with several flats.
 
-Everything is drawn from one ``random.Random(seed)`` in a fixed order and streamed to the
-files as it is drawn, so the same arguments give byte-identical files and memory stays
-small whatever the size. The administrative tree does not depend on the seed (only on the
-preset and the number of estates): it stands for the real tree, which a seed should not move.
+Each district is drawn from its own ``random.Random`` seeded with the seed and the district
+code, and streamed to the files as it is drawn: the same arguments give byte-identical
+files whether the districts are written one after another or by several processes, and
+memory stays small whatever the size. The administrative tree does not depend on the seed
+(only on the preset and the number of estates): it stands for the real tree, which a seed
+should not move.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+import multiprocessing
+import os
 import random
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
@@ -35,6 +43,8 @@ SYNTHETIC = "synthetic.json"
 MAX_ESTATES = 1_000_000
 MAX_DWELLINGS = 100_000_000
 MAX_DWELLINGS_PER_ESTATE = 20_000
+# Below this many dwellings starting worker processes costs more than it saves.
+PARALLEL_FROM = 50_000
 
 # Fixed so that the files do not change with the day they are generated.
 REFERENCE_YEAR = 2025
@@ -440,9 +450,11 @@ class _People:
     """People of one district. The ID numbers of a district share its six-digit prefix, so
     the set that keeps them unique is dropped when the next district starts."""
 
-    def __init__(self, gen: _Generator) -> None:
-        self.gen = gen
-        self.rng = gen.rng
+    def __init__(self, rng: random.Random, rows: list[tuple[str, ...]]) -> None:
+        # No reference back to the generator: without a cycle, a finished district's
+        # people (and the set of their ID numbers) are freed at once.
+        self.rng = rng
+        self.rows = rows
         self.prefix = ""
         self.prefix_sum = 0
         self.used: set[int] = set()
@@ -461,11 +473,12 @@ class _People:
         self.prefix_sum = _digit_sum(code, 0)
         self.used = set()
         self.recent = []
+        self.seq = 0
 
     def new(self, *, male: bool, year: int) -> str:
         random_ = self.rng.random
         self.seq += 1
-        ref = f"P{self.seq:08d}"
+        ref = f"P{self.prefix}{self.seq:06d}"
         surnames = self.surnames
         given = self.given[male]
         name = surnames[int(random_() * len(surnames))] + given[int(random_() * len(given))]
@@ -485,34 +498,19 @@ class _People:
                 break
         text, date_sum = dates[d]
         check = _ID_CHECK[(self.prefix_sum + date_sum + _SEQ_SUM[seq]) % 11]
-        self.gen.person_rows.append((ref, name, phone, self.prefix + text + _SEQ_TEXT[seq] + check))
+        self.rows.append((ref, name, phone, self.prefix + text + _SEQ_TEXT[seq] + check))
         return ref
 
 
 class _Generator:
-    def __init__(self, out: Path, rng: random.Random) -> None:
-        self.out = out
+    """Rows of one district, drawn from the district's own random stream."""
+
+    def __init__(self, files: dict[str, IO[str]], rng: random.Random) -> None:
         self.rng = rng
         self.counts = dict.fromkeys(FILES, 0)
-        self._files: dict[str, Any] = {}
-        self.writers: dict[str, Any] = {}
+        self.writers = {name: csv.writer(f) for name, f in files.items()}
         self.person_rows: list[tuple[str, ...]] = []
-        self.people = _People(self)
-
-    def __enter__(self) -> _Generator:
-        for name, header in FILES.items():
-            f = open(  # noqa: SIM115 - closed in __exit__
-                self.out / f"{name}.csv", "w", encoding="utf-8", newline="", buffering=1 << 20
-            )
-            self._files[name] = f
-            self.writers[name] = csv.writer(f)
-            self.writers[name].writerow(header)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.flush_people()
-        for f in self._files.values():
-            f.close()
+        self.people = _People(rng, self.person_rows)
 
     def write(self, name: str, rows: list[Any]) -> None:
         self.writers[name].writerows(rows)
@@ -521,7 +519,7 @@ class _Generator:
     def flush_people(self) -> None:
         if self.person_rows:
             self.write("people", self.person_rows)
-            self.person_rows = []
+            self.person_rows.clear()
 
 
 def _estate_year(rng: random.Random) -> int:
@@ -633,21 +631,44 @@ def _cents(value: int) -> str:
     return f"{value // 100}.{value % 100:02d}"
 
 
-def _estates(gen: _Generator, districts: list[_District], sizes: Iterator[int]) -> None:
-    people = gen.people
-    for district in districts:
-        if not district.estates:
-            continue
-        people.start_district(district.code)
-        used_names: set[str] = set()
-        roads = district.roads or _ROADS
-        seq = 0
-        for street in district.streets:
-            for comm in street.communities:
-                for i in range(comm.estates):
-                    seq += 1
-                    named = comm.named[i] if i < len(comm.named) else None
-                    _estate(gen, district, street, comm, seq, next(sizes), named, roads, used_names)
+def _write_district(
+    files: dict[str, IO[str]], district: _District, sizes: Sequence[int], seed: int
+) -> dict[str, int]:
+    """Write one district's estates and everything in them; returns rows written per file.
+
+    A district depends only on the seed, its own part of the tree and its estates' sizes, so
+    districts can be written in any order or in parallel with the same result.
+    """
+    gen = _Generator(files, random.Random(f"xiaoqu:{seed}:{district.code}"))
+    gen.people.start_district(district.code)
+    used_names: set[str] = set()
+    roads = district.roads or _ROADS
+    seq = 0
+    for street in district.streets:
+        for comm in street.communities:
+            for i in range(comm.estates):
+                named = comm.named[i] if i < len(comm.named) else None
+                size = sizes[seq]
+                seq += 1
+                _estate(gen, district, street, comm, seq, size, named, roads, used_names)
+    gen.flush_people()
+    return gen.counts
+
+
+def _open(path: Path, mode: str = "w") -> IO[str]:
+    return open(path, mode, encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+
+
+def _district_part(task: tuple[Path, _District, list[int], int]) -> dict[str, int]:
+    """Worker: write one district into its own folder of header-less part files."""
+    folder, district, sizes, seed = task
+    folder.mkdir()
+    files = {name: _open(folder / f"{name}.csv") for name in FILES if name != "regions"}
+    try:
+        return _write_district(files, district, sizes, seed)
+    finally:
+        for f in files.values():
+            f.close()
 
 
 def _estate(
@@ -829,13 +850,16 @@ def generate_register(
     seed: int = 1,
     preset: str | None = None,
     force: bool = False,
+    workers: int | None = None,
 ) -> GenerateSummary:
     """Write a synthetic register as csv files into the folder ``out``.
 
     With ``preset`` ("guizhou") the regions are the preset's real ones and the counts default
     to the preset's (5,601 estates, 901,400 dwellings); without it a small made-up province
     is used and both counts are required. ``force`` lets ``out`` be a non-empty folder (the
-    register files in it are replaced). Raises ``GenerateError`` for bad arguments.
+    register files in it are replaced). ``workers`` processes write districts in parallel
+    (default: one per core for large registers); the files are the same whatever their
+    number. Raises ``GenerateError`` for bad arguments.
     """
     if preset is not None and preset not in PRESETS:
         raise GenerateError(
@@ -857,7 +881,6 @@ def generate_register(
             (out / name).unlink(missing_ok=True)
 
     tree_rng = random.Random(f"xiaoqu-regions:{preset or 'synthetic'}:{estates}")
-    rng = random.Random(seed)
     districts = _districts(data)
     for district, n in zip(
         districts, apportion(estates, [d.weight for d in districts]), strict=True
@@ -866,11 +889,67 @@ def generate_register(
     for district in districts:
         _build_tree(district, tree_rng)
 
+    rng = random.Random(seed)
     sizes = apportion(dwellings, [rng.lognormvariate(0, 0.75) for _ in range(estates)], 1)
-    with _Generator(out, rng) as gen:
-        gen.write("regions", list(_region_rows(data, districts)))
-        _estates(gen, districts, iter(sizes))
-    return GenerateSummary(**gen.counts)
+    tasks: list[tuple[_District, list[int]]] = []
+    start = 0
+    for district in districts:
+        if district.estates:
+            tasks.append((district, sizes[start : start + district.estates]))
+            start += district.estates
+
+    if workers is None:
+        # Forking a process that runs other threads can copy a held lock into the child.
+        single_threaded = threading.active_count() == 1
+        big = dwellings >= PARALLEL_FROM
+        workers = min(os.cpu_count() or 1, 4) if big and single_threaded else 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        workers = 1
+
+    counts = dict.fromkeys(FILES, 0)
+    files = {name: _open(out / f"{name}.csv") for name in FILES}
+    try:
+        for name, header in FILES.items():
+            csv.writer(files[name]).writerow(header)
+        regions = list(_region_rows(data, districts))
+        csv.writer(files["regions"]).writerows(regions)
+        counts["regions"] = len(regions)
+        if workers <= 1:
+            for district, part in tasks:
+                for name, n in _write_district(files, district, part, seed).items():
+                    counts[name] += n
+            return GenerateSummary(**counts)
+    finally:
+        for f in files.values():
+            f.close()
+    _write_parallel(out, tasks, seed, workers, counts)
+    return GenerateSummary(**counts)
+
+
+def _write_parallel(
+    out: Path,
+    tasks: list[tuple[_District, list[int]]],
+    seed: int,
+    workers: int,
+    counts: dict[str, int],
+) -> None:
+    """Districts written by worker processes into part files, appended to the files in order."""
+    parts = Path(tempfile.mkdtemp(prefix=".generate-", dir=out))
+    targets = {name: open(out / f"{name}.csv", "ab") for name in FILES if name != "regions"}  # noqa: SIM115
+    try:
+        jobs = [(parts / d.code, d, sizes, seed) for d, sizes in tasks]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for (folder, *_rest), written in zip(jobs, pool.map(_district_part, jobs), strict=True):
+                for name, target in targets.items():
+                    with open(folder / f"{name}.csv", "rb") as part:
+                        shutil.copyfileobj(part, target, 1 << 20)
+                    counts[name] += written[name]
+                shutil.rmtree(folder)
+    finally:
+        for target in targets.values():
+            target.close()
+        shutil.rmtree(parts, ignore_errors=True)
 
 
 def _region_rows(data: dict[str, Any], districts: list[_District]) -> Iterator[tuple[str, ...]]:
