@@ -201,7 +201,7 @@ def bench_register(options: dict[str, Any]) -> list[dict[str, Any]]:
             "database": "",
             "rows": rows,
             "seconds": generated,
-            "rows/s": rows / generated,
+            "rows/s": round(rows / generated),
         },
         {
             "step": "xiaoqu import",
@@ -209,15 +209,15 @@ def bench_register(options: dict[str, Any]) -> list[dict[str, Any]]:
             "rows": rows,
             "seconds": run["seconds"],
             "cpu s": run["cpu_seconds"],
-            "rows/s": import_rate,
-            "peak RSS MB": run["peak_rss_mb"],
+            "rows/s": round(import_rate),
+            "peak RSS MB": round(run["peak_rss_mb"]),
         },
         {
             "step": "raw executemany (no validation)",
             "database": engine,
             "rows": raw_rows,
             "seconds": raw_seconds,
-            "rows/s": raw_rate,
+            "rows/s": round(raw_rate),
         },
         {
             "step": "import / raw",

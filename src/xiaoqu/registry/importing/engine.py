@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
@@ -48,7 +48,7 @@ from xiaoqu.registry.importing.schema import (
     Sheet,
 )
 from xiaoqu.registry.importing.sources import EncodingRefused, SheetSource, open_register
-from xiaoqu.registry.importing.writer import Table, lock_tables, now
+from xiaoqu.registry.importing.writer import Table, column, lock_tables, now
 from xiaoqu.registry.models import (
     LEVEL_ORDER,
     Building,
@@ -161,11 +161,11 @@ def import_register(
     return report
 
 
-def _q(model: type, *names: str) -> str:
+def _q(model: type[models.Model], *names: str) -> str:
     """``SELECT id, <columns>`` for one model, quoted for the current database."""
     qn = connection.ops.quote_name
     meta = model._meta
-    cols = ", ".join(qn(meta.get_field(n).column) for n in names)
+    cols = ", ".join(qn(column(model, n)) for n in names)
     return f"SELECT {qn('id')}, {cols} FROM {qn(meta.db_table)}"
 
 
@@ -523,7 +523,7 @@ class _Run:
         }
         plan: list[tuple[int, int, bool]] = []  # number, id, is_new
         for number, code, name, level, parent in parsed:
-            parent_id = None
+            parent_id: int | None = None
             if parent:
                 found = self.region_by_code.get(parent)
                 if found is None:
@@ -563,7 +563,7 @@ class _Run:
                     self.region_by_code[code] = (BROKEN, level, "")
                     continue
             is_new = pk is None
-            if is_new:
+            if pk is None:
                 pk = self.regions.new_id()
             else:
                 old = self.region_rows[pk]
@@ -852,10 +852,9 @@ class _Run:
                 self.buildings.insert((pk, estate_id, bnum, *vals))
             else:
                 pk, old = existing
-                vals = tuple(n if p else o for n, o, p in zip(vals, old, present, strict=True))
-                if vals != old:
-                    self.buildings.update(pk, vals)
-                storeys = vals[0]
+                merged = tuple(n if p else o for n, o, p in zip(vals, old, present, strict=True))
+                if merged != old:
+                    self.buildings.update(pk, merged)
             self.building_by_key[key] = (pk, estate_id, storeys)
 
     def _load_entrances(self) -> None:
@@ -938,7 +937,7 @@ class _Run:
             entrance = entrances.get(ekey)
             ok = True
             if entrance is None:
-                entrance = self._entrance(sheet, number, ekey)
+                self._entrance(sheet, number, ekey)
                 ok = False
             elif entrance[0] == BROKEN:
                 ok = False
@@ -1013,10 +1012,12 @@ class _Run:
                 by_key[key] = pk
             else:
                 pk, old_vals = old
-                vals = (floor, area, use, status)
-                vals = tuple(n if p else o for n, o, p in zip(vals, old_vals, present, strict=True))
-                if vals != old_vals:
-                    table.update(pk, vals)
+                new = (floor, area, use, status)
+                merged = tuple(
+                    n if p else o for n, o, p in zip(new, old_vals, present, strict=True)
+                )
+                if merged != old_vals:
+                    table.update(pk, merged)
 
     def _load_dwelling_keys(self) -> None:
         qn = connection.ops.quote_name

@@ -20,6 +20,11 @@ BATCH = 20_000
 BULK_THRESHOLD = 50_000
 
 
+def column(model: type[models.Model], name: str) -> str:
+    """The database column of a model field (a foreign key's ``<name>_id``)."""
+    return str(getattr(model._meta.get_field(name), "column"))  # noqa: B009
+
+
 class Table:
     """Inserts and updates of one model's table, by column name."""
 
@@ -35,13 +40,13 @@ class Table:
         self.model = model
         meta = model._meta
         qn = connection.ops.quote_name
-        self.table = meta.db_table
-        ins = ["id", *(meta.get_field(f).column for f in insert_fields), "created_at", "updated_at"]
+        self.table: str = str(meta.db_table)
+        ins = ["id", *(column(model, f) for f in insert_fields), "created_at", "updated_at"]
         self.insert_columns = ins
         self.insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(
             qn(self.table), ", ".join(qn(c) for c in ins), ", ".join(["%s"] * len(ins))
         )
-        upd = [meta.get_field(f).column for f in update_fields]
+        upd = [column(model, f) for f in update_fields]
         self.update_sql = "UPDATE {} SET {} WHERE {} = %s".format(
             qn(self.table),
             ", ".join(f"{qn(c)} = %s" for c in [*upd, "updated_at"]),
