@@ -407,9 +407,14 @@ class _Run:
         self._step(by_key, "ownerships", self._ownerships)
         self._step(by_key, "residencies", self._residencies)
         if not self.errors and not self.more:
+            stage = _("写入数据库")
+            if self.progress:
+                self.progress(stage, 0, 1)
             for table in self.tables:
                 table.finish()
             self._count_households()
+            if self.progress:
+                self.progress(stage, 1, 1)
             if vendor == "postgresql":
                 for table in self.tables:
                     table.reset_sequence()
