@@ -481,3 +481,26 @@ def test_import_command_prints_a_summary(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "导入完成" in out
     assert "房屋：新增 4" in out
+
+
+def test_reimport_moving_a_street_carries_its_communities_and_estates(tmp_path):
+    """A street given another district on re-import moves its whole subtree's paths."""
+    data = base_register()
+    import_register(write_register(tmp_path / "a", data))
+    data["regions"].append(["520102", "南明区", "区县", "520100"])
+    data["regions"][3][3] = "520102"
+    del data["estates"]
+    import_register(write_register(tmp_path / "b", {"regions": data["regions"]}))
+    nanming = Region.objects.get(code="520102")
+    community = Region.objects.get(code="520103006001")
+    assert community.path.startswith(nanming.path)
+    assert Estate.objects.get().region_path == community.path
+    assert list(Estate.objects.in_region(nanming)) == [Estate.objects.get()]
+
+
+def test_region_parent_must_be_of_a_higher_level(tmp_path):
+    """A community whose 上级代码 is another community is refused."""
+    data = base_register()
+    data["regions"].append(["520103006002", "吉祥社区", "社区", "520103006001"])
+    lines = _rejected(write_register(tmp_path, data))
+    assert lines == ["区划 第7行 上级代码：上级区划“520103006001”是社区，级别必须高于本级（社区）"]
