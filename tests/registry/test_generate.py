@@ -15,6 +15,7 @@ from django.core.management import call_command, get_commands
 
 from xiaoqu.cli import main as xiaoqu_main
 from xiaoqu.core.pii import id_number_is_valid, phone_is_valid
+from xiaoqu.registry import generator
 from xiaoqu.registry.generator import FILES, GenerateError, generate_register
 
 GUIZHOU_PREFECTURES = {
@@ -203,6 +204,18 @@ def test_guizhou_preset_holds_the_places_of_the_seed_article(guizhou):
     assert regions["522323001"] == ("盘水街道", "522323")
     names = {e["小区名称"] for e in read(out, "estates")}
     assert {"碧波水岸小区", "四通街8号院落", "阳光新城小区"} <= names
+
+
+def test_guizhou_preset_shares_no_id_number_with_the_demo_register(guizhou):
+    """The demo register and the preset can live in one database: no ID number is in both."""
+    demo = Path(generator.DATA_DIR / "demo" / "people.csv")
+    if not demo.exists():
+        pytest.skip("no demo register")
+    with open(demo, encoding="utf-8-sig", newline="") as f:
+        demo_ids = {row["证件号码"] for row in csv.DictReader(f) if row["证件号码"]}
+    out, _summary = guizhou
+    assert demo_ids
+    assert not demo_ids & {p["证件号码"] for p in read(out, "people")}
 
 
 def test_region_codes_nest_and_names_are_unique_among_siblings(guizhou_part):

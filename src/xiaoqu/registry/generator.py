@@ -18,6 +18,8 @@ should not move.
 from __future__ import annotations
 
 import csv
+import datetime
+import functools
 import json
 import math
 import multiprocessing
@@ -446,6 +448,32 @@ _OWNER_BORN_OLD = _birth_years(1930, 2000, 1952)
 _OWNER_BORN_NEW = _birth_years(1935, 2001, 1970)
 
 
+def _id_key(year: int, day_of_year: int, seq: int) -> int:
+    return (year * 400 + day_of_year) * 1000 + seq
+
+
+@functools.cache
+def _reserved_ids() -> dict[str, frozenset[int]]:
+    """The demo register's ID numbers by district prefix, never handed out here, so the demo
+    and a generated register can be imported into one database (ID numbers are unique)."""
+    out: dict[str, set[int]] = {}
+    path = DATA_DIR / "demo" / "people.csv"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            value = (row.get("证件号码") or "").strip()
+            if len(value) != 18 or not value[:17].isdigit():
+                continue
+            try:
+                born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+            except ValueError:
+                continue
+            day = born.toordinal() - datetime.date(born.year, 1, 1).toordinal()
+            out.setdefault(value[:6], set()).add(_id_key(born.year, day, int(value[14:17])))
+    return {prefix: frozenset(keys) for prefix, keys in out.items()}
+
+
 class _People:
     """People of one district. The ID numbers of a district share its six-digit prefix, so
     the set that keeps them unique is dropped when the next district starts."""
@@ -471,7 +499,7 @@ class _People:
     def start_district(self, code: str) -> None:
         self.prefix = code
         self.prefix_sum = _digit_sum(code, 0)
-        self.used = set()
+        self.used = set(_reserved_ids().get(code, ()))
         self.recent = []
         self.seq = 0
 
@@ -492,7 +520,7 @@ class _People:
         while True:
             d = int(random_() * len(dates))
             seq = int(random_() * 500) * 2 + male
-            key = (year * 400 + d) * 1000 + seq
+            key = _id_key(year, d, seq)
             if key not in used:
                 used.add(key)
                 break
