@@ -587,7 +587,7 @@ def _estate_name(
             word = rng.choice(_ESTATE_WORDS) if rng.random() < 0.8 else road
             if year >= 1995 and r < 0.3:
                 suffix = rng.choice(("花园", "家园", "苑", "雅苑", "名居"))
-            elif r < 0.45:
+            elif r > 0.85:
                 suffix = "新村"
             else:
                 suffix = "小区"
