@@ -504,3 +504,25 @@ def test_region_parent_must_be_of_a_higher_level(tmp_path):
     data["regions"].append(["520103006002", "吉祥社区", "社区", "520103006001"])
     lines = _rejected(write_register(tmp_path, data))
     assert lines == ["区划 第7行 上级代码：上级区划“520103006001”是社区，级别必须高于本级（社区）"]
+
+
+def test_gbk_detected_even_after_a_long_ascii_start(tmp_path):
+    """A GBK file whose first megabyte is plain ASCII is still read as GBK."""
+    data = base_register()
+    data["people"] = [[f"P{i:06d}", "Li Lei", "", ""] for i in range(60_000)]
+    data["people"].append(["P999999", "张三", "", ""])
+    data["ownerships"] = data["residencies"] = []
+    import_register(write_register(tmp_path, data, encoding="gbk"))
+    assert Person.objects.get(ref="P999999").name == "张三"
+
+
+def test_error_report_is_capped_with_a_count_of_the_rest(tmp_path):
+    """More than 1,000 errors: the first 1,000 are listed and the rest counted."""
+    data = base_register()
+    data["people"] = [[f"P{i:05d}", "某人", "12", ""] for i in range(1_200)]
+    data["ownerships"] = data["residencies"] = []
+    with pytest.raises(ImportFailed) as caught:
+        import_register(write_register(tmp_path, data))
+    assert len(caught.value.errors) == 1000
+    assert caught.value.more == 200
+    assert caught.value.lines()[-1] == "……另有200处错误未列出"

@@ -97,20 +97,42 @@ def _count_lines(file: Path) -> int:
 
 
 def detect_encoding(file: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK); anything else is refused."""
+    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK); anything else is refused.
+
+    Decided on the first megabyte that holds non-ASCII bytes (a file may start with a
+    megabyte of codes and numbers before its first Chinese name).
+    """
     with file.open("rb") as fh:
         head = fh.read(1 << 20)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
-        raise EncodingRefused
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+            raise EncodingRefused
+        sample = head
+        while sample.isascii():
+            more = fh.read(1 << 20)
+            if not more:
+                return "utf-8"
+            # Keep a few bytes before so a character split at the boundary stays whole.
+            sample = sample[-8:] + more
+            if b"\x00" in more:
+                raise EncodingRefused
+    start = 0 if sample is head else _char_start(sample)
     for encoding in ("utf-8", "gb18030"):
         try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            codecs.getincrementaldecoder(encoding)().decode(sample[start:], final=False)
         except UnicodeDecodeError:
             continue
         return encoding
     raise EncodingRefused
+
+
+def _char_start(sample: bytes) -> int:
+    """Skip the bytes before the first ASCII byte: a multi-byte character may be cut there."""
+    for i, byte in enumerate(sample[:8]):
+        if byte < 0x80:
+            return i
+    return 0
 
 
 def _csv_source(sheet: Sheet, file: Path) -> SheetSource:
