@@ -11,6 +11,7 @@ end, so a bad file leaves the database as it was while every error still gets re
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import hmac
 import time
@@ -63,6 +64,7 @@ from xiaoqu.registry.models import (
 )
 
 MAX_ERRORS = 1000
+FETCH = 50_000
 PROGRESS_EVERY = 10_000
 # A key whose row was wrong: references to it are not reported a second time.
 BROKEN = 0
@@ -144,6 +146,24 @@ def import_register(
     """
     started = time.perf_counter()
     sources = open_register(Path(path))
+    # Millions of small tuples make the cyclic garbage collector walk the same live
+    # objects again and again; the import creates no cycles worth collecting.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _import(path, sources, actor, progress, started)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import(
+    path: Path,
+    sources: list[SheetSource],
+    actor: Any,
+    progress: Progress | None,
+    started: float,
+) -> ImportReport:
     with transaction.atomic():
         run = _Run(progress)
         run.execute(sources)
@@ -402,6 +422,8 @@ class _Run:
             self._load_dwelling_keys()
         if "people" in by_key:
             self._step(by_key, "people", self._people)
+            # A million hashes are not needed any more; the ownerships need the room.
+            self.hash_owner = {}
         elif needs_dwellings:
             self._load_person_keys()
         self._step(by_key, "ownerships", self._ownerships)
@@ -924,10 +946,10 @@ class _Run:
                 f"SELECT {qn('id')}, {qn('entrance_id')}, {qn('number')}, {qn('floor')},"
                 f" {qn('area')}, {qn('use')}, {qn('status')} FROM {qn(Dwelling._meta.db_table)}"
             )
-            existing = {
-                (e, n): (pk, (f, _norm_decimal(a, 2), u, s))
-                for pk, e, n, f, a, u, s in cursor.fetchall()
-            }
+            existing = {}
+            while batch := cursor.fetchmany(FETCH):
+                for pk, e, n, f, a, u, s in batch:
+                    existing[(e, n)] = (pk, (f, _norm_decimal(a, 2), u, s))
         by_key = self.dwelling_by_key
         for key, (pk, _vals) in existing.items():
             by_key[key] = pk
@@ -1039,14 +1061,14 @@ class _Run:
     def _load_person_rows(self) -> dict[str, tuple[int, tuple[Any, ...]]]:
         with connection.cursor() as cursor:
             cursor.execute(_q(Person, "ref", "name", "phone", "id_hash", "id_last4"))
-            rows = cursor.fetchall()
-        out: dict[str, tuple[int, tuple[Any, ...]]] = {}
-        self.hash_owner: dict[str, tuple[int, str | None]] = {}
-        for pk, ref, name, phone, id_hash, last4 in rows:
-            # People entered without a number are exported as "#<id>" (see the exporter).
-            out[ref or f"#{pk}"] = (pk, (name, phone or "", id_hash, last4 or ""))
-            if id_hash:
-                self.hash_owner[id_hash] = (pk, ref)
+            out: dict[str, tuple[int, tuple[Any, ...]]] = {}
+            self.hash_owner: dict[str, tuple[int, str | None]] = {}
+            while rows := cursor.fetchmany(FETCH):
+                for pk, ref, name, phone, id_hash, last4 in rows:
+                    # People entered without a number are exported as "#<id>" (the exporter).
+                    out[ref or f"#{pk}"] = (pk, (name, phone or "", id_hash, last4 or ""))
+                    if id_hash:
+                        self.hash_owner[id_hash] = (pk, ref)
         return out
 
     def _load_person_keys(self) -> None:
@@ -1185,10 +1207,16 @@ class _Run:
             return -1
         return pk
 
-    def _load_links(self, model: type, *fields: str) -> dict[tuple[int, int], tuple[int, tuple]]:
+    def _load_links(
+        self, model: type[models.Model], convert: Callable[..., Any], *fields: str
+    ) -> dict[tuple[int, int], tuple[int, Any]]:
+        out: dict[tuple[int, int], tuple[int, Any]] = {}
         with connection.cursor() as cursor:
             cursor.execute(_q(model, "person", "dwelling", *fields))
-            return {(p, d): (pk, tuple(rest)) for pk, p, d, *rest in cursor.fetchall()}
+            while rows := cursor.fetchmany(FETCH):
+                for pk, p, d, *rest in rows:
+                    out[(p, d)] = (pk, convert(*rest))
+        return out
 
     def _ownerships(self, rows: _Rows) -> None:
         sheet = OWNERSHIPS
@@ -1200,10 +1228,7 @@ class _Run:
         )
         i_p, i_s = rows.index("ref"), rows.index("share")
         has_share = rows.has("share")
-        existing = {
-            k: (pk, (_norm_decimal(vals[0], 4),))
-            for k, (pk, vals) in self._load_links(Ownership, "share").items()
-        }
+        existing = self._load_links(Ownership, lambda share: _norm_decimal(share, 4), "share")
         table = self.ownerships
         seen: dict[tuple[int, int], int] = {}
         for number, row in rows:
@@ -1231,7 +1256,7 @@ class _Run:
                 pk = table.next_id
                 table.next_id = pk + 1
                 table.insert((pk, person, dwelling, share))
-            elif has_share and (share,) != old[1]:
+            elif has_share and share != old[1]:
                 table.update(old[0], (share,))
 
     def _residencies(self, rows: _Rows) -> None:
@@ -1244,10 +1269,9 @@ class _Run:
         )
         i_p, i_r, i_s = rows.index("ref"), rows.index("relation"), rows.index("since")
         has_since = rows.has("since")
-        existing = {
-            k: (pk, (vals[0], _norm_date(vals[1])))
-            for k, (pk, vals) in self._load_links(Residency, "relation", "since").items()
-        }
+        existing = self._load_links(
+            Residency, lambda relation, since: (relation, _norm_date(since)), "relation", "since"
+        )
         table = self.residencies
         seen: dict[tuple[int, int], int] = {}
         today = dt.date.today()
