@@ -42,10 +42,11 @@ def _counts() -> list[int]:
 def _rejected(folder: Path) -> list[str]:
     """Import ``folder`` expecting failure; check nothing was written; the error lines."""
     before = _counts()
+    audits = AuditLog.objects.filter(action="registry.import").count()
     with pytest.raises(ImportFailed) as caught:
         import_register(folder)
     assert _counts() == before
-    assert not AuditLog.objects.filter(action="registry.import").exists()
+    assert AuditLog.objects.filter(action="registry.import").count() == audits
     return [str(e) for e in caught.value.errors]
 
 
@@ -526,3 +527,11 @@ def test_error_report_is_capped_with_a_count_of_the_rest(tmp_path):
     assert len(caught.value.errors) == 1000
     assert caught.value.more == 200
     assert caught.value.lines()[-1] == "……另有200处错误未列出"
+
+
+def test_id_number_of_a_person_already_in_the_database_is_an_error(tmp_path):
+    """A new 人员编号 carrying someone else's stored ID number is refused."""
+    import_register(write_register(tmp_path / "a", base_register()))
+    extra = {"people": [["P009", "冒名", "", id_number(1)]]}
+    lines = _rejected(write_register(tmp_path / "b", extra))
+    assert lines == ["人员 第2行 证件号码：该证件号码已属于系统中的另一人（人员编号P001）"]

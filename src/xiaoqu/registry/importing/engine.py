@@ -370,6 +370,8 @@ class _Run:
         self.dwelling_by_key: dict[tuple[int, str], int] = {}
         self.person_by_ref: dict[str, int] = {}
         self.changed_paths: dict[int, str] = {}
+        # ID hash → (person id, 人员编号, row in this file or 0 for the database).
+        self.hash_owner: dict[str, tuple[int, str | None, int]] = {}
         self.writing = True
         # Set when a sheet's header or encoding is unusable: later sheets would only repeat
         # "not found" for everything that sheet holds, so they are not read.
@@ -1062,13 +1064,13 @@ class _Run:
         with connection.cursor() as cursor:
             cursor.execute(_q(Person, "ref", "name", "phone", "id_hash", "id_last4"))
             out: dict[str, tuple[int, tuple[Any, ...]]] = {}
-            self.hash_owner: dict[str, tuple[int, str | None]] = {}
+            self.hash_owner = {}
             while rows := cursor.fetchmany(FETCH):
                 for pk, ref, name, phone, id_hash, last4 in rows:
                     # People entered without a number are exported as "#<id>" (the exporter).
                     out[ref or f"#{pk}"] = (pk, (name, phone or "", id_hash, last4 or ""))
                     if id_hash:
-                        self.hash_owner[id_hash] = (pk, ref)
+                        self.hash_owner[id_hash] = (pk, ref, 0)
         return out
 
     def _load_person_keys(self) -> None:
@@ -1094,7 +1096,6 @@ class _Run:
         sha256 = hashlib.sha256
         table = self.people
         seen: dict[str, int] = {}
-        seen_hash: dict[str, int] = {}
         phone_ok = v._PHONE_RE.match
         for number, row in rows:
             ref, name = row[i_r].strip(), row[i_n].strip()
@@ -1128,20 +1129,20 @@ class _Run:
                 else:
                     id_hash = digest(key, id_number.encode(), sha256).hex()
                     last4 = id_number[-4:]
-                    first = seen_hash.get(id_hash)
-                    if first is not None:
-                        ok = self.error(
-                            sheet,
-                            number,
-                            "证件号码",
-                            _("与第%(n)d行的证件号码相同") % {"n": first},
-                        )
-                    else:
-                        seen_hash[id_hash] = number
             old = existing.get(ref)
             if id_hash is not None:
+                # One dict for the database's hashes and this file's (row number > 0).
                 holder = hash_owner.get(id_hash)
-                if holder is not None and (old is None or holder[0] != old[0]):
+                if holder is None or (not holder[2] and old is not None and holder[0] == old[0]):
+                    hash_owner[id_hash] = (old[0] if old else 0, ref, number)
+                elif holder[2]:
+                    ok = self.error(
+                        sheet,
+                        number,
+                        "证件号码",
+                        _("与第%(n)d行的证件号码相同") % {"n": holder[2]},
+                    )
+                else:
                     ok = self.error(
                         sheet,
                         number,
