@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "xiaoqu.core",
     "xiaoqu.accounts",
     "xiaoqu.registry",
+    "xiaoqu.organization",
+    "xiaoqu.needs",
     "xiaoqu.web",
 ]
 
