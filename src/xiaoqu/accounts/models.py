@@ -74,7 +74,7 @@ class Role(models.TextChoices):
 
 
 class RoleAssignment(models.Model):
-    """A role held at a scope: a region subtree or one estate (grid scopes come later).
+    """A role held at a scope: a region subtree, one estate or one grid (网格).
 
     An administrator's assignment may have no scope, meaning the whole system.
     """
@@ -99,6 +99,14 @@ class RoleAssignment(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
+    grid = models.ForeignKey(
+        "organization.Grid",
+        verbose_name=_("网格范围"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -106,20 +114,26 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色授权")
         constraints = [
             models.CheckConstraint(
-                condition=~(Q(region__isnull=False) & Q(estate__isnull=False)),
+                condition=~(Q(region__isnull=False) & Q(estate__isnull=False))
+                & ~(Q(region__isnull=False) & Q(grid__isnull=False))
+                & ~(Q(estate__isnull=False) & Q(grid__isnull=False)),
                 name="role_one_scope",
             ),
             models.CheckConstraint(
-                condition=Q(role="admin") | Q(region__isnull=False) | Q(estate__isnull=False),
+                condition=Q(role="admin")
+                | Q(region__isnull=False)
+                | Q(estate__isnull=False)
+                | Q(grid__isnull=False),
                 name="role_scope_required",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "region", "estate"], name="role_assignment_unique"
+                fields=["user", "role", "region", "estate", "grid"],
+                name="role_assignment_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        scope = self.region or self.estate or _("全部")
+        scope = self.region or self.estate or self.grid or _("全部")
         return f"{self.get_role_display()} @ {scope}"
 
 

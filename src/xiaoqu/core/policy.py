@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 if TYPE_CHECKING:
-    from xiaoqu.registry.models import Estate, Region
+    from xiaoqu.registry.models import Building, Dwelling, Estate, Region
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -80,7 +80,7 @@ def _assignments(user: Any) -> list[Any]:
         return []
     cached = getattr(user, "_xiaoqu_roles", None)
     if cached is None:
-        cached = list(user.roles.select_related("region", "estate"))
+        cached = list(user.roles.select_related("region", "estate", "grid"))
         user._xiaoqu_roles = cached
     return cached
 
@@ -97,25 +97,65 @@ def has_any_role(user: Any, roles: Iterable[str]) -> bool:
 def is_global_admin(user: Any) -> bool:
     if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
         return True
-    return any(
-        a.role == "admin" and a.region_id is None and a.estate_id is None
-        for a in _assignments(user)
-    )
+    return any(a.role == "admin" and _is_unscoped(a) for a in _assignments(user))
+
+
+def _is_unscoped(a: Any) -> bool:
+    return a.region_id is None and a.estate_id is None and a.grid_id is None
+
+
+def _grid_building_ids(grid_id: int) -> QuerySet[Any]:
+    from xiaoqu.organization.models import GridBuilding
+
+    return GridBuilding.objects.filter(grid_id=grid_id).values("building_id")
+
+
+def _grid_estate_ids(grid_id: int) -> QuerySet[Any]:
+    from xiaoqu.organization.models import GridBuilding
+
+    return GridBuilding.objects.filter(grid_id=grid_id).values("building__estate_id")
 
 
 def _scope_q(user: Any, roles: Iterable[str], region_field: str, estate_field: str) -> Q | None:
-    """Q over estates for the given roles; None means everything."""
+    """Q over estates for the given roles; None means everything.
+
+    A grid scope counts every estate with at least one building in the grid.
+    """
     wanted = set(roles)
     q = Q(pk__in=[])
     for a in _assignments(user):
         if a.role not in wanted:
             continue
-        if a.region_id is None and a.estate_id is None:
+        if _is_unscoped(a):
             return None
         if a.region_id is not None:
             q |= Q(**{f"{region_field}__startswith": a.region.path})
-        else:
+        elif a.estate_id is not None:
             q |= Q(**{estate_field: a.estate_id})
+        else:
+            q |= Q(**{f"{estate_field}__in": _grid_estate_ids(a.grid_id)})
+    return q
+
+
+def _unit_scope_q(user: Any, roles: Iterable[str], building_field: str) -> Q | None:
+    """Q over buildings or dwellings (both carry ``estate``); None means everything.
+
+    Region and estate scopes mean what they mean for estates; a grid scope narrows to the
+    grid's own buildings.
+    """
+    wanted = set(roles)
+    q = Q(pk__in=[])
+    for a in _assignments(user):
+        if a.role not in wanted:
+            continue
+        if _is_unscoped(a):
+            return None
+        if a.region_id is not None:
+            q |= Q(estate__region_path__startswith=a.region.path)
+        elif a.estate_id is not None:
+            q |= Q(estate_id=a.estate_id)
+        else:
+            q |= Q(**{f"{building_field}__in": _grid_building_ids(a.grid_id)})
     return q
 
 
@@ -141,13 +181,39 @@ def visible_regions(user: Any) -> QuerySet[Region]:
     for a in _assignments(user):
         if a.role not in WORKBENCH_ROLES:
             continue
-        if a.region_id is None and a.estate_id is None:
+        if _is_unscoped(a):
             return Region.objects.all()
         if a.region_id is not None:
             q |= Q(path__startswith=a.region.path)
-        else:
+        elif a.estate_id is not None:
             q |= Q(pk=a.estate.community_id)
+        else:
+            q |= Q(pk=a.grid.community_id)
     return Region.objects.filter(q)
+
+
+def visible_buildings(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QuerySet[Building]:
+    """Buildings the user works on; a grid scope gives the grid's buildings only."""
+    from xiaoqu.registry.models import Building
+
+    if is_global_admin(user):
+        return Building.objects.all()
+    q = _unit_scope_q(user, roles, "pk")
+    if q is None:
+        return Building.objects.all()
+    return Building.objects.filter(q)
+
+
+def visible_dwellings(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QuerySet[Dwelling]:
+    """Dwellings the user works on; a grid scope gives the dwellings of its buildings."""
+    from xiaoqu.registry.models import Dwelling
+
+    if is_global_admin(user):
+        return Dwelling.objects.all()
+    q = _unit_scope_q(user, roles, "building_id")
+    if q is None:
+        return Dwelling.objects.all()
+    return Dwelling.objects.filter(q)
 
 
 def home_estates(user: Any) -> QuerySet[Estate]:
@@ -191,11 +257,22 @@ def _roles_for_estate(user: Any, estate: Estate) -> set[str]:
         return {"admin"}
     roles = set()
     for a in _assignments(user):
-        if a.estate_id == estate.pk or (
-            a.region_id is not None and estate.region_path.startswith(a.region.path)
+        in_grid = a.grid_id is not None and estate.pk in _grid_estates_cached(a)
+        if (
+            a.estate_id == estate.pk
+            or (a.region_id is not None and estate.region_path.startswith(a.region.path))
+            or in_grid
         ):
             roles.add(a.role)
     return roles
+
+
+def _grid_estates_cached(a: Any) -> set[int]:
+    cached = getattr(a, "_xiaoqu_grid_estates", None)
+    if cached is None:
+        cached = set(_grid_estate_ids(a.grid_id).values_list("building__estate_id", flat=True))
+        a._xiaoqu_grid_estates = cached
+    return cached
 
 
 def can_see_phone(user: Any, estate: Estate) -> bool:
