@@ -164,3 +164,44 @@ def make_scope_world() -> dict:
         "home_dwellings": home,
         "users": users,
     }
+
+
+# --- Party organisations, members and grids (organization app) ---------------------------
+
+
+def make_party_org(kind: str = "group", *, region: Region | None = None, name=None, parent=None):
+    """A Party organisation attached to ``region`` (default: 金仓社区)."""
+    from xiaoqu.organization.models import PartyOrganization
+
+    n = next(_seq)
+    return PartyOrganization.objects.create(
+        kind=kind,
+        name=name or f"第{n}党组织",
+        region=region or region_chain()[-1],
+        parent=parent,
+    )
+
+
+def make_member(organization=None, *, name: str = "党员", marks: tuple[str, ...] = ()):
+    """A Party member (a new person) of ``organization`` (default: a 党小组 in 金仓社区)."""
+    from xiaoqu.organization.models import PartyMember, PartyMemberMark
+
+    member = PartyMember.objects.create(
+        person=make_person(name), organization=organization or make_party_org()
+    )
+    for mark in marks:
+        PartyMemberMark.objects.create(member=member, mark=mark)
+    return member
+
+
+def make_grid(buildings=(), *, community: Region | None = None, name: str | None = None):
+    """A grid over ``buildings`` in their community (or ``community``), with an empty triangle."""
+    from xiaoqu.organization.models import Grid, GridBuilding, IronTriangle
+
+    buildings = list(buildings)
+    community = community or (buildings[0].estate.community if buildings else region_chain()[-1])
+    n = next(_seq)
+    grid = Grid.objects.create(code=f"G{n:06d}", name=name or f"第{n}网格", community=community)
+    GridBuilding.objects.bulk_create([GridBuilding(grid=grid, building=b) for b in buildings])
+    IronTriangle.objects.create(grid=grid)
+    return grid
