@@ -45,7 +45,7 @@ check: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src
-	$(BIN)/xiaoqu makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(BIN)/xiaoqu makemigrations --check --dry-run
 
 bench: install
 	$(BIN)/xiaoqu bench
