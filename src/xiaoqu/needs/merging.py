@@ -306,6 +306,8 @@ def merge_estates(
     """Group numbers for the opinions of each estate (each list: 0..k-1, first appearance)."""
     model = classifier or clf.default()
     flat = [text for texts in estates for text in texts]
+    if not flat:
+        return [[] for _ in estates]
     clean = [clf.normalise(t) for t in flat]
     filled = [i for i, t in enumerate(clean) if t]
     codes: list[str | None] = [None] * len(flat)

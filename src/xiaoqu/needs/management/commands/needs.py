@@ -1,0 +1,147 @@
+"""xiaoqu needs classify | merge | train | evaluate.
+
+``classify`` and ``merge`` read UTF-8 text on stdin, one opinion a line, and write JSON Lines
+in input order (DESIGN.md). Lines that are empty or hold only blanks are not opinions: they
+are skipped and produce no output line. A line with content the model cannot read (emoji
+only) is still an opinion and gets an output line (category ``property_management``, score
+0.0). Input that is not valid UTF-8 ends the command with exit code 2 and a message.
+
+``train`` retrains from the shipped training part plus staff corrections and saves the model
+(by default into the package, where classify finds it); ``evaluate`` prints macro-F1 and
+per-category F1 on the held-out part.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from xiaoqu.needs import classifier as clf
+from xiaoqu.needs import merging
+
+
+def read_opinions(stream: Any) -> list[str]:
+    """Non-blank lines of a byte or text stream; ``CommandError`` (exit 2) on invalid UTF-8."""
+    data = stream.read()
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CommandError(
+                _("输入不是有效的 UTF-8 文本（第 %(offset)d 字节）") % {"offset": exc.start + 1},
+                returncode=2,
+            ) from exc
+    lines = (line.rstrip("\r") for line in data.split("\n"))
+    return [line for line in lines if line.strip()]
+
+
+def read_corrections(path: str) -> list[tuple[str, str]]:
+    """Corrections from a ``code<TAB>text`` file, as (text, code) pairs."""
+    try:
+        return [(e.text, e.code) for e in clf.read_examples(path)]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CommandError(_("无法读取更正文件：%(error)s") % {"error": exc}, returncode=2) from exc
+
+
+class Command(BaseCommand):
+    help = _("居民意见：分类、合并、训练与评估")
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("classify", help=_("从标准输入读取意见（每行一条），输出分类 JSON Lines"))
+        sub.add_parser("merge", help=_("从标准输入读取同一小区的意见，输出分组 JSON Lines"))
+        train = sub.add_parser("train", help=_("用内置训练集和更正重新训练模型"))
+        train.add_argument(
+            "--corrections",
+            action="append",
+            default=[],
+            metavar="FILE.tsv",
+            help=_("工作人员的更正，每行“类别代码<TAB>意见”（可多次给出）"),
+        )
+        train.add_argument(
+            "--out", default=str(clf.MODEL_FILE), help=_("模型文件（默认为随包发布的模型）")
+        )
+        evaluate = sub.add_parser("evaluate", help=_("在保留测试集上报告宏平均 F1"))
+        evaluate.add_argument("--model", default=None, help=_("模型文件（默认为随包发布的模型）"))
+        evaluate.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action in ("classify", "merge"):
+            stdin = options.get("stdin")
+            if stdin is None:
+                stdin = sys.stdin.buffer
+            texts = read_opinions(stdin)
+            if action == "classify":
+                self._write(self._classified(texts))
+            else:
+                self._write(
+                    {"text": t, "group": g}
+                    for t, g in zip(texts, merging.merge(texts), strict=True)
+                )
+        elif action == "train":
+            self._train(options)
+        else:
+            self._evaluate(options)
+
+    def _classified(self, texts: list[str]) -> Iterable[dict[str, Any]]:
+        for text, p in zip(texts, clf.classify(texts), strict=True):
+            yield {"text": text, "category": p.code, "class": p.klass, "score": round(p.score, 4)}
+
+    def _write(self, rows: Iterable[dict[str, Any]]) -> None:
+        out = self.stdout
+        if out._out is sys.stdout and hasattr(sys.stdout, "reconfigure"):
+            # Chinese must reach a pipe as UTF-8 whatever the locale says.
+            sys.stdout.reconfigure(encoding="utf-8")
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False))
+
+    def _train(self, options: dict[str, Any]) -> None:
+        corrections: list[tuple[str, str]] = []
+        for path in options["corrections"]:
+            corrections.extend(read_corrections(path))
+        # The database-held corrections will be added here in the same (text, code) form.
+        model = clf.train_shipped(corrections)
+        target = Path(options["out"])
+        model.save(target)
+        if target == clf.MODEL_FILE:
+            clf.set_default(model)
+        held_out = clf.split(clf.shipped_examples())[1]
+        report = clf.evaluate(model, held_out)
+        self.stdout.write(
+            _("已训练：%(rows)d 条句子（其中更正 %(corrections)d 条），保存到 %(path)s")
+            % {"rows": model.meta["rows"], "corrections": model.meta["corrections"], "path": target}
+        )
+        self.stdout.write(
+            _("保留测试集宏平均 F1：%(f1).3f（%(n)d 条）")
+            % {"f1": report["macro_f1"], "n": report["n"]}
+        )
+
+    def _evaluate(self, options: dict[str, Any]) -> None:
+        if options["model"]:
+            model = clf.load(options["model"])
+            if model is None:
+                raise CommandError(
+                    _("无法读取模型文件 %(path)s") % {"path": options["model"]}, returncode=2
+                )
+        else:
+            model = clf.default()
+        held_out = clf.split(clf.shipped_examples())[1]
+        report = clf.evaluate(model, held_out)
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
+        names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+        self.stdout.write(
+            _("保留测试集：%(n)d 条，宏平均 F1 %(f1).3f，准确率 %(acc).3f")
+            % {"n": report["n"], "f1": report["macro_f1"], "acc": report["accuracy"]}
+        )
+        for code, f1 in report["per_category"].items():
+            self.stdout.write(f"  {code:<20} {names[code]:<10} {f1:.3f}")
