@@ -205,7 +205,7 @@ class GridBuilding(models.Model):
         verbose_name_plural = _("网格楼栋")
 
     def __str__(self) -> str:
-        return f"{self.grid} — {self.building_id}"
+        return f"{self.grid}：{self.building}"
 
 
 class GridWorkerAssignment(TimeStamped):
