@@ -169,7 +169,7 @@ def _tokenizer() -> Any:
 
 def words(text: str) -> list[str]:
     """jieba tokens of a normalised text, without blanks and punctuation; plus word bigrams."""
-    tokens = [t for t in _tokenizer().lcut(text, HMM=True) if t.strip() and _is_wordlike(t)]
+    tokens = [t for t in _tokenizer().lcut(text, HMM=False) if t.strip() and _is_wordlike(t)]
     return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
@@ -315,22 +315,30 @@ class Classifier:
 
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in order; texts with no content get the fallback."""
+        fallback = Prediction(FALLBACK_CODE, self.classes[FALLBACK_CODE], 0.0)
         clean = [normalise(t) for t in texts]
-        idx = [i for i, t in enumerate(clean) if t]
-        out = [Prediction(FALLBACK_CODE, self.classes[FALLBACK_CODE], 0.0)] * len(clean)
-        if idx:
-            proba = self.pipeline.predict_proba([clean[i] for i in idx])
-            best = proba.argmax(axis=1)
-            for i, b, p in zip(idx, best, proba[np.arange(len(idx)), best], strict=True):
-                code = self.labels[b]
-                out[i] = Prediction(code, self.classes[code], float(p))
-        return out
+        # Identical opinions are common (door-knocking notes); each distinct text once.
+        distinct = list(dict.fromkeys(t for t in clean if t))
+        if not distinct:
+            return [fallback] * len(clean)
+        proba = self.pipeline.predict_proba(distinct)
+        best = proba.argmax(axis=1)
+        found = {
+            text: Prediction(self.labels[b], self.classes[self.labels[b]], float(p))
+            for text, b, p in zip(
+                distinct, best, proba[np.arange(len(distinct)), best], strict=True
+            )
+        }
+        return [found[t] if t else fallback for t in clean]
 
     def codes_many(self, clean_texts: Sequence[str]) -> list[str]:
         """Codes for already normalised, non-empty texts (used by merging)."""
-        if not clean_texts:
+        distinct = list(dict.fromkeys(clean_texts))
+        if not distinct:
             return []
-        return [self.labels[i] for i in self.pipeline.predict_proba(clean_texts).argmax(axis=1)]
+        best = self.pipeline.predict_proba(distinct).argmax(axis=1)
+        found = {text: self.labels[b] for text, b in zip(distinct, best, strict=True)}
+        return [found[t] for t in clean_texts]
 
     def save(self, path: Path | str = MODEL_FILE) -> None:
         import joblib

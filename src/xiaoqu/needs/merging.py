@@ -271,6 +271,7 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
             key[i] = ("empty", i)
         else:
             by_code.setdefault(code, []).append(i)
+    sim: Any = None  # the estate's dense similarity matrix, computed only when needed
     for code, members in by_code.items():
         signed = [i for i in members if topics[i] is not None]
         unsigned = [i for i in members if topics[i] is None]
@@ -278,24 +279,24 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
             key[i] = (code, topics[i])
         if not unsigned:
             continue
+        if sim is None:
+            sim = (vectors @ vectors.T).toarray()
         left = unsigned
         if signed:
-            sim = (vectors[unsigned] @ vectors[signed].T).toarray()
-            best = sim.argmax(axis=1)
+            block = sim[np.ix_(unsigned, signed)]
+            best = block.argmax(axis=1)
             left = []
             for row, i in enumerate(unsigned):
-                if sim[row, best[row]] >= THRESHOLD:
+                if block[row, best[row]] >= THRESHOLD:
                     key[i] = key[signed[best[row]]]
                 else:
                     left.append(i)
-        if not left:
-            continue
-        sim_left = vectors[left] @ vectors[left].T
-        sim_left.data = (sim_left.data >= THRESHOLD).astype(np.int8)
-        sim_left.eliminate_zeros()
-        _, labels = connected_components(sim_left, directed=False)
-        for row, i in enumerate(left):
-            key[i] = (code, "~", int(labels[row]))
+        if len(left) == 1:
+            key[left[0]] = (code, "~", 0)
+        elif left:
+            _, labels = connected_components(sim[np.ix_(left, left)] >= THRESHOLD, directed=False)
+            for row, i in enumerate(left):
+                key[i] = (code, "~", int(labels[row]))
     numbers: dict[tuple[Any, ...], int] = {}
     return [numbers.setdefault(k, len(numbers)) for k in key]
 
