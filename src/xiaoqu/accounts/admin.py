@@ -43,8 +43,8 @@ class UserEditForm(UserChangeForm):
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
-    autocomplete_fields = ["region", "estate"]
-    fields = ["role", "region", "estate"]
+    autocomplete_fields = ["region", "estate", "grid"]
+    fields = ["role", "region", "estate", "grid"]
 
 
 @admin.register(User)
@@ -87,7 +87,13 @@ class UserAdmin(DjangoUserAdmin):
 
 
 def _role_state(a: RoleAssignment) -> dict[str, object]:
-    return {"user": a.user_id, "role": a.role, "region": a.region_id, "estate": a.estate_id}
+    return {
+        "user": a.user_id,
+        "role": a.role,
+        "region": a.region_id,
+        "estate": a.estate_id,
+        "grid": a.grid_id,
+    }
 
 
 def _save_roles_audited(request, formset) -> None:
@@ -104,7 +110,12 @@ def _save_roles_audited(request, formset) -> None:
 def _save_role_audited(request, obj: RoleAssignment) -> None:
     if obj.pk is None:
         role_assign(
-            user=obj.user, role=obj.role, region=obj.region, estate=obj.estate, actor=request.user
+            user=obj.user,
+            role=obj.role,
+            region=obj.region,
+            estate=obj.estate,
+            grid=obj.grid,
+            actor=request.user,
         )
         return
     before = RoleAssignment.objects.get(pk=obj.pk)
@@ -120,11 +131,11 @@ def _save_role_audited(request, obj: RoleAssignment) -> None:
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "region", "estate", "created_at"]
+    list_display = ["user", "role", "region", "estate", "grid", "created_at"]
     list_filter = ["role"]
-    list_select_related = ["user", "region", "estate"]
-    search_fields = ["user__phone", "user__name", "region__name", "estate__name"]
-    autocomplete_fields = ["user", "region", "estate"]
+    list_select_related = ["user", "region", "estate", "grid"]
+    search_fields = ["user__phone", "user__name", "region__name", "estate__name", "grid__name"]
+    autocomplete_fields = ["user", "region", "estate", "grid"]
 
     def save_model(self, request, obj, form, change) -> None:
         with transaction.atomic():

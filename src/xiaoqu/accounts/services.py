@@ -65,16 +65,20 @@ def sms_code_check(*, phone: str, code: str) -> bool:
         return False
 
 
-def role_assign(*, user: User, role: str, region=None, estate=None, actor=None) -> RoleAssignment:
+def role_assign(
+    *, user: User, role: str, region=None, estate=None, grid=None, actor=None
+) -> RoleAssignment:
+    """Give ``user`` a role at one scope: a region subtree, an estate or a grid."""
     if role not in Role.values:
         raise DomainError(f"未知角色：{role}", code="role_unknown")
-    if region is not None and estate is not None:
-        raise DomainError("角色范围只能是一个区划或一个小区", code="role_scope")
-    if role != Role.ADMIN and region is None and estate is None:
+    scopes = [s for s in (region, estate, grid) if s is not None]
+    if len(scopes) > 1:
+        raise DomainError("角色范围只能是一个区划、一个小区或一个网格", code="role_scope")
+    if role != Role.ADMIN and not scopes:
         raise DomainError("除系统管理员外，角色必须指定范围", code="role_scope")
     with transaction.atomic():
         assignment, _ = RoleAssignment.objects.get_or_create(
-            user=user, role=role, region=region, estate=estate
+            user=user, role=role, region=region, estate=estate, grid=grid
         )
         audit_record(
             actor=actor,
@@ -85,6 +89,7 @@ def role_assign(*, user: User, role: str, region=None, estate=None, actor=None) 
                 "role": role,
                 "region": getattr(region, "pk", None),
                 "estate": getattr(estate, "pk", None),
+                "grid": getattr(grid, "pk", None),
             },
         )
     return assignment

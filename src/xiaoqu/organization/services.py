@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role, RoleAssignment
+from xiaoqu.accounts.services import role_assign
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import (
@@ -376,7 +377,7 @@ def grid_worker_assign(
             grid=grid, person=person, user=user, started_on=started_on
         )
         if user is not None:
-            RoleAssignment.objects.get_or_create(user=user, role=Role.GRID_WORKER, grid=grid)
+            role_assign(user=user, role=Role.GRID_WORKER, grid=grid, actor=actor)
         audit_record(
             actor=actor,
             action="grid.worker_assign",
