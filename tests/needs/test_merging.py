@@ -59,3 +59,14 @@ def test_many_estates_at_once_equal_each_estate_alone() -> None:
         ["停车位太少", "希望加装电梯", "老人爬楼太难了，想装电梯"],
     ]
     assert merging.merge_estates(estates) == [merging.merge(t) for t in estates]
+
+
+def test_large_estate_path_gives_the_same_groups(monkeypatch) -> None:
+    """Above DENSE_LIMIT the chunked similarity path groups exactly like the dense one."""
+    from xiaoqu.needs.benchmarks import synthetic
+
+    texts = synthetic(400, seed=7)
+    dense = merging.merge(texts)
+    monkeypatch.setattr(merging, "DENSE_LIMIT", 10)
+    monkeypatch.setattr(merging, "CHUNK", 64)
+    assert merging.merge(texts) == dense

@@ -35,6 +35,8 @@ import numpy as np
 from . import classifier as clf
 
 THRESHOLD = 0.45
+DENSE_LIMIT = 2_000  # opinions in one estate up to which one n × n matrix is used
+CHUNK = 1_000
 
 # category → ((sub-topic, words), ...) in priority order; None: the category is one ask.
 SUBTOPICS: dict[str, tuple[tuple[str, tuple[str, ...]], ...] | None] = {
@@ -259,10 +261,57 @@ def _vectors(clean_texts: Sequence[str]) -> Any:
     return tfidf.transform(hashing.transform(clean_texts)).tocsr()
 
 
+class _Similarity:
+    """Cosine similarities between rows of one estate's vectors.
+
+    Up to ``DENSE_LIMIT`` opinions the whole estate's matrix is computed once (fast for the
+    usual estate of a few hundred); above it, only the blocks asked for are computed, in row
+    chunks, so one huge estate never needs an n × n matrix.
+    """
+
+    def __init__(self, vectors: Any) -> None:
+        self.vectors = vectors
+        self.full: Any = None
+        if vectors.shape[0] <= DENSE_LIMIT:
+            self.full = (vectors @ vectors.T).toarray()
+
+    def best(self, rows: list[int], cols: list[int]) -> tuple[Any, Any]:
+        """For each row: the index (into cols) of its most similar column, and that value."""
+        if self.full is not None:
+            block = self.full[np.ix_(rows, cols)]
+            best = block.argmax(axis=1)
+            return best, block[np.arange(len(rows)), best]
+        right = self.vectors[cols].T.tocsc()
+        bests, values = [], []
+        for start in range(0, len(rows), CHUNK):
+            block = (self.vectors[rows[start : start + CHUNK]] @ right).toarray()
+            best = block.argmax(axis=1)
+            bests.append(best)
+            values.append(block[np.arange(len(best)), best])
+        return np.concatenate(bests), np.concatenate(values)
+
+    def components(self, rows: list[int]) -> Any:
+        """Connected-component labels of rows, joined where similarity ≥ THRESHOLD."""
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        if self.full is not None:
+            graph: Any = self.full[np.ix_(rows, rows)] >= THRESHOLD
+        else:
+            sub = self.vectors[rows]
+            right = sub.T.tocsc()
+            pieces = []
+            for start in range(0, len(rows), CHUNK):
+                block = (sub[start : start + CHUNK] @ right).tocsr()
+                block.data = (block.data >= THRESHOLD).astype(np.int8)
+                block.eliminate_zeros()
+                pieces.append(block)
+            graph = sparse.vstack(pieces).tocsr()
+        return connected_components(graph, directed=False)[1]
+
+
 def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: Any) -> list[int]:
     """Group numbers for one estate (codes None: no content)."""
-    from scipy.sparse.csgraph import connected_components
-
     n = len(codes)
     key: list[tuple[Any, ...]] = [()] * n
     by_code: dict[str, list[int]] = {}
@@ -271,7 +320,7 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
             key[i] = ("empty", i)
         else:
             by_code.setdefault(code, []).append(i)
-    sim: Any = None  # the estate's dense similarity matrix, computed only when needed
+    sim: _Similarity | None = None  # computed only when some opinion has no sub-topic
     for code, members in by_code.items():
         signed = [i for i in members if topics[i] is not None]
         unsigned = [i for i in members if topics[i] is None]
@@ -280,21 +329,20 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
         if not unsigned:
             continue
         if sim is None:
-            sim = (vectors @ vectors.T).toarray()
+            sim = _Similarity(vectors)
         left = unsigned
         if signed:
-            block = sim[np.ix_(unsigned, signed)]
-            best = block.argmax(axis=1)
+            best, value = sim.best(unsigned, signed)
             left = []
             for row, i in enumerate(unsigned):
-                if block[row, best[row]] >= THRESHOLD:
+                if value[row] >= THRESHOLD:
                     key[i] = key[signed[best[row]]]
                 else:
                     left.append(i)
         if len(left) == 1:
             key[left[0]] = (code, "~", 0)
         elif left:
-            _, labels = connected_components(sim[np.ix_(left, left)] >= THRESHOLD, directed=False)
+            labels = sim.components(left)
             for row, i in enumerate(left):
                 key[i] = (code, "~", int(labels[row]))
     numbers: dict[tuple[Any, ...], int] = {}
