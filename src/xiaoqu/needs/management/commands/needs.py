@@ -92,8 +92,16 @@ class Command(BaseCommand):
             self._evaluate(options)
 
     def _classified(self, texts: list[str]) -> Iterable[dict[str, Any]]:
-        for text, p in zip(texts, clf.classify(texts), strict=True):
-            yield {"text": text, "category": p.code, "class": p.klass, "score": round(p.score, 4)}
+        # In slices, so that a very long input never holds every feature matrix at once.
+        for start in range(0, len(texts), 10_000):
+            chunk = texts[start : start + 10_000]
+            for text, p in zip(chunk, clf.classify(chunk), strict=True):
+                yield {
+                    "text": text,
+                    "category": p.code,
+                    "class": p.klass,
+                    "score": round(p.score, 4),
+                }
 
     def _write(self, rows: Iterable[dict[str, Any]]) -> None:
         out = self.stdout
