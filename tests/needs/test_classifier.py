@@ -139,3 +139,16 @@ def test_correction_changes_the_prediction_after_training(model) -> None:
     retrained = clf.train_shipped(corrections=[(text, target)])
     assert retrained.predict(text).code == target
     assert retrained.meta["corrections"] == 1
+
+
+def test_missing_model_file_is_trained_from_the_shipped_set(monkeypatch, tmp_path) -> None:
+    """Without a model file, the first use trains from the shipped training part."""
+    monkeypatch.setattr(clf, "MODEL_FILE", tmp_path / "absent.joblib")
+    clf.set_default(None)
+    try:
+        assert clf.load() is None
+        model = clf.default()
+        assert model.meta["rows"] == len(clf.split(clf.shipped_examples())[0])
+        assert model.predict("楼道灯坏了").code == "stairwell"
+    finally:
+        clf.set_default(None)

@@ -340,10 +340,10 @@ class Classifier:
         found = {text: self.labels[b] for text, b in zip(distinct, best, strict=True)}
         return [found[t] for t in clean_texts]
 
-    def save(self, path: Path | str = MODEL_FILE) -> None:
+    def save(self, path: Path | str | None = None) -> None:
         import joblib
 
-        joblib.dump({"meta": self.meta, "pipeline": self.pipeline}, path, compress=3)
+        joblib.dump({"meta": self.meta, "pipeline": self.pipeline}, path or MODEL_FILE, compress=3)
 
 
 def train(
@@ -389,12 +389,12 @@ def train_shipped(corrections: Iterable[tuple[str, str]] = ()) -> Classifier:
     return train([e.text for e in train_part], [e.code for e in train_part], corrections)
 
 
-def load(path: Path | str = MODEL_FILE) -> Classifier | None:
+def load(path: Path | str | None = None) -> Classifier | None:
     """The saved classifier, or None when missing or built for another version or data."""
     import joblib
     import sklearn
 
-    path = Path(path)
+    path = Path(path or MODEL_FILE)
     if not path.exists():
         return None
     try:
