@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +15,62 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class TreeNode(models.Model):
+    """A node of a tree kept with a materialised path, for indexed subtree queries.
+
+    ``path`` is ``/<id>/<id>/.../`` from the root down to this node, so a subtree is
+    ``path__startswith=node.path`` (``db_index`` gives PostgreSQL its pattern index too).
+    Subclasses declare ``parent = ForeignKey("self", ...)``. Moving a node rewrites its
+    subtree's paths in one update; ``subtree_moved`` lets a subclass carry copies along.
+    """
+
+    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+
+    parent_id: int | None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        manager = type(self)._default_manager
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            parent_path = (
+                manager.values_list("path", flat=True).get(pk=self.parent_id)
+                if self.parent_id
+                else "/"
+            )
+            if self.parent_id and f"/{self.pk}/" in parent_path:
+                raise ValueError(f"{self._meta.label} cannot be moved under its own subtree")
+            path = parent_path + f"{self.pk}/"
+            old = self.path
+            if path == old:
+                return
+            self.path = path
+            self.depth = path.count("/") - 2
+            manager.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+            if old:
+                manager.filter(path__startswith=old).update(
+                    path=Concat(
+                        Value(path), Substr("path", len(old) + 1), output_field=models.CharField()
+                    ),
+                    depth=F("depth") + (path.count("/") - old.count("/")),
+                )
+                self.subtree_moved(old, path)
+
+    def subtree_moved(self, old: str, new: str) -> None:
+        """Called after the paths below this node moved from ``old`` to ``new``."""
+
+    def subtree(self) -> models.QuerySet:
+        return type(self)._default_manager.filter(path__startswith=self.path)
+
+    def ancestors(self) -> models.QuerySet:
+        """This node and the nodes above it, root first."""
+        ids = [int(p) for p in self.path.strip("/").split("/") if p]
+        return type(self)._default_manager.filter(pk__in=ids).order_by("depth")
 
 
 class AuditLog(models.Model):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.models import TimeStamped, TreeNode
 
 
 class PartyOrgKind(models.TextChoices):
@@ -23,7 +22,7 @@ class PartyOrgKind(models.TextChoices):
 TRIANGLE_KINDS = frozenset({PartyOrgKind.GROUP.value, PartyOrgKind.BRANCH.value})
 
 
-class PartyOrganization(TimeStamped):
+class PartyOrganization(TimeStamped, TreeNode):
     """A Party organisation in a tree, with a materialised path like ``Region``'s.
 
     ``path`` is ``/<id>/.../`` from the root organisation down to this one; the
@@ -54,8 +53,6 @@ class PartyOrganization(TimeStamped):
         on_delete=models.PROTECT,
         related_name="party_organizations",
     )
-    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
-    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("党组织")
@@ -69,40 +66,6 @@ class PartyOrganization(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            parent_path = (
-                PartyOrganization.objects.values_list("path", flat=True).get(pk=self.parent_id)
-                if self.parent_id
-                else "/"
-            )
-            if self.parent_id and f"/{self.pk}/" in parent_path:
-                raise ValueError("an organisation cannot be moved under its own subtree")
-            path = parent_path + f"{self.pk}/"
-            old = self.path
-            if path != old:
-                self.path = path
-                self.depth = path.count("/") - 2
-                PartyOrganization.objects.filter(pk=self.pk).update(
-                    path=self.path, depth=self.depth
-                )
-                if old:
-                    shift = path.count("/") - old.count("/")
-                    PartyOrganization.objects.filter(path__startswith=old).exclude(
-                        pk=self.pk
-                    ).update(
-                        path=Concat(
-                            Value(path),
-                            Substr("path", len(old) + 1),
-                            output_field=models.CharField(),
-                        ),
-                        depth=F("depth") + shift,
-                    )
-
-    def subtree(self) -> models.QuerySet[PartyOrganization]:
-        return PartyOrganization.objects.filter(path__startswith=self.path)
 
 
 class MemberMark(models.TextChoices):

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
-from django.db.models import F, Q, Value
+from django.db import models
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
-from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.models import TimeStamped, TreeNode
 from xiaoqu.core.pii import mask_id_last4, mask_phone
 
 
@@ -31,12 +31,11 @@ def child_level(level: str) -> str | None:
     return LEVEL_ORDER[i + 1] if i + 1 < len(LEVEL_ORDER) else None
 
 
-class Region(TimeStamped):
-    """A node of the administrative tree, with a materialised path for subtree queries.
+class Region(TimeStamped, TreeNode):
+    """A node of the administrative tree (province → ... → community).
 
-    ``path`` is ``/<id>/<id>/.../`` from the root down to this node; a subtree is
-    ``path__startswith=node.path``, served by an index (``varchar_pattern_ops`` on
-    PostgreSQL comes with ``db_index``).
+    Subtree queries use the materialised path of ``TreeNode``; estates keep a copy of
+    their community's path (``Estate.region_path``) that moves with it.
     """
 
     code = models.CharField(
@@ -57,8 +56,6 @@ class Region(TimeStamped):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
-    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("行政区划")
@@ -71,50 +68,16 @@ class Region(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            parent_path = (
-                Region.objects.values_list("path", flat=True).get(pk=self.parent_id)
-                if self.parent_id
-                else "/"
+    def subtree_moved(self, old: str, new: str) -> None:
+        Estate.objects.filter(region_path__startswith=old).update(
+            region_path=Concat(
+                Value(new), Substr("region_path", len(old) + 1), output_field=models.CharField()
             )
-            if self.parent_id and f"/{self.pk}/" in parent_path:
-                raise ValueError("a region cannot be moved under its own subtree")
-            path = parent_path + f"{self.pk}/"
-            old = self.path
-            if path != old:
-                self.path = path
-                self.depth = path.count("/") - 2
-                Region.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
-                if old:
-                    _move_subtree(old, path)
-
-    def subtree(self) -> models.QuerySet[Region]:
-        return Region.objects.filter(path__startswith=self.path)
-
-    def ancestors(self) -> models.QuerySet[Region]:
-        ids = [int(p) for p in self.path.strip("/").split("/") if p]
-        return Region.objects.filter(pk__in=ids).order_by("depth")
+        )
 
     @property
     def full_name(self) -> str:
         return "".join(r.name for r in self.ancestors())
-
-
-def _move_subtree(old: str, new: str) -> None:
-    """Rewrite the paths below a moved region, and its estates' copies, in two updates."""
-    shift = new.count("/") - old.count("/")
-    rest = Substr("path", len(old) + 1)
-    Region.objects.filter(path__startswith=old).exclude(path=new).update(
-        path=Concat(Value(new), rest, output_field=models.CharField()),
-        depth=F("depth") + shift,
-    )
-    Estate.objects.filter(region_path__startswith=old).update(
-        region_path=Concat(
-            Value(new), Substr("region_path", len(old) + 1), output_field=models.CharField()
-        )
-    )
 
 
 class ManagementMode(models.TextChoices):
