@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from operator import mul
 
 from django.utils.translation import gettext as _
 
@@ -105,7 +104,6 @@ def phone(value: str) -> str:
 
 
 _ID18_RE = re.compile(r"^[0-9]{17}[0-9X]$")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
@@ -113,7 +111,9 @@ def id_number(value: str) -> str:
     number = value.upper() if " " not in value else normalize_id_number(value)
     # The common case checked inline (same rule as xiaoqu.core.pii.id_number_is_valid).
     if _ID18_RE.match(number):
-        if _CHECK[sum(map(mul, map(int, number[:17]), _WEIGHTS)) % 11] == number[17]:
+        # The weights are 2**(17 - i) mod 11, and 13 ≡ 2 (mod 11): reading the 17 digits in
+        # base 13 gives the weighted sum mod 11 in one C call (about ten times faster).
+        if _CHECK[int(number[:17], 13) * 2 % 11] == number[17]:
             return number
     elif id_number_is_valid(number):
         return number

@@ -53,6 +53,7 @@ class Table:
             qn("id"),
         )
         self.now = connection.ops.adapt_datetimefield_value(now)
+        self.stamps = (self.now, self.now)
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
         self.created = 0
@@ -122,8 +123,9 @@ class Table:
         """``row`` is ``(id, *insert_fields)``; the timestamps are added here."""
         self.created += 1
         if self.enabled:
-            self.inserts.append((*row, self.now, self.now))
-            if len(self.inserts) >= BATCH:
+            inserts = self.inserts
+            inserts.append(row + self.stamps)
+            if len(inserts) >= BATCH:
                 self._flush_inserts()
 
     def update(self, pk: int, values: tuple[Any, ...]) -> None:
