@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -44,3 +47,25 @@ def test_stats_without_json_prints_a_chinese_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "房屋" in out
     assert "4" in out
+
+
+@pytest.mark.parametrize("args", [["stats", "--json"], ["import", "."], ["export", "out"]])
+def test_register_commands_on_an_unmigrated_database_say_so_and_exit_2(tmp_path, args):
+    """A fresh database without tables gets a clear Chinese message, not a traceback."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "XIAOQU_DEBUG": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "xiaoqu.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "请先运行 xiaoqu migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.exporter import export_register
 from xiaoqu.registry.importing.schema import SHEET_LABELS
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help=_("目标 .xlsx 文件或文件夹"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        ensure_migrated()
         path = Path(options["path"])
         if path.exists() and path.suffix.lower() != ".xlsx" and not path.is_dir():
             self.stderr.write(_("“%(path)s”已存在且不是文件夹") % {"path": path})

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.importer import ImportFailed, RegisterSourceError, import_register
 from xiaoqu.registry.importing.engine import ENTITIES
 from xiaoqu.registry.importing.schema import SHEET_LABELS
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help=_("不显示进度条"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        ensure_migrated()
         path = Path(options["path"])
         progress = None
         if not options["no_progress"] and sys.stderr.isatty():

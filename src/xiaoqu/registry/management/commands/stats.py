@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Person, Region
 
 # The keys are a contract with outside tools (DESIGN.md): exactly these, integers.
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help=_("输出一个 JSON 对象"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        ensure_migrated()
         counts = register_counts()
         if options["json"]:
             self.stdout.write(json.dumps(counts))
