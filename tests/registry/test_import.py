@@ -535,3 +535,31 @@ def test_id_number_of_a_person_already_in_the_database_is_an_error(tmp_path):
     extra = {"people": [["P009", "冒名", "", id_number(1)]]}
     lines = _rejected(write_register(tmp_path / "b", extra))
     assert lines == ["人员 第2行 证件号码：该证件号码已属于系统中的另一人（人员编号P001）"]
+
+
+def test_reimport_of_links_updates_shares_and_keeps_columns_the_file_leaves_out(tmp_path):
+    """A changed share updates the ownership; a file without 份额 or 入住日期 keeps the stored ones."""
+    data = base_register()
+    import_register(write_register(tmp_path / "a", data))
+
+    data["ownerships"][0][5] = "0.6"
+    data["ownerships"][1][5] = "0.4"
+    report = import_register(write_register(tmp_path / "b", data))
+    assert report.updated["ownerships"] == 2
+    assert report.created["ownerships"] == 0
+
+    links = {
+        "ownerships": [row[:5] for row in data["ownerships"]],
+        "residencies": [row[:6] for row in data["residencies"]],
+    }
+    headers = {
+        "ownerships": ["人员编号", "小区编号", "楼栋号", "单元号", "房号"],
+        "residencies": ["人员编号", "小区编号", "楼栋号", "单元号", "房号", "关系"],
+    }
+    report = import_register(write_register(tmp_path / "c", links, headers=headers))
+
+    assert report.total_created == 0 and report.total_updated == 0
+    owner = Person.objects.get(ref="P001")
+    assert Ownership.objects.get(person=owner, dwelling__number="101").share == Decimal("0.6")
+    assert Residency.objects.get(person=owner).since == dt.date(2015, 5, 22)
+    assert Ownership.objects.count() == 4 and Residency.objects.count() == 2
