@@ -1257,17 +1257,54 @@ class _Run:
                     out[(p, d)] = (pk, convert(*rest))
         return out
 
-    def _ownerships(self, rows: _Rows) -> None:
-        sheet = OWNERSHIPS
-        ix = (
+    def _link_columns(self, rows: _Rows) -> tuple[int, tuple[int, int, int, int]]:
+        """Column indexes of the person number and the dwelling's natural key."""
+        return rows.index("ref"), (
             rows.index("estate_code"),
             rows.index("building"),
             rows.index("entrance"),
             rows.index("number"),
         )
-        i_p, i_s = rows.index("ref"), rows.index("share")
-        has_share = rows.has("share")
-        existing = self._load_links(Ownership, lambda share: _norm_decimal(share, 4), "share")
+
+    def _link(
+        self,
+        table: Table,
+        existing: dict[tuple[int, int], tuple[int, Any]],
+        seen: dict[tuple[int, int], int],
+        sheet: Sheet,
+        number: int,
+        key: tuple[int, int],
+        values: tuple[Any, ...],
+        present: tuple[bool, ...],
+    ) -> None:
+        """Insert or update one person–dwelling row of a link sheet (产权, 居住).
+
+        ``present`` says which of ``values`` the file carries: a column left out of the
+        file keeps the stored value on re-import.
+        """
+        first = seen.get(key)
+        if first is not None:
+            self._duplicate(sheet, number, "人员编号", first)
+            return
+        seen[key] = number
+        old = existing.get(key)
+        if old is None:
+            pk = table.next_id
+            table.next_id = pk + 1
+            table.insert((pk, *key, *values))
+            return
+        merged = tuple(
+            new if has else kept for new, kept, has in zip(values, old[1], present, strict=True)
+        )
+        if merged != old[1]:
+            table.update(old[0], merged)
+
+    def _ownerships(self, rows: _Rows) -> None:
+        sheet = OWNERSHIPS
+        i_p, ix = self._link_columns(rows)
+        i_s = rows.index("share")
+        present = (rows.has("share"),)
+        existing = self._load_links(Ownership, lambda share: (_norm_decimal(share, 4),), "share")
         table = self.ownerships
         seen: dict[tuple[int, int], int] = {}
         for number, row in rows:
@@ -1282,32 +1319,16 @@ class _Run:
                         raise v.Bad(_("份额应在0到1之间"))
                 except v.Bad as e:
                     ok = self.error(sheet, number, "份额", str(e))
-            if not ok:
-                continue
-            key = (person, dwelling)
-            first = seen.get(key)
-            if first is not None:
-                self._duplicate(sheet, number, "人员编号", first)
-                continue
-            seen[key] = number
-            old = existing.get(key)
-            if old is None:
-                pk = table.next_id
-                table.next_id = pk + 1
-                table.insert((pk, person, dwelling, share))
-            elif has_share and share != old[1]:
-                table.update(old[0], (share,))
+            if ok:
+                self._link(
+                    table, existing, seen, sheet, number, (person, dwelling), (share,), present
+                )
 
     def _residencies(self, rows: _Rows) -> None:
         sheet = RESIDENCIES
-        ix = (
-            rows.index("estate_code"),
-            rows.index("building"),
-            rows.index("entrance"),
-            rows.index("number"),
-        )
-        i_p, i_r, i_s = rows.index("ref"), rows.index("relation"), rows.index("since")
-        has_since = rows.has("since")
+        i_p, ix = self._link_columns(rows)
+        i_r, i_s = rows.index("relation"), rows.index("since")
+        present = (True, rows.has("since"))
         existing = self._load_links(
             Residency, lambda relation, since: (relation, _norm_date(since)), "relation", "since"
         )
@@ -1335,25 +1356,17 @@ class _Run:
                         raise v.Bad(_("不能晚于今天"))
                 except v.Bad as e:
                     ok = self.error(sheet, number, "入住日期", str(e))
-            if not ok:
-                continue
-            key = (person, dwelling)
-            first = seen.get(key)
-            if first is not None:
-                self._duplicate(sheet, number, "人员编号", first)
-                continue
-            seen[key] = number
-            old = existing.get(key)
-            vals = (relation, since)
-            if old is None:
-                pk = table.next_id
-                table.next_id = pk + 1
-                table.insert((pk, person, dwelling, *vals))
-            else:
-                if not has_since:
-                    vals = (relation, old[1][1])
-                if vals != old[1]:
-                    table.update(old[0], vals)
+            if ok:
+                self._link(
+                    table,
+                    existing,
+                    seen,
+                    sheet,
+                    number,
+                    (person, dwelling),
+                    (relation, since),
+                    present,
+                )
 
     # -- after all sheets --------------------------------------------------------------
 
