@@ -234,13 +234,7 @@ def _bench_pages(options: dict[str, Any]) -> list[dict[str, Any]]:
     return bench_pages(options.get("database"))
 
 
-BENCHMARKS = {"register": bench_register}
-try:  # the page benchmark lives next to this one when present
-    import xiaoqu.registry.pagebench  # noqa: F401
-
-    BENCHMARKS["pages"] = _bench_pages
-except ImportError:  # pragma: no cover
-    pass
+BENCHMARKS = {"register": bench_register, "pages": _bench_pages}
 
 
 if __name__ == "__main__":
