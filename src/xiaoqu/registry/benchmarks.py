@@ -34,19 +34,23 @@ TABLES = (
 )
 
 
-def _env(url: str) -> dict[str, str]:
+def child_env(url: str) -> dict[str, str]:
+    """Environment of a benchmark's child process: production settings on ``url``."""
     env = dict(os.environ)
     env["DATABASE_URL"] = url
-    # Production settings: no query log.
+    env["DJANGO_SETTINGS_MODULE"] = "xiaoqu.config.settings"
+    # Production settings: no query log. The test client's host is allowed.
     env["XIAOQU_DEBUG"] = "0"
     env.setdefault("XIAOQU_SECRET_KEY", "xiaoqu-benchmark-only")
+    env["XIAOQU_ALLOWED_HOSTS"] = "testserver"
     return env
 
 
-def _cli(url: str, *args: str) -> None:
+def run_xiaoqu(url: str, *args: str) -> None:
+    """Run ``xiaoqu ARGS`` on ``url`` in a child process."""
     subprocess.run(
         [sys.executable, "-m", "xiaoqu.cli", *args],
-        env=_env(url),
+        env=child_env(url),
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -56,7 +60,7 @@ def _measured(url: str, *args: str) -> dict[str, float]:
     """Run ``xiaoqu ARGS`` under a small wrapper that reports its child's resources."""
     out = subprocess.run(
         [sys.executable, "-m", "xiaoqu.registry.benchmarks", "--measure", "--", *args],
-        env=_env(url),
+        env=child_env(url),
         check=True,
         capture_output=True,
         text=True,
@@ -184,11 +188,11 @@ def bench_register(options: dict[str, Any]) -> list[dict[str, Any]]:
             rows = sum(summary.as_dict().values())
 
             target = server.fresh("import")
-            _cli(target, "migrate", "--no-input")
+            run_xiaoqu(target, "migrate", "--no-input")
             run = _measured(target, "import", str(folder / "register"), "--no-progress")
 
             raw_url = server.fresh("raw")
-            _cli(raw_url, "migrate", "--no-input")
+            run_xiaoqu(raw_url, "migrate", "--no-input")
             raw_rows, raw_seconds = _raw_insert(server, target, raw_url)
         finally:
             server.drop_all()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -21,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from xiaoqu.registry.benchmarks import child_env, run_xiaoqu
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -95,20 +96,6 @@ def _measure(requests: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "xiaoqu.config.settings",
-            "XIAOQU_DEBUG": "0",
-            "XIAOQU_SECRET_KEY": env.get("XIAOQU_SECRET_KEY") or "benchmark-only-secret-key",
-            "XIAOQU_ALLOWED_HOSTS": "testserver",
-        }
-    )
-    return env
-
-
 def build_preset_database(workdir: Path) -> str:
     """A fresh SQLite database with the Guizhou preset imported; returns its URL."""
     from xiaoqu.registry.generator import generate_register
@@ -116,9 +103,8 @@ def build_preset_database(workdir: Path) -> str:
     out = workdir / "guizhou"
     generate_register(out, estates=5601, dwellings=901_400, seed=1, preset="guizhou")
     url = f"sqlite:///{workdir / 'pages.sqlite3'}"
-    xiaoqu = [sys.executable, "-m", "xiaoqu.cli"]
-    for args in (["migrate", "--verbosity", "0"], ["import", str(out)]):
-        subprocess.run([*xiaoqu, *args], env=_env(url), check=True, stdout=subprocess.DEVNULL)
+    run_xiaoqu(url, "migrate", "--verbosity", "0")
+    run_xiaoqu(url, "import", str(out))
     return url
 
 
@@ -139,7 +125,7 @@ def bench_pages(
                 "--seed",
                 str(seed),
             ],
-            env=_env(url),
+            env=child_env(url),
             check=True,
             capture_output=True,
             text=True,
