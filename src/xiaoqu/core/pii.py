@@ -13,8 +13,10 @@ import re
 from django.conf import settings
 
 _ID_RE = re.compile(r"^[0-9]{17}[0-9Xx]$|^[0-9]{15}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+# GB 11643: weights of the first 17 digits (2**(17-i) mod 11) and the check character
+# for each weighted sum mod 11.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
 _PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
@@ -29,13 +31,13 @@ def id_number_is_valid(value: str) -> bool:
         return False
     if len(value) == 15:
         return True
-    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == value[17]
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11] == value[17]
 
 
 def id_check_digit(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
 
 
 def hash_id_number(value: str, *, key: str | None = None) -> str:

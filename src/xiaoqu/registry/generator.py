@@ -36,6 +36,8 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.pii import ID_CHECK_CHARS, ID_WEIGHTS
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PRESETS = {"guizhou": "guizhou.json"}
 SYNTHETIC = "synthetic.json"
@@ -178,12 +180,10 @@ _STAGES_LATE = (("未启动", 60), ("摸排调研", 25), ("征集需求", 15))
 _RETROFIT_STAGES = frozenset({"施工中", "已验收", "长效管理"})
 
 # GB 11643 check digit, with the weighted sum split into parts that can be tabled.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 def _digit_sum(digits: str, offset: int) -> int:
-    return sum(int(d) * w for d, w in zip(digits, _ID_WEIGHTS[offset:], strict=False))
+    return sum(int(d) * w for d, w in zip(digits, ID_WEIGHTS[offset:], strict=False))
 
 
 _SEQ_SUM = [_digit_sum(f"{s:03d}", 14) for s in range(1000)]
@@ -525,7 +525,7 @@ class _People:
                 used.add(key)
                 break
         text, date_sum = dates[d]
-        check = _ID_CHECK[(self.prefix_sum + date_sum + _SEQ_SUM[seq]) % 11]
+        check = ID_CHECK_CHARS[(self.prefix_sum + date_sum + _SEQ_SUM[seq]) % 11]
         self.rows.append((ref, name, phone, self.prefix + text + _SEQ_TEXT[seq] + check))
         return ref
 
