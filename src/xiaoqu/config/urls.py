@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("xiaoqu.web.urls")),
     path("accounts/", include("xiaoqu.accounts.urls")),
     path("registry/", include("xiaoqu.registry.urls")),
+    path("needs/", include("xiaoqu.needs.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

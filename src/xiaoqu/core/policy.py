@@ -62,6 +62,9 @@ URL_POLICY: dict[str, str] = {
     "registry:estate_list": "registry.view_workbench",
     "registry:estate_detail": "registry.view_workbench",
     "registry:resident_home": AUTHENTICATED,
+    # --- needs: campaigns and visits ---
+    # --- needs: opinions from every channel, residents' own pages ---
+    # --- needs: demands and demand lists ---
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.
@@ -226,6 +229,18 @@ def home_estates(user: Any) -> QuerySet[Estate]:
     return Estate.objects.filter(
         Q(dwellings__ownerships__person_id=person_id)
         | Q(dwellings__residencies__person_id=person_id)
+    ).distinct()
+
+
+def home_dwellings(user: Any) -> QuerySet[Dwelling]:
+    """Dwellings the user's person owns or lives in (a resident's own homes)."""
+    from xiaoqu.registry.models import Dwelling
+
+    person_id = getattr(user, "person_id", None)
+    if not person_id:
+        return Dwelling.objects.none()
+    return Dwelling.objects.filter(
+        Q(ownerships__person_id=person_id) | Q(residencies__person_id=person_id)
     ).distinct()
 
 

@@ -373,6 +373,20 @@ def merge_estates(
     return out
 
 
+def merge_coded(texts: Sequence[str], codes: Sequence[str]) -> list[int]:
+    """Group numbers for one estate's opinions whose categories are already known.
+
+    Used by the platform, where an opinion's category may have been corrected by staff: the
+    stored category is kept rather than classifying the text again.
+    """
+    if len(texts) != len(codes):
+        raise ValueError("texts and codes differ in length")
+    clean = [clf.normalise(t) for t in texts]
+    kept: list[str | None] = [c if t else None for c, t in zip(codes, clean, strict=True)]
+    topics = [None if c is None else subtopic(c, t) for c, t in zip(kept, clean, strict=True)]
+    return _groups(kept, topics, _vectors(clean)) if texts else []
+
+
 def merge(texts: Sequence[str], classifier: clf.Classifier | None = None) -> list[int]:
     """Group numbers for the opinions of one estate, in input order."""
     return merge_estates([texts], classifier)[0]

@@ -1,0 +1,278 @@
+"""Reads for the needs app: demand figures and priority, campaign progress, a resident's outcome.
+
+Priority (documented in the README, shown on every list):
+
+    priority = 100 × share × weight  +  10 if staff marked the demand urgent
+                                     +  2 × households that marked their opinion urgent (≤ 5)
+
+``share`` is the households asking (distinct dwellings) divided by the estate's households;
+``weight`` is 1.5 for basic items (water, drainage, power, gas, roofs, stairwells, fire safety,
+security: the safety duties of the national programme) and 1.0 otherwise. So a basic item asked
+by 40 % of households scores 60, an improvement asked by 40 % scores 40, and urgency adds at
+most 20.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+
+from xiaoqu.core.policy import home_dwellings, visible_dwellings
+from xiaoqu.needs import classifier as clf
+from xiaoqu.needs.models import (
+    Campaign,
+    Demand,
+    DemandClass,
+    DemandList,
+    DemandListItem,
+    Opinion,
+    Visit,
+    VisitOutcome,
+)
+from xiaoqu.registry.models import Dwelling, Estate
+
+BASIC_WEIGHT = Decimal("1.5")
+OTHER_WEIGHT = Decimal("1.0")
+URGENT_DEMAND_BONUS = Decimal(10)
+URGENT_HOUSEHOLD_BONUS = Decimal(2)
+URGENT_HOUSEHOLDS_COUNTED = 5
+
+
+def priority_score(*, share: Decimal, klass: str, urgent: bool, urgent_households: int) -> Decimal:
+    """The transparent priority of a demand (see the module docstring)."""
+    weight = BASIC_WEIGHT if klass == DemandClass.BASIC else OTHER_WEIGHT
+    score = Decimal(100) * share * weight
+    if urgent:
+        score += URGENT_DEMAND_BONUS
+    score += URGENT_HOUSEHOLD_BONUS * min(urgent_households, URGENT_HOUSEHOLDS_COUNTED)
+    return score.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def estate_households(estate: Estate) -> int:
+    """Households of the estate: its dwellings in the register, else its declared number."""
+    return Dwelling.objects.filter(estate=estate).count() or estate.households
+
+
+@dataclass
+class DemandRow:
+    demand_id: int
+    title: str
+    category: str
+    category_name: str
+    klass: str
+    households: int
+    share: Decimal
+    opinions: int
+    first_heard: Any
+    last_heard: Any
+    urgent: bool
+    urgent_households: int
+    priority: Decimal
+    status: str
+    status_label: str
+    declined_reason: str
+    source: str
+
+
+@dataclass
+class DemandRows:
+    estate: Estate
+    households: int
+    items: list[DemandRow] = field(default_factory=list)
+
+
+def demand_rows(*, estate: Estate, demands: QuerySet[Demand] | None = None) -> DemandRows:
+    """The estate's live demands with their figures, highest priority first.
+
+    Demands joined into another are left out; so are demands from opinions that have none.
+    """
+    households = estate_households(estate)
+    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    classes = clf.category_classes()
+    qs = demands if demands is not None else Demand.objects.filter(estate=estate)
+    qs = qs.filter(merged_into__isnull=True).annotate(
+        n_opinions=Count("opinions", distinct=True),
+        n_households=Count("opinions__dwelling", distinct=True),
+        n_urgent=Count("opinions__dwelling", filter=Q(opinions__urgent=True), distinct=True),
+        first=Min("opinions__heard_on"),
+        last=Max("opinions__heard_on"),
+    )
+    rows = []
+    for d in qs:
+        if d.n_opinions == 0 and d.source == "opinions":
+            continue
+        share = (
+            (Decimal(d.n_households) / Decimal(households)).quantize(Decimal("0.0001"))
+            if households
+            else Decimal(0)
+        )
+        klass = classes.get(d.category, DemandClass.MANAGE)
+        rows.append(
+            DemandRow(
+                demand_id=d.pk,
+                title=d.title,
+                category=d.category,
+                category_name=names.get(d.category, d.category),
+                klass=klass,
+                households=d.n_households,
+                share=share,
+                opinions=d.n_opinions,
+                first_heard=d.first,
+                last_heard=d.last,
+                urgent=d.urgent,
+                urgent_households=d.n_urgent,
+                priority=priority_score(
+                    share=share, klass=klass, urgent=d.urgent, urgent_households=d.n_urgent
+                ),
+                status=d.status,
+                status_label=str(d.get_status_display()),
+                declined_reason=d.declined_reason,
+                source=d.source,
+            )
+        )
+    rows.sort(key=lambda r: (-r.priority, -r.households, -r.opinions, r.demand_id))
+    return DemandRows(estate=estate, households=households, items=rows)
+
+
+def latest_published_list(*, estate: Estate) -> DemandList | None:
+    return DemandList.objects.filter(estate=estate).order_by("-version").first()
+
+
+def published_items(demand_list: DemandList) -> QuerySet[DemandListItem]:
+    return demand_list.items.order_by("rank")
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProgressLine:
+    label: str
+    dwellings: int = 0
+    visited: int = 0
+    visits: int = 0
+    met: int = 0
+    opinions: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.visited / self.dwellings if self.dwellings else 0.0
+
+
+@dataclass
+class CampaignProgress:
+    total: ProgressLine
+    by_grid: list[ProgressLine]
+    by_member: list[ProgressLine]
+
+
+def campaign_progress(*, campaign: Campaign, user: Any) -> CampaignProgress:
+    """Dwellings visited out of all, person-visits and opinions, by grid and by visitor.
+
+    Limited to the dwellings the user works on: a grid worker sees their grid's progress.
+    """
+    from xiaoqu.organization.models import GridBuilding
+
+    dwellings = visible_dwellings(user).filter(estate__in=campaign.estates.all())
+    dwelling_building = dict(dwellings.values_list("pk", "building_id"))
+    grid_of_building = dict(
+        GridBuilding.objects.filter(building_id__in=set(dwelling_building.values())).values_list(
+            "building_id", "grid__name"
+        )
+    )
+    no_grid = str(_no_grid_label())
+    total = ProgressLine(str(campaign.name), dwellings=len(dwelling_building))
+    grids: dict[str, ProgressLine] = {}
+    for building_id in dwelling_building.values():
+        name = grid_of_building.get(building_id, no_grid)
+        grids.setdefault(name, ProgressLine(name)).dwellings += 1
+    members: dict[int, ProgressLine] = {}
+    visited: dict[str, set[int]] = defaultdict(set)
+    opinions_by_visit = dict(
+        Opinion.objects.filter(visit__campaign=campaign)
+        .values("visit_id")
+        .annotate(n=Count("pk"))
+        .values_list("visit_id", "n")
+    )
+    rows = Visit.objects.filter(campaign=campaign, dwelling_id__in=list(dwelling_building))
+    for visit_id, dwelling_id, visitor_id, visitor_name, visitor_phone, outcome in rows.values_list(
+        "pk", "dwelling_id", "visitor_id", "visitor__name", "visitor__phone", "outcome"
+    ):
+        grid = grids[grid_of_building.get(dwelling_building[dwelling_id], no_grid)]
+        member = members.setdefault(
+            visitor_id, ProgressLine(visitor_name or _mask_phone(visitor_phone))
+        )
+        n_opinions = opinions_by_visit.get(visit_id, 0)
+        for line in (total, grid, member):
+            line.visits += 1
+            line.opinions += n_opinions
+            if outcome == VisitOutcome.MET:
+                line.met += 1
+        for key in ("", f"g:{grid.label}", f"m:{visitor_id}"):
+            visited[key].add(dwelling_id)
+    total.visited = len(visited[""])
+    for line in grids.values():
+        line.visited = len(visited[f"g:{line.label}"])
+    for visitor_id, line in members.items():
+        line.visited = len(visited[f"m:{visitor_id}"])
+    return CampaignProgress(
+        total=total,
+        by_grid=sorted(grids.values(), key=lambda x: x.label),
+        by_member=sorted(members.values(), key=lambda x: (-x.visits, x.label)),
+    )
+
+
+def _no_grid_label() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("未划网格")
+
+
+def _mask_phone(phone: str) -> str:
+    from xiaoqu.core.pii import mask_phone
+
+    return mask_phone(phone)
+
+
+# --- a resident's own opinions -----------------------------------------------------------------
+
+
+@dataclass
+class MyOpinion:
+    opinion: Opinion
+    demand: Demand | None
+    # The latest published list item for the opinion's demand, if any.
+    published: DemandListItem | None
+
+
+def my_opinions(*, user: Any) -> list[MyOpinion]:
+    """What happened to what I said: the user's own opinions and those heard at their home.
+
+    Each comes with its demand's current status and its place in the latest published list.
+    """
+    mine = Opinion.objects.filter(
+        Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk"))
+    ).select_related("demand", "demand__merged_into", "estate")
+    opinions = list(mine.order_by("-heard_on", "-pk")[:200])
+    demand_ids = set()
+    for o in opinions:
+        if o.demand is not None:
+            demand_ids.add(o.demand.merged_into_id or o.demand_id)
+    latest: dict[int, DemandListItem] = {}
+    for item in (
+        DemandListItem.objects.filter(demand_id__in=demand_ids)
+        .select_related("demand_list")
+        .order_by("demand_list__version")
+    ):
+        latest[item.demand_id] = item
+    out = []
+    for o in opinions:
+        demand = o.demand
+        if demand is not None and demand.merged_into_id is not None:
+            demand = demand.merged_into
+        out.append(MyOpinion(o, demand, latest.get(demand.pk) if demand else None))
+    return out

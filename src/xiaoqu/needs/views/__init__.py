@@ -1,0 +1,1 @@
+"""Pages of the needs app, one module per part: visits, opinions, demands and lists."""

@@ -1,0 +1,3 @@
+"""Pages: demands."""
+
+from __future__ import annotations

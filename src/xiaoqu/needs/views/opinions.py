@@ -1,0 +1,3 @@
+"""Pages: opinions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Pages: visits."""
+
+from __future__ import annotations
