@@ -341,6 +341,9 @@ class Correction(models.Model):
         verbose_name_plural = _("类别校正")
         ordering = ["-corrected_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.old_category} → {self.new_category}"
+
 
 class DemandList(models.Model):
     """A published version (第 n 版) of an estate's demand list; never changed afterwards."""
@@ -408,3 +411,6 @@ class DemandListItem(models.Model):
                 fields=["demand_list", "demand"], name="demand_list_demand_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.title}"

@@ -258,10 +258,10 @@ def my_opinions(*, user: Any) -> list[MyOpinion]:
         Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk"))
     ).select_related("demand", "demand__merged_into", "estate")
     opinions = list(mine.order_by("-heard_on", "-pk")[:200])
-    demand_ids = set()
+    demand_ids: set[int] = set()
     for o in opinions:
         if o.demand is not None:
-            demand_ids.add(o.demand.merged_into_id or o.demand_id)
+            demand_ids.add(o.demand.merged_into_id or o.demand.pk)
     latest: dict[int, DemandListItem] = {}
     for item in (
         DemandListItem.objects.filter(demand_id__in=demand_ids)

@@ -123,9 +123,12 @@ def _check_place(
 def _check_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> None:
     if (latitude is None) != (longitude is None):
         raise DomainError(_("位置需要同时有纬度和经度。"), code="coordinates_partial")
-    if latitude is not None and longitude is not None:
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise DomainError(_("位置坐标超出范围。"), code="coordinates_range")
+    if (
+        latitude is not None
+        and longitude is not None
+        and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
+    ):
+        raise DomainError(_("位置坐标超出范围。"), code="coordinates_range")
 
 
 def _check_heard_on(heard_on: dt.date) -> None:
@@ -265,9 +268,11 @@ def opinion_submit(
     """
     if not home_estates(user).filter(pk=estate.pk).exists():
         raise DomainError(_("您只能为自己居住的小区提意见。"), code="not_resident")
-    if item.dwelling is not None:
-        if not home_dwellings(user).filter(pk=item.dwelling.pk, estate=estate).exists():
-            raise DomainError(_("只能选择您自己的房屋。"), code="dwelling_not_own")
+    if (
+        item.dwelling is not None
+        and not home_dwellings(user).filter(pk=item.dwelling.pk, estate=estate).exists()
+    ):
+        raise DomainError(_("只能选择您自己的房屋。"), code="dwelling_not_own")
     if item.client_key is not None:
         existing = Opinion.objects.filter(client_key=item.client_key).first()
         if existing is not None:
@@ -283,6 +288,8 @@ def opinion_submit(
             _place(estate, [opinion])
             audit_record(actor=user, action="needs.opinion_submit", obj=opinion)
     except IntegrityError:
+        if item.client_key is None:
+            raise
         existing = Opinion.objects.filter(client_key=item.client_key).first()
         if existing is None or existing.submitted_by_id != user.pk:
             raise
