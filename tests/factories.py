@@ -156,13 +156,74 @@ def make_scope_world() -> dict:
         # No password: these users log in with force_login or a token, and hashing one
         # per role would be most of the set-up time.
         users[role] = make_user(role, person=person, password=None, **kwargs)
-    return {
+    world = {
         "chain_in": chain_in,
         "chain_out": chain_out,
         "estate_in": estate_in,
         "estate_out": estate_out,
         "home_dwellings": home,
         "users": users,
+    }
+    world["needs"] = {
+        "in": make_needs_world(estate_in, home, users["admin"]),
+        "out": make_needs_world(estate_out, list(estate_out.dwellings.order_by("pk")[:2]), None),
+    }
+    return world
+
+
+def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:
+    """Needs objects of one estate for the scope matrix: a campaign with a visit, a meeting,
+    opinions heard at ``homes[0]`` and ``homes[1]``, their demands and a published list.
+    """
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    from xiaoqu.needs import services
+    from xiaoqu.needs.models import Channel
+
+    actor = actor or make_user("admin", password=None)
+    campaign = services.campaign_create(
+        name=f"{estate.name}敲门行动",
+        estates=[estate],
+        starts_on=dt.date(2026, 3, 1),
+        ends_on=dt.date(2026, 3, 31),
+        actor=actor,
+    )
+    visit = services.visit_record(
+        client_key=uuid.uuid4(),
+        dwelling=homes[0],
+        visitor=actor,
+        visited_at=timezone.now(),
+        outcome="met",
+        campaign=campaign,
+        opinions=[services.OpinionInput(text="楼道灯坏了，晚上上楼黑黢黢的")],
+    ).visit
+    meeting = services.meeting_create(
+        estate=estate,
+        kind="courtyard",
+        held_on=dt.date(2026, 3, 5),
+        place=f"{estate.name}院坝",
+        attendance=30,
+        actor=actor,
+    )
+    (heard,) = services.opinions_record(
+        estate=estate,
+        items=[services.OpinionInput(text="下雨屋顶就漏水", dwelling=homes[1])],
+        channel=Channel.MEETING,
+        meeting=meeting,
+        actor=actor,
+    )
+    opinions = [visit.opinions.get(), heard]
+    demand_list = services.demand_list_publish(estate=estate, actor=actor)
+    return {
+        "campaign": campaign,
+        "visit": visit,
+        "meeting": meeting,
+        "opinions": opinions,
+        "demand": opinions[0].demand,
+        "list": demand_list,
     }
 
 

@@ -66,6 +66,10 @@ def _home_dwelling(world: dict, role: str, inside: bool) -> int:
     return (home[1] if role == "owner" else home[0]).pk
 
 
+def _needs(world: dict, inside: bool) -> dict:
+    return world["needs"]["in" if inside else "out"]
+
+
 def _estate(world: dict, inside: bool):
     return world["estate_in" if inside else "estate_out"]
 
@@ -82,6 +86,16 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
         Entrance.objects.filter(building__estate=_estate(w, inside)).order_by("pk").first().pk
     ),
     "dwelling_id": _home_dwelling,
+    # Needs (tests/factories.make_needs_world): objects of the in- or out-of-scope estate.
+    "campaign_id": lambda w, role, inside: _needs(w, inside)["campaign"].pk,
+    "visit_id": lambda w, role, inside: _needs(w, inside)["visit"].pk,
+    "meeting_id": lambda w, role, inside: _needs(w, inside)["meeting"].pk,
+    "demand_id": lambda w, role, inside: _needs(w, inside)["demand"].pk,
+    "list_id": lambda w, role, inside: _needs(w, inside)["list"].pk,
+    # An opinion heard at the role's home (the resident's at home[0], the owner's at home[1]).
+    "opinion_id": lambda w, role, inside: (
+        _needs(w, inside)["opinions"][1 if role == "owner" else 0].pk
+    ),
 }
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.
