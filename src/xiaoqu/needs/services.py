@@ -355,9 +355,13 @@ def _place(estate: Estate, new: list[Opinion]) -> None:
     new = [o for o in new if o.demand_id is None]
     if not new:
         return
+    # Groups never cross categories, so only placed opinions of the new ones' categories matter.
     placed = list(
         Opinion.objects.filter(
-            estate=estate, demand__isnull=False, demand__merged_into__isnull=True
+            estate=estate,
+            category__in={o.category for o in new},
+            demand__isnull=False,
+            demand__merged_into__isnull=True,
         ).values_list("text", "category", "demand_id")
     )
     texts = [t for t, _c, _d in placed] + [o.text for o in new]
