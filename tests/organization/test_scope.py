@@ -98,3 +98,30 @@ def test_global_admin_sees_every_dwelling():
     estate = make_estate()
     admin = make_user("admin")
     assert visible_dwellings(admin).count() == estate.dwellings.count()
+
+
+def test_grid_worker_estate_page_shows_only_the_grid_buildings(client, world):
+    """On an estate the grid covers in part, the page lists the grid's building only."""
+    client.force_login(world["worker"])
+    page = client.get(reverse("registry:estate_detail", args=[world["partly"].pk]))
+    register = page.context["register"]
+    assert [b.building.number for b in register.buildings] == ["1"]
+    assert register.dwellings == world["partly"].dwellings.filter(building__number="1").count()
+
+
+def test_grid_worker_api_sees_only_the_grid_buildings_and_dwellings(client, world):
+    """The API narrows buildings, entrances and dwellings the same way; others are 404."""
+    client.force_login(world["worker"])
+    estate = world["partly"]
+    buildings = client.get(f"/api/v1/estates/{estate.pk}/buildings").json()["items"]
+    assert [b["number"] for b in buildings] == ["1"]
+    dwellings = client.get(f"/api/v1/estates/{estate.pk}/dwellings").json()
+    assert dwellings["count"] == estate.dwellings.filter(building__number="1").count()
+    outside = estate.buildings.get(number="2")
+    assert client.get(f"/api/v1/buildings/{outside.pk}/entrances").status_code == 404
+    inside = estate.buildings.get(number="1")
+    assert client.get(f"/api/v1/buildings/{inside.pk}/entrances").status_code == 200
+    entrance = outside.entrances.first()
+    assert client.get(f"/api/v1/entrances/{entrance.pk}/dwellings").status_code == 404
+    dwelling = outside.dwellings.first()
+    assert client.get(f"/api/v1/dwellings/{dwelling.pk}").status_code == 404

@@ -63,8 +63,38 @@ URL_POLICY: dict[str, str] = {
     "registry:estate_detail": "registry.view_workbench",
     "registry:resident_home": AUTHENTICATED,
     # --- needs: campaigns and visits ---
+    "needs:campaign_list": "needs.view_needs",
+    "needs:campaign_detail": "needs.view_needs",
+    "needs:visit_page": "needs.record_visit",
+    "needs:visit_submit": "needs.record_visit",
     # --- needs: opinions from every channel, residents' own pages ---
+    "needs:opinion_list": "needs.view_needs",
+    "needs:meeting_new": "needs.record_opinions",
+    "needs:hotline": "needs.record_opinions",
+    "needs:opinion_import": "needs.record_opinions",
+    "needs:meeting_detail": "needs.view_needs",
+    "needs:opinion_category": "needs.record_opinions",
+    "needs:opinion_import_template": "needs.view_needs",
+    # Staff in scope or the resident the opinion belongs to (checked in the view, else 404).
+    "needs:opinion_photo": AUTHENTICATED,
+    # A resident's own opinions and the phone form (scope: home_estates / home_dwellings).
+    "needs:my_opinions": AUTHENTICATED,
+    "needs:opinion_new": AUTHENTICATED,
     # --- needs: demands and demand lists ---
+    "needs:demand_board": "needs.view_needs",
+    "needs:demand_create": "needs.manage_demands",
+    "needs:demand_detail": "needs.view_needs",
+    "needs:demand_update": "needs.manage_demands",
+    "needs:demand_status": "needs.manage_demands",
+    "needs:demand_split": "needs.manage_demands",
+    "needs:demand_join": "needs.manage_demands",
+    "needs:demand_list_versions": "needs.view_needs",
+    "needs:demand_list_publish": "needs.manage_demands",
+    "needs:demand_list_detail": "needs.view_needs",
+    "needs:demand_list_xlsx": "needs.view_needs",
+    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
+    "needs:demand_list_print": AUTHENTICATED,
+    "needs:demand_notice": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.
@@ -230,6 +260,36 @@ def home_estates(user: Any) -> QuerySet[Estate]:
         Q(dwellings__ownerships__person_id=person_id)
         | Q(dwellings__residencies__person_id=person_id)
     ).distinct()
+
+
+def grid_buildings_in(user: Any, estate: Estate) -> set[int] | None:
+    """The buildings of ``estate`` a user reaches only through grid scopes, or None for all.
+
+    None when any workbench scope of the user covers the whole estate (unscoped, its region,
+    the estate itself); otherwise the ids of the estate's buildings in the user's grids, so a
+    grid worker whose grid holds part of an estate sees that part only.
+    """
+    from xiaoqu.organization.models import GridBuilding
+
+    if is_global_admin(user):
+        return None
+    grids = []
+    for a in _assignments(user):
+        if a.role not in WORKBENCH_ROLES:
+            continue
+        if (
+            _is_unscoped(a)
+            or a.estate_id == estate.pk
+            or (a.region_id is not None and estate.region_path.startswith(a.region.path))
+        ):
+            return None
+        if a.grid_id is not None:
+            grids.append(a.grid_id)
+    return set(
+        GridBuilding.objects.filter(grid_id__in=grids, building__estate=estate).values_list(
+            "building_id", flat=True
+        )
+    )
 
 
 def home_dwellings(user: Any) -> QuerySet[Dwelling]:

@@ -27,6 +27,7 @@ from xiaoqu.core.policy import (
     access_estate,
     can_see_names,
     can_see_phone,
+    grid_buildings_in,
     home_estates,
     is_global_admin,
     visible_estates,
@@ -45,10 +46,15 @@ from xiaoqu.registry.models import (
 
 @dataclass(frozen=True)
 class EstateAccess:
-    """An estate the caller may read, and how: ``full`` for staff scope, else own dwellings."""
+    """An estate the caller may read, and how: ``full`` for staff scope, else own dwellings.
+
+    ``buildings`` narrows a staff scope reached only through grids to the grid's buildings
+    (None: the whole estate).
+    """
 
     estate: Estate
     full: bool
+    buildings: frozenset[int] | None = None
 
 
 def _pk(value: Any) -> int:
@@ -70,9 +76,12 @@ def api_estates(user: Any) -> QuerySet[Estate]:
 def api_access_estate(user: Any, estate_id: Any) -> EstateAccess:
     """The estate with the caller's kind of access, or 404 (missing and out of scope alike)."""
     try:
-        return EstateAccess(access_estate(user, estate_id), full=True)
+        work = access_estate(user, estate_id)
     except Http404:
         pass
+    else:
+        only = grid_buildings_in(user, work)
+        return EstateAccess(work, full=True, buildings=None if only is None else frozenset(only))
     estate = home_estates(user).filter(pk=_pk(estate_id)).select_related("community").first()
     if estate is None:
         raise Http404
@@ -121,14 +130,24 @@ def estate_counts(estate: Estate) -> dict[str, int]:
 
 
 def estate_buildings(access: EstateAccess) -> QuerySet[Building]:
-    return Building.objects.filter(estate=access.estate).order_by("number", "pk")
+    qs = Building.objects.filter(estate=access.estate)
+    if access.buildings is not None:
+        qs = qs.filter(pk__in=access.buildings)
+    return qs.order_by("number", "pk")
+
+
+def _check_building(access: EstateAccess, building_id: int) -> None:
+    if access.buildings is not None and building_id not in access.buildings:
+        raise Http404
 
 
 def api_access_building(user: Any, building_id: Any) -> tuple[Building, EstateAccess]:
     building = Building.objects.filter(pk=_pk(building_id)).first()
     if building is None:
         raise Http404
-    return building, api_access_estate(user, building.estate_id)
+    access = api_access_estate(user, building.estate_id)
+    _check_building(access, building.pk)
+    return building, access
 
 
 def api_access_entrance(user: Any, entrance_id: Any) -> tuple[Entrance, EstateAccess]:
@@ -140,7 +159,9 @@ def api_access_entrance(user: Any, entrance_id: Any) -> tuple[Entrance, EstateAc
     )
     if entrance is None:
         raise Http404
-    return entrance, api_access_estate(user, entrance.building.estate_id)
+    access = api_access_estate(user, entrance.building.estate_id)
+    _check_building(access, entrance.building_id)
+    return entrance, access
 
 
 def building_entrances(building: Building) -> QuerySet[Entrance]:
@@ -163,6 +184,8 @@ def dwellings_for(
         qs = qs.filter(entrance=entrance)
     if not access.full:
         qs = qs.filter(pk__in=Dwelling.objects.filter(_own_dwellings_q(user)).values("pk"))
+    elif access.buildings is not None:
+        qs = qs.filter(building_id__in=access.buildings)
     return (
         qs.select_related("building", "entrance")
         .prefetch_related(

@@ -15,7 +15,13 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from xiaoqu.core.pii import mask_name
-from xiaoqu.core.policy import can_see_names, can_see_phone, visible_estates, visible_regions
+from xiaoqu.core.policy import (
+    can_see_names,
+    can_see_phone,
+    grid_buildings_in,
+    visible_estates,
+    visible_regions,
+)
 from xiaoqu.registry.models import (
     Building,
     Dwelling,
@@ -232,9 +238,16 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
     """
     show_phones = can_see_phone(user, estate)
     show_names = can_see_names(user, estate)
+    # A grid worker whose grid holds part of the estate sees that part only.
+    only_buildings = grid_buildings_in(user, estate)
+    building_qs = Building.objects.filter(estate=estate)
+    dwelling_qs = Dwelling.objects.filter(estate=estate)
+    if only_buildings is not None:
+        building_qs = building_qs.filter(pk__in=only_buildings)
+        dwelling_qs = dwelling_qs.filter(building_id__in=only_buildings)
     buildings = [
         BuildingView(b)
-        for b in Building.objects.filter(estate=estate).only(
+        for b in building_qs.only(
             "id", "estate_id", "number", "storeys", "has_elevator", "structure"
         )
     ]
@@ -252,11 +265,9 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
     statuses = {v: str(label) for v, label in RegisterStatus.choices}
     uses = {v: str(label) for v, label in DwellingUse.choices}
     dwellings: dict[int, DwellingView] = {}
-    for d in (
-        Dwelling.objects.filter(estate=estate)
-        .only("id", "entrance_id", "number", "floor", "area", "use", "status")
-        .order_by("entrance_id", "floor", "number")
-    ):
+    for d in dwelling_qs.only(
+        "id", "entrance_id", "number", "floor", "area", "use", "status"
+    ).order_by("entrance_id", "floor", "number"):
         status = statuses.get(d.status, d.status)
         if d.use != DwellingUse.RESIDENTIAL:
             status = f"{status} · {uses.get(d.use, d.use)}"
