@@ -70,3 +70,26 @@ def test_large_estate_path_gives_the_same_groups(monkeypatch) -> None:
     monkeypatch.setattr(merging, "DENSE_LIMIT", 10)
     monkeypatch.setattr(merging, "CHUNK", 64)
     assert merging.merge(texts) == dense
+
+
+def test_merge_with_known_categories_matches_merge_with_the_classifier():
+    """merge_coded, fed the classifier's own codes, groups exactly as merge does."""
+    from xiaoqu.needs import classifier as clf
+
+    texts = [
+        "楼道灯坏了",
+        "晚上楼梯黑乎乎的",
+        "楼道里堆满杂物",
+        "😀",
+        "屋顶漏雨",
+        "一下雨家里就滴水",
+    ]
+    codes = [p.code for p in clf.classify(texts)]
+    assert merging.merge_coded(texts, codes) == merging.merge(texts)
+
+
+def test_merge_with_known_categories_keeps_a_corrected_category_apart():
+    """A staff-corrected category separates an opinion from its former group."""
+    texts = ["楼道灯坏了", "楼道灯不亮"]
+    assert merging.merge_coded(texts, ["stairwell", "stairwell"]) == [0, 0]
+    assert merging.merge_coded(texts, ["stairwell", "greening_lighting"]) == [0, 1]
