@@ -63,6 +63,8 @@ def _home_dwelling(world: dict, role: str, inside: bool) -> int:
     if not inside:
         return Dwelling.objects.filter(estate=world["estate_out"]).order_by("pk").first().pk
     home = world["home_dwellings"]
+# --- needs API: action-only routes (POST/PATCH, no GET; tested in tests/needs/test_api.py) ---
+NOT_ENDPOINTS |= {"needs_opinion_recategorise", "needs_demand_set_status"}
     return (home[1] if role == "owner" else home[0]).pk
 
 
@@ -124,6 +126,10 @@ ROUTES = dict(_routes())
 def _kwargs_of(view_name: str) -> list[str]:
     return re.findall(r"<(?:\w+:)?(\w+)>", ROUTES.get(view_name, "")) + re.findall(
         r"\(\?P<(\w+)>", ROUTES.get(view_name, "")
+# --- needs API: residents read their home estate's published lists and their own opinions ---
+RESIDENT_API_KWARGS |= {"list_id", "opinion_id"}
+# Endpoints with a resident-reachable kind of id that are still for workbench roles only.
+STAFF_ONLY_API = {"api-1.0.0:needs_estate_demands"}
     )
 
 
@@ -248,6 +254,8 @@ def test_estate_list_endpoint_holds_the_in_scope_estate_for_every_role(world, ro
     assert "界内小区" in names
     assert ("界外小区" in names) == (role in GLOBAL_ROLES)
 
+    if role not in WORKBENCH_ROLES and view_name in STAFF_ONLY_API:
+        return 404
 
 @pytest.mark.parametrize("role", ROLES)
 def test_region_list_endpoint_is_the_staff_scope(world, role):

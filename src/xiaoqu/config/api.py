@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from xiaoqu.accounts.api import auth_methods
 from xiaoqu.accounts.api import router as accounts_router
+from xiaoqu.needs.api import router as needs_router
 from xiaoqu.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
+api.add_router("/", needs_router)
 
 
 @api.exception_handler(Http404)
