@@ -45,14 +45,40 @@ NOT_PAGES = {
     "accounts:sms_code": "POST-only action",
     "accounts:logout": "POST-only action",
     "web:set_language": "POST-only action (Django's set_language)",
+    # --- needs: campaigns and visits ---
+    "needs:visit_submit": "POST-only JSON endpoint, tested in tests/needs/test_visit_pages.py",
+    # --- needs: opinions from every channel, residents' own pages ---
+    "needs:opinion_category": "POST-only action, tested in tests/needs/test_opinion_pages.py",
+    "needs:opinion_photo": (
+        "serves a file only for opinions with a photo (none in the world), "
+        "tested in tests/needs/test_opinion_pages.py"
+    ),
+    # --- needs: demands and demand lists ---
+    "needs:demand_create": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_update": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_status": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_split": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_join": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_list_publish": "POST-only action, tested in tests/needs/test_demand_pages.py",
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
+# --- needs API: action-only routes (POST/PATCH, no GET; tested in tests/needs/test_api.py) ---
+NOT_ENDPOINTS |= {"needs_opinion_recategorise", "needs_demand_set_status"}
 
 # Which roles hold each named permission of URL_POLICY. A permission not listed here falls
 # back to asking the user (so new pages are still scope-tested), but listing it pins it.
 PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "registry.view_workbench": WORKBENCH_ROLES,
+    # --- needs: campaigns and visits ---
+    "needs.view_needs": WORKBENCH_ROLES,
+    "needs.record_visit": frozenset(
+        {"grid_worker", "party_member", "community_staff", "street_staff", "admin"}
+    ),
+    # --- needs: opinions from every channel, residents' own pages ---
+    "needs.record_opinions": frozenset({"grid_worker", "community_staff", "street_staff", "admin"}),
+    # --- needs: demands and demand lists ---
+    "needs.manage_demands": frozenset({"community_staff", "street_staff", "admin"}),
 }
 
 # Names that must never reach a caller whose scope is 界内小区 only.
@@ -63,8 +89,6 @@ def _home_dwelling(world: dict, role: str, inside: bool) -> int:
     if not inside:
         return Dwelling.objects.filter(estate=world["estate_out"]).order_by("pk").first().pk
     home = world["home_dwellings"]
-# --- needs API: action-only routes (POST/PATCH, no GET; tested in tests/needs/test_api.py) ---
-NOT_ENDPOINTS |= {"needs_opinion_recategorise", "needs_demand_set_status"}
     return (home[1] if role == "owner" else home[0]).pk
 
 
@@ -102,6 +126,10 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.
 RESIDENT_API_KWARGS = {"estate_id", "building_id", "entrance_id", "dwelling_id"}
+# --- needs API: residents read their home estate's published lists and their own opinions ---
+RESIDENT_API_KWARGS |= {"list_id", "opinion_id"}
+# Endpoints with a resident-reachable kind of id that are still for workbench roles only.
+STAFF_ONLY_API = {"api-1.0.0:needs_estate_demands"}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -126,10 +154,6 @@ ROUTES = dict(_routes())
 def _kwargs_of(view_name: str) -> list[str]:
     return re.findall(r"<(?:\w+:)?(\w+)>", ROUTES.get(view_name, "")) + re.findall(
         r"\(\?P<(\w+)>", ROUTES.get(view_name, "")
-# --- needs API: residents read their home estate's published lists and their own opinions ---
-RESIDENT_API_KWARGS |= {"list_id", "opinion_id"}
-# Endpoints with a resident-reachable kind of id that are still for workbench roles only.
-STAFF_ONLY_API = {"api-1.0.0:needs_estate_demands"}
     )
 
 
@@ -230,6 +254,8 @@ def _expected_api(view_name: str, role: str, scope: str) -> int:
     if scope == "out":
         return 404
     kinds = set(_kwargs_of(view_name))
+    if role not in WORKBENCH_ROLES and view_name in STAFF_ONLY_API:
+        return 404
     if role in WORKBENCH_ROLES or kinds <= RESIDENT_API_KWARGS:
         return 200
     return 404
@@ -254,8 +280,6 @@ def test_estate_list_endpoint_holds_the_in_scope_estate_for_every_role(world, ro
     assert "界内小区" in names
     assert ("界外小区" in names) == (role in GLOBAL_ROLES)
 
-    if role not in WORKBENCH_ROLES and view_name in STAFF_ONLY_API:
-        return 404
 
 @pytest.mark.parametrize("role", ROLES)
 def test_region_list_endpoint_is_the_staff_scope(world, role):

@@ -276,3 +276,33 @@ def my_opinions(*, user: Any) -> list[MyOpinion]:
             demand = demand.merged_into
         out.append(MyOpinion(o, demand, latest.get(demand.pk) if demand else None))
     return out
+
+
+# --- opinions from every channel (opinions part) ------------------------------------------------
+
+
+def opinions_visible(*, user: Any, estate: Estate) -> QuerySet[Opinion]:
+    """The estate's opinions the user may read on the workbench.
+
+    A grid-scoped user sees the opinions of their grid's dwellings and buildings, plus the
+    estate-wide ones tied to no building (a meeting, a hotline call about the whole estate);
+    region and estate scopes see every opinion of the estate. The caller checks the estate.
+    """
+    from xiaoqu.core.policy import visible_buildings
+
+    dwellings = visible_dwellings(user).filter(estate=estate).values("pk")
+    buildings = visible_buildings(user).filter(estate=estate).values("pk")
+    return Opinion.objects.filter(estate=estate).filter(
+        Q(dwelling__in=dwellings)
+        | Q(dwelling__isnull=True, building__in=buildings)
+        | Q(dwelling__isnull=True, building__isnull=True)
+    )
+
+
+def opinion_for_resident(*, user: Any, opinion_id: int) -> Opinion | None:
+    """The opinion if it is the user's own (submitted by them or heard at their home)."""
+    return (
+        Opinion.objects.filter(pk=opinion_id)
+        .filter(Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk")))
+        .first()
+    )

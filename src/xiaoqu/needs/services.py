@@ -39,6 +39,7 @@ from xiaoqu.needs.models import (
     DemandSource,
     DemandStatus,
     Meeting,
+    MeetingKind,
     Opinion,
     Visit,
     VisitOutcome,
@@ -754,6 +755,8 @@ def meeting_create(
     actor: Any,
 ) -> Meeting:
     _in_scope(actor, estate)
+    if kind not in MeetingKind.values:
+        raise DomainError(_("会议形式不正确。"), code="kind")
     place = place.strip()
     if not place or len(place) > 100:
         raise DomainError(_("请填写会议地点（最长 100 字）。"), code="place")
@@ -771,3 +774,21 @@ def meeting_create(
         )
         audit_record(actor=actor, action="needs.meeting_create", obj=meeting)
     return meeting
+
+
+# --- spreadsheet import (opinions part) ---
+
+
+def opinions_import(
+    *, estate: Estate, upload: UploadedFile, actor: Any, buildings: Iterable[Building] | None = None
+) -> list[Opinion]:
+    """Store every opinion of an uploaded spreadsheet, or none (see ``needs.importing``).
+
+    Raises ``OpinionFileRefused`` or ``OpinionRowsRefused`` (both DomainErrors) and stores
+    nothing when the file or any row is wrong.
+    """
+    from xiaoqu.needs.importing import read_opinion_file
+
+    _in_scope(actor, estate)
+    items = read_opinion_file(upload, estate=estate, buildings=buildings)
+    return opinions_record(estate=estate, items=items, channel=Channel.IMPORT, actor=actor)

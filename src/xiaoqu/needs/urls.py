@@ -5,6 +5,43 @@ from xiaoqu.needs.views import demands, opinions, visits  # noqa: F401
 app_name = "needs"
 urlpatterns: list[URLPattern] = [
     # --- campaigns and visits (views/visits.py) ---
+    path("campaigns/", visits.campaign_list, name="campaign_list"),
+    path("campaigns/<int:campaign_id>/", visits.campaign_detail, name="campaign_detail"),
+    path("estates/<int:estate_id>/visit/", visits.visit_page, name="visit_page"),
+    path("visits/submit/", visits.visit_submit, name="visit_submit"),
     # --- opinions from every channel, residents' own pages (views/opinions.py) ---
+    path("estates/<int:estate_id>/opinions/", opinions.opinion_list, name="opinion_list"),
+    path("estates/<int:estate_id>/meetings/new/", opinions.meeting_new, name="meeting_new"),
+    path("estates/<int:estate_id>/hotline/", opinions.hotline, name="hotline"),
+    path("estates/<int:estate_id>/import/", opinions.opinion_import, name="opinion_import"),
+    path("meetings/<int:meeting_id>/", opinions.meeting_detail, name="meeting_detail"),
+    path(
+        "opinions/<int:opinion_id>/category/",
+        opinions.opinion_category,
+        name="opinion_category",
+    ),
+    path("opinions/<int:opinion_id>/photo/", opinions.opinion_photo, name="opinion_photo"),
+    path("opinions/import-template.xlsx", opinions.import_template, name="opinion_import_template"),
+    path("mine/", opinions.my_opinions, name="my_opinions"),
+    path("mine/new/", opinions.opinion_new, name="opinion_new"),
     # --- demands and demand lists (views/demands.py) ---
+    path("estates/<int:estate_id>/demands/", demands.demand_board, name="demand_board"),
+    path("estates/<int:estate_id>/demands/add/", demands.demand_create, name="demand_create"),
+    path(
+        "estates/<int:estate_id>/lists/", demands.demand_list_versions, name="demand_list_versions"
+    ),
+    path(
+        "estates/<int:estate_id>/lists/publish/",
+        demands.demand_list_publish,
+        name="demand_list_publish",
+    ),
+    path("estates/<int:estate_id>/notice/", demands.demand_notice, name="demand_notice"),
+    path("demands/<int:demand_id>/", demands.demand_detail, name="demand_detail"),
+    path("demands/<int:demand_id>/update/", demands.demand_update, name="demand_update"),
+    path("demands/<int:demand_id>/status/", demands.demand_status, name="demand_status"),
+    path("demands/<int:demand_id>/split/", demands.demand_split, name="demand_split"),
+    path("demands/<int:demand_id>/join/", demands.demand_join, name="demand_join"),
+    path("lists/<int:list_id>/", demands.demand_list_detail, name="demand_list_detail"),
+    path("lists/<int:list_id>/xlsx/", demands.demand_list_export, name="demand_list_xlsx"),
+    path("lists/<int:list_id>/print/", demands.demand_list_print, name="demand_list_print"),
 ]

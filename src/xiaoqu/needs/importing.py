@@ -1,0 +1,379 @@
+"""Reading opinions from a spreadsheet (xlsx, or csv in UTF-8 or GBK), all or nothing.
+
+One sheet, the header in row 1 with these Chinese column names (any order; other columns are
+ignored):
+
+    意见 (required) · 日期 · 楼栋号 · 单元号 · 房号 · 紧急 (是/否)
+
+``read_opinion_file`` turns an uploaded file into ``OpinionInput`` items or raises
+``OpinionFileRefused`` (the file cannot be read at all) or ``OpinionRowsRefused`` (one or more
+rows are wrong, each error located as a person sees it in Excel: the header is row 1).
+Nothing here writes; ``services.opinions_import`` stores the items in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaoqu.core.errors import DomainError
+from xiaoqu.needs.services import OpinionInput, clean_opinion_text
+from xiaoqu.registry.importing import values
+from xiaoqu.registry.importing.sources import EncodingRefused, _cell, detect_encoding
+from xiaoqu.registry.models import Building, Dwelling, Estate
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_ERRORS_LISTED = 200
+
+COL_TEXT = "意见"
+COL_DATE = "日期"
+COL_BUILDING = "楼栋号"
+COL_ENTRANCE = "单元号"
+COL_ROOM = "房号"
+COL_URGENT = "紧急"
+COLUMNS = (COL_TEXT, COL_DATE, COL_BUILDING, COL_ENTRANCE, COL_ROOM, COL_URGENT)
+SHEET_NAME = "意见"
+URGENT_WORDS = {
+    "": False,
+    "是": True,
+    "否": False,
+    "紧急": True,
+    "不紧急": False,
+    "y": True,
+    "n": False,
+    "yes": True,
+    "no": False,
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class OpinionFileRefused(DomainError):
+    """The upload is not a readable opinion spreadsheet (too big, wrong kind, no 意见 column)."""
+
+    code = "file_refused"
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.column:
+            return _("第%(row)d行 %(column)s：%(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("第%(row)d行：%(message)s") % {"row": self.row, "message": self.message}
+
+
+class OpinionRowsRefused(DomainError):
+    """Some rows are wrong; the whole file is refused and nothing is stored."""
+
+    code = "rows_refused"
+
+    def __init__(self, errors: list[RowError], more: int = 0) -> None:
+        self.errors = errors
+        self.more = more
+        super().__init__(
+            _("导入失败：发现 %(n)d 处错误，整个文件未导入，请改正后重新上传。")
+            % {"n": len(errors) + more}
+        )
+
+    def lines(self) -> list[str]:
+        out = [str(e) for e in self.errors]
+        if self.more:
+            out.append(_("……另有 %(n)d 处错误未列出") % {"n": self.more})
+        return out
+
+
+# --- finding a dwelling by its numbers (shared with the hotline form) -----------------------
+
+
+def _norm_number(value: str) -> str:
+    """``"3"``, ``"3栋"``, ``"3号楼"`` and ``"3.0"`` (a number cell) all mean building 3."""
+    value = value.strip()
+    for suffix in ("号楼", "栋", "幢", "号", "单元", "室"):
+        if value.endswith(suffix) and len(value) > len(suffix):
+            value = value[: -len(suffix)]
+            break
+    if value.endswith(".0") and value[:-2].isdigit():
+        value = value[:-2]
+    return value
+
+
+class Place:
+    """Buildings and dwellings of one estate, looked up by the numbers people write."""
+
+    def __init__(self, estate: Estate, buildings: Iterable[Building] | None = None) -> None:
+        self.estate = estate
+        qs = buildings if buildings is not None else Building.objects.filter(estate=estate)
+        self.buildings = {_norm_number(b.number): b for b in qs}
+
+    def building(self, number: str) -> Building:
+        found = self.buildings.get(_norm_number(number))
+        if found is None:
+            raise DomainError(
+                _("“%(n)s”栋不在%(estate)s小区内（或不在您的工作范围内）。")
+                % {"n": number.strip(), "estate": self.estate.name},
+                code="building_unknown",
+            )
+        return found
+
+    def dwelling(self, building: Building, entrance: str, room: str) -> Dwelling:
+        room_n = _norm_number(room)
+        qs = Dwelling.objects.filter(building=building, number=room_n).select_related(
+            "entrance", "building"
+        )
+        entrance_n = _norm_number(entrance)
+        if entrance_n:
+            qs = qs.filter(entrance__number=entrance_n)
+        found = list(qs[:2])
+        where = f"{building.number}栋" + (f"{entrance_n}单元" if entrance_n else "") + room_n
+        if not found:
+            raise DomainError(
+                _("%(estate)s小区没有 %(where)s 这户。")
+                % {"estate": self.estate.name, "where": where},
+                code="dwelling_unknown",
+            )
+        if len(found) > 1:
+            raise DomainError(
+                _("%(where)s 在几个单元都有，请填写单元号。") % {"where": where},
+                code="entrance_needed",
+            )
+        return found[0]
+
+
+# --- reading the file -----------------------------------------------------------------------
+
+
+def _rows_of_xlsx(data: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise OpinionFileRefused(
+            _(
+                "无法读取这个文件：它不是 Excel 工作簿，或已损坏。"
+                "请在 Excel 中打开后另存为 .xlsx 再上传。"
+            )
+        ) from exc
+    title = SHEET_NAME if SHEET_NAME in book.sheetnames else book.sheetnames[0]
+    for row in book[title].iter_rows(values_only=True):
+        yield [_cell(v).strip() for v in row]
+
+
+def _rows_of_csv(data: bytes) -> Iterator[list[str]]:
+    with tempfile.NamedTemporaryFile(suffix=".csv") as fh:
+        fh.write(data)
+        fh.flush()
+        try:
+            encoding = detect_encoding(Path(fh.name))
+        except EncodingRefused:
+            raise OpinionFileRefused(
+                _("无法识别 csv 文件的编码：请保存为 UTF-8 或 GBK 编码的 csv，或直接上传 .xlsx。")
+            ) from None
+    text = data.decode(encoding)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        yield [cell.strip() for cell in row]
+
+
+def _rows(upload: UploadedFile) -> Iterator[list[str]]:
+    size = upload.size or 0
+    if size > MAX_FILE_BYTES:
+        raise OpinionFileRefused(
+            _("文件太大（%(mb).1f MB），最大 5 MB。请分成几个文件上传。")
+            % {"mb": size / 1024 / 1024},
+            code="file_too_large",
+        )
+    data = upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OpinionFileRefused(
+            _("文件太大，最大 5 MB。请分成几个文件上传。"), code="file_too_large"
+        )
+    name = (upload.name or "").lower()
+    not_a_sheet = _("这不是电子表格文件：请上传 .xlsx 或 .csv 文件（可先下载模板，按模板填写）。")
+    if data.startswith(_OLE_MAGIC):
+        raise OpinionFileRefused(
+            _("暂不支持旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再上传。"), code="xls"
+        )
+    if data.startswith(_ZIP_MAGIC):
+        if name.endswith(".csv"):
+            raise OpinionFileRefused(not_a_sheet, code="not_a_sheet")
+        return _rows_of_xlsx(data)
+    if name.endswith(".xlsx"):
+        raise OpinionFileRefused(
+            _("这个文件名是 .xlsx，但内容不是 Excel 工作簿，请重新保存后上传。"),
+            code="not_a_sheet",
+        )
+    # A csv is text: no NUL or other control bytes.
+    if not _looks_textual(data):
+        raise OpinionFileRefused(not_a_sheet, code="not_a_sheet")
+    return _rows_of_csv(data)
+
+
+def _looks_textual(data: bytes) -> bool:
+    head = data[:65536]
+    return not any(b < 9 or 13 < b < 32 for b in head)
+
+
+def _parse_row(
+    cells: dict[str, str], place: Place, today: dt.date
+) -> tuple[OpinionInput | None, list[tuple[str, str]]]:
+    errors: list[tuple[str, str]] = []
+    text = cells.get(COL_TEXT, "")
+    try:
+        text = clean_opinion_text(text)
+    except DomainError as error:
+        errors.append((COL_TEXT, error.message))
+    heard_on = today
+    raw_date = cells.get(COL_DATE, "")
+    if raw_date:
+        try:
+            heard_on = values.date(raw_date)
+        except values.Bad as bad:
+            errors.append((COL_DATE, str(bad)))
+        else:
+            if heard_on > today:
+                errors.append((COL_DATE, _("日期 %(d)s 晚于今天。") % {"d": heard_on}))
+            elif heard_on.year < 1990:
+                errors.append((COL_DATE, _("日期 %(d)s 太早了，请核对。") % {"d": heard_on}))
+    urgent = False
+    raw_urgent = cells.get(COL_URGENT, "")
+    try:
+        urgent = values.boolean(raw_urgent, URGENT_WORDS)
+    except values.Bad as bad:
+        errors.append((COL_URGENT, str(bad)))
+    building = dwelling = None
+    b_no, e_no, r_no = (cells.get(c, "") for c in (COL_BUILDING, COL_ENTRANCE, COL_ROOM))
+    if b_no:
+        try:
+            building = place.building(b_no)
+        except DomainError as error:
+            errors.append((COL_BUILDING, error.message))
+        if building is not None and r_no:
+            try:
+                dwelling = place.dwelling(building, e_no, r_no)
+            except DomainError as error:
+                errors.append((COL_ROOM, error.message))
+    elif r_no or e_no:
+        errors.append((COL_BUILDING, _("填写了单元号或房号时，楼栋号也要填写。")))
+    if errors:
+        return None, errors
+    return (
+        OpinionInput(
+            text=text, heard_on=heard_on, building=building, dwelling=dwelling, urgent=urgent
+        ),
+        [],
+    )
+
+
+def read_opinion_file(
+    upload: UploadedFile, *, estate: Estate, buildings: Iterable[Building] | None = None
+) -> list[OpinionInput]:
+    """The opinions of an uploaded spreadsheet, or an error listing every bad row.
+
+    ``buildings`` limits the buildings a row may name (a grid worker's own); by default every
+    building of the estate.
+    """
+    rows = _rows(upload)
+    header: list[str] | None = None
+    header_row = 0
+    for n, row in enumerate(rows, start=1):
+        if any(row):
+            header, header_row = [c.replace(" ", "").replace("\u3000", "") for c in row], n
+            break
+    if header is None:
+        raise OpinionFileRefused(_("文件是空的：没有表头，也没有意见。"), code="empty")
+    if COL_TEXT not in header:
+        raise OpinionFileRefused(
+            _("第 %(row)d 行表头中没有“意见”列。表头应为：%(cols)s（可下载模板对照）。")
+            % {"row": header_row, "cols": "、".join(COLUMNS)},
+            code="no_text_column",
+        )
+    index = {name: header.index(name) for name in COLUMNS if name in header}
+    place = Place(estate, buildings)
+    today = timezone.localdate()
+    items: list[OpinionInput] = []
+    errors: list[RowError] = []
+    more = 0
+    for n, row in enumerate(rows, start=header_row + 1):
+        if not any(row):
+            continue
+        if len(items) + len(errors) + more >= MAX_ROWS:
+            raise OpinionFileRefused(
+                _("一个文件最多 %(n)d 条意见，请分成几个文件上传。") % {"n": MAX_ROWS},
+                code="too_many_rows",
+            )
+        cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
+        item, row_errors = _parse_row(cells, place, today)
+        if item is not None:
+            items.append(item)
+        for column, message in row_errors:
+            if len(errors) < MAX_ERRORS_LISTED:
+                errors.append(RowError(n, column, message))
+            else:
+                more += 1
+    if errors or more:
+        raise OpinionRowsRefused(errors, more)
+    if not items:
+        raise OpinionFileRefused(_("文件中只有表头，没有意见。"), code="no_rows")
+    return items
+
+
+def template_workbook() -> bytes:
+    """An empty import template (.xlsx) with the headers and a sheet explaining them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet: Any = book.active
+    sheet.title = SHEET_NAME
+    sheet.append(list(COLUMNS))
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="F0F2F4")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = fill
+    for letter, width in zip("ABCDEF", (60, 14, 10, 10, 10, 8), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    help_sheet: Any = book.create_sheet("填写说明")
+    help_sheet.append([_("列"), _("是否必填"), _("说明"), _("示例")])
+    for cell in help_sheet[1]:
+        cell.font = bold
+    help_sheet.append(
+        [COL_TEXT, _("必填"), _("居民的原话，一行一条，最长 2000 字"), _("楼道灯坏了，晚上很黑")]
+    )
+    help_sheet.append([COL_DATE, _("选填"), _("收集日期，不填为今天；不能晚于今天"), "2026-03-05"])
+    help_sheet.append([COL_BUILDING, _("选填"), _("本小区的楼栋号"), "3"])
+    help_sheet.append([COL_ENTRANCE, _("选填"), _("单元号；同一楼栋几个单元有相同房号时必填"), "1"])
+    help_sheet.append([COL_ROOM, _("选填"), _("房号；填写房号时楼栋号必填"), "301"])
+    help_sheet.append([COL_URGENT, _("选填"), _("是 或 否，不填为否"), "否"])
+    help_sheet.append([])
+    help_sheet.append([_("整个文件要么全部导入，要么一条都不导入：有错误时会列出每一行的问题。")])
+    for letter, width in zip("ABCD", (10, 10, 44, 28), strict=True):
+        help_sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
