@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "xiaoqu.registry",
     "xiaoqu.organization",
     "xiaoqu.needs",
+    "xiaoqu.decisions",
     "xiaoqu.web",
 ]
 
