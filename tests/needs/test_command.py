@@ -70,6 +70,7 @@ def test_merge_writes_text_and_group_in_input_order() -> None:
     assert [r["group"] for r in rows] == [0, 0, 1]
 
 
+@pytest.mark.django_db  # train also reads the corrections stored in the database
 def test_train_with_corrections_file_saves_a_model_that_uses_them(tmp_path) -> None:
     """train --corrections FILE --out PATH builds a model honouring the corrections."""
     corrections = tmp_path / "corrections.tsv"
@@ -82,6 +83,7 @@ def test_train_with_corrections_file_saves_a_model_that_uses_them(tmp_path) -> N
     assert model.predict("院子里那口老井想修一下").code == "leisure_fitness"
 
 
+@pytest.mark.django_db  # train also reads the corrections stored in the database
 def test_train_refuses_a_corrections_file_with_an_unknown_code(tmp_path) -> None:
     """A corrections file naming an unknown category exits with code 2."""
     corrections = tmp_path / "bad.tsv"

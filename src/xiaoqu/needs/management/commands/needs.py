@@ -6,8 +6,10 @@ are skipped and produce no output line. A line with content the model cannot rea
 only) is still an opinion and gets an output line (category ``property_management``, score
 0.0). Input that is not valid UTF-8 ends the command with exit code 2 and a message.
 
-``train`` retrains from the shipped training part plus staff corrections and saves the model
-(by default into the package, where classify finds it); ``evaluate`` prints macro-F1 and
+``train`` retrains from the shipped training part plus staff corrections — those stored in
+the database (every category staff corrected, the latest correction of an opinion winning)
+and any ``--corrections`` files — and saves the model to ``--out`` (by default into the
+package, where classify finds it); ``evaluate`` prints macro-F1 and
 per-category F1 on the held-out part.
 """
 
@@ -47,6 +49,24 @@ def read_corrections(path: str) -> list[tuple[str, str]]:
         return [(e.text, e.code) for e in clf.read_examples(path)]
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise CommandError(_("无法读取更正文件：%(error)s") % {"error": exc}, returncode=2) from exc
+
+
+def stored_corrections() -> list[tuple[str, str]] | None:
+    """Staff corrections kept in the database as (text, code); None without the needs tables.
+
+    Training must work on a fresh checkout with no database at all, so a missing table is
+    not an error here. Codes no longer in the taxonomy are skipped.
+    """
+    from django.db import DatabaseError
+
+    from xiaoqu.needs.services import corrections_for_training
+
+    try:
+        rows = corrections_for_training()
+    except DatabaseError:
+        return None
+    known = clf.category_classes()
+    return [(text, code) for text, code in rows if code in known]
 
 
 class Command(BaseCommand):
@@ -115,8 +135,13 @@ class Command(BaseCommand):
         corrections: list[tuple[str, str]] = []
         for path in options["corrections"]:
             corrections.extend(read_corrections(path))
-        # The database-held corrections will be added here in the same (text, code) form.
-        model = clf.train_shipped(corrections)
+        stored = stored_corrections()
+        self.stdout.write(
+            _("数据库中工作人员的类别校正：%(n)d 条") % {"n": len(stored)}
+            if stored is not None
+            else _("数据库中还没有意见数据表，只用内置训练集和更正文件")
+        )
+        model = clf.train_shipped(corrections + (stored or []))
         target = Path(options["out"])
         model.save(target)
         if target == clf.MODEL_FILE:
