@@ -1,0 +1,199 @@
+"""Admin for campaigns, visits, meetings, opinions, corrections, demands and published lists.
+
+What the admin does not let anyone change, and why:
+
+* an opinion's category, score and placement come from the classifier and the merge; staff
+  correct a category on the opinion page or the API, where the ``Correction`` row that feeds
+  the next training is written;
+* corrections are a record of what staff said: read-only;
+* a demand's status moves through the service (transitions, a reason for declining, an
+  audit row), not here;
+* published lists and their items are never changed or deleted: residents have read them.
+
+Register-sized foreign keys use autocomplete or raw ids so no page loads a province's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from xiaoqu.needs.models import (
+    Campaign,
+    Correction,
+    Demand,
+    DemandList,
+    DemandListItem,
+    Meeting,
+    Opinion,
+    Visit,
+)
+
+
+class ReadOnlyMixin:
+    """View-only: no add, change or delete, whoever asks."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "starts_on", "ends_on", "created_by"]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
+    search_fields = ["name"]
+    date_hierarchy = "starts_on"
+    autocomplete_fields = ["estates", "created_by"]
+
+
+class _OpinionInline(ReadOnlyMixin, admin.TabularInline):
+    model = Opinion
+    extra = 0
+    show_change_link = True
+
+
+class VisitOpinionInline(_OpinionInline):
+    fk_name = "visit"
+    fields = readonly_fields = (
+        "text",
+        "category",
+        "urgent",
+        "demand",
+    )
+    verbose_name = _("走访时听到的意见")
+    verbose_name_plural = _("走访时听到的意见")
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ["visited_at", "estate", "dwelling", "visitor", "outcome", "people_met"]
+    list_filter = ["outcome", "campaign"]
+    list_select_related = ["estate", "dwelling__building", "dwelling__entrance", "visitor"]
+    search_fields = ["estate__name", "estate__code", "dwelling__number", "note"]
+    date_hierarchy = "visited_at"
+    autocomplete_fields = ["estate", "visitor", "campaign"]
+    raw_id_fields = ["dwelling"]
+    readonly_fields = ["client_key", "created_at"]
+    inlines = [VisitOpinionInline]
+
+
+class MeetingOpinionInline(VisitOpinionInline):
+    fk_name = "meeting"
+    verbose_name = _("会上听到的意见")
+    verbose_name_plural = _("会上听到的意见")
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "kind", "estate", "place", "attendance"]
+    list_filter = ["kind"]
+    list_select_related = ["estate"]
+    search_fields = ["estate__name", "place"]
+    date_hierarchy = "held_on"
+    autocomplete_fields = ["estate", "recorded_by"]
+    inlines = [MeetingOpinionInline]
+
+
+class CorrectionInline(ReadOnlyMixin, admin.TabularInline):
+    model = Correction
+    extra = 0
+    fields = readonly_fields = (
+        "old_category",
+        "new_category",
+        "corrected_by",
+        "corrected_at",
+    )
+
+
+@admin.register(Opinion)
+class OpinionAdmin(admin.ModelAdmin):
+    list_display = ["short_text", "estate", "channel", "category", "score", "urgent", "heard_on"]
+    list_filter = ["channel", "category", "category_by_staff", "urgent"]
+    list_select_related = ["estate"]
+    search_fields = ["text", "estate__name", "estate__code"]
+    date_hierarchy = "heard_on"
+    autocomplete_fields = ["estate", "submitted_by", "recorded_by"]
+    raw_id_fields = ["building", "dwelling", "visit", "meeting", "demand"]
+    readonly_fields = [
+        "client_key",
+        "category",
+        "score",
+        "category_by_staff",
+        "demand",
+        "placed_by_staff",
+        "created_at",
+    ]
+    inlines = [CorrectionInline]
+
+    @admin.display(description=_("意见"), ordering="text")
+    def short_text(self, obj: Opinion) -> str:
+        return obj.text if len(obj.text) <= 40 else obj.text[:39] + "…"
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["opinion", "old_category", "new_category", "corrected_by", "corrected_at"]
+    list_filter = ["new_category", "old_category"]
+    list_select_related = ["opinion", "corrected_by"]
+    search_fields = ["opinion__text"]
+    date_hierarchy = "corrected_at"
+
+
+class DemandOpinionInline(_OpinionInline):
+    fk_name = "demand"
+    fields = readonly_fields = (
+        "text",
+        "channel",
+        "category",
+        "heard_on",
+        "urgent",
+    )
+    verbose_name = _("归入的意见")
+    verbose_name_plural = _("归入的意见")
+
+
+@admin.register(Demand)
+class DemandAdmin(admin.ModelAdmin):
+    list_display = ["title", "estate", "category", "status", "urgent", "source"]
+    list_filter = ["status", "source", "urgent", "category"]
+    list_select_related = ["estate"]
+    search_fields = ["title", "estate__name", "estate__code"]
+    autocomplete_fields = ["estate"]
+    readonly_fields = ["status", "declined_reason", "merged_into", "created_at", "updated_at"]
+    inlines = [DemandOpinionInline]
+
+
+class DemandListItemInline(ReadOnlyMixin, admin.TabularInline):
+    model = DemandListItem
+    extra = 0
+    fields = readonly_fields = (
+        "rank",
+        "title",
+        "category",
+        "klass",
+        "households",
+        "share",
+        "opinions",
+        "priority",
+        "status",
+        "declined_reason",
+    )
+
+
+@admin.register(DemandList)
+class DemandListAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["estate", "version", "households", "opinions", "published_at", "published_by"]
+    list_select_related = ["estate", "published_by"]
+    search_fields = ["estate__name", "estate__code"]
+    date_hierarchy = "published_at"
+    inlines = [DemandListItemInline]
