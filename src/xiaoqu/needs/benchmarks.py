@@ -145,7 +145,13 @@ def _has_taskset() -> bool:
     return which("taskset") is not None
 
 
-BENCHMARKS = {"needs": bench_needs}
+def _bench_record(options: dict[str, Any]) -> list[dict[str, Any]]:
+    from xiaoqu.needs.recordbench import bench_record
+
+    return bench_record(options)
+
+
+BENCHMARKS = {"needs": bench_needs, "needs-record": _bench_record}
 
 
 if __name__ == "__main__" and "--child" in sys.argv:
