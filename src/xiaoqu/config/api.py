@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -53,3 +55,11 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
             fields.append(name)
     message = _("请求参数不正确：%(fields)s") % {"fields": "、".join(fields)}
     return api.create_response(request, {"detail": exc.errors, "message": message}, status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """413 with a message instead of Django's bare 400 page when a body is over the limit."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    message = _("提交的内容太大（最大 %(mb)d MB）。") % {"mb": limit // (1024 * 1024)}
+    return api.create_response(request, {"detail": message, "code": "too_large"}, status=413)

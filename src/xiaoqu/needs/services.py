@@ -240,7 +240,9 @@ def opinions_record(
         try:
             clean_opinion_text(item.text)
         except DomainError as error:
-            raise DomainError(_("第 %(n)d 条：%(msg)s") % {"n": n, "msg": error.message}) from None
+            raise DomainError(
+                _("第 %(n)d 条：%(msg)s") % {"n": n, "msg": error.message}, code=error.code
+            ) from None
     with transaction.atomic():
         opinions = _build_opinions(
             estate=estate, items=items, channel=channel, recorded_by=actor, meeting=meeting
