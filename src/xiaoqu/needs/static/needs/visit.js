@@ -24,6 +24,7 @@
   var sending = false;
   var currentKey = null;  // client key of the visit being filled in
   var keptPhoto = null;   // photo of a returned entry being edited
+  var lastSaved = null;   // key of the visit just saved, whose fate the form reports
   var $ = function (id) { return document.getElementById(id); };
 
   function fmt(text, values) {
@@ -396,6 +397,7 @@
         var cid = fields.campaign;
         localVisited[cid] = localVisited[cid] || {};
         localVisited[cid][fields.dwelling] = true;
+        lastSaved = entry.key;
         resetForm();
         fillDwellings();
         say(T.saved, "ok");
@@ -472,18 +474,25 @@
     sendOne(entry, function (kind, info) {
       entry.tries = (entry.tries || 0) + 1;
       entry.lastTry = new Date().getTime();
+      var justSaved = entry.key === lastSaved;
       if (kind === "sent") {
         deleteEntry(entry.key, function () {
-          say(fmt(T.sent, { what: entry.label }), "ok");
+          if (justSaved || !$("form-msg").textContent) {
+            say(fmt(T.sent, { what: entry.label }), "ok");
+          }
           next(todo, i + 1);
         });
       } else if (kind === "returned") {
         entry.state = "returned";
         entry.error = info;
+        var mine = localVisited[entry.fields.campaign];
+        if (mine) { delete mine[entry.fields.dwelling]; fillDwellings(); }
+        if (justSaved) { say(fmt(T.returnedHere, { error: info }), "err"); }
         putEntry(entry, function () { next(todo, i + 1); });
       } else {
         entry.state = "waiting";
         entry.error = info;
+        if (justSaved) { say(T.queued, "ok"); }
         // Offline or the server is down: the rest would fail alike, try them next round.
         putEntry(entry, function () { sending = false; render(); });
       }
