@@ -1,0 +1,197 @@
+"""Owner votes under Civil Code Art. 278: votes, frozen electorates, hash-chained ballots.
+
+When a vote opens its electorate is frozen: every exclusive unit in scope (``ElectorUnit``,
+with its area and register status) and every effective owner (``Elector``: the owners of one
+or more units counted as one, the developer as one, SPC interpretation Art. 9). Register edits
+after that change nothing in the tally.
+
+Ballots are append-only and hash-chained per vote: each ballot's hash covers the previous
+hash, the owner's pseudonym, the choice, the channel, the time, its sequence number and a
+random nonce (so a receipt reveals nothing about the choice). One ballot per owner per vote
+is a database constraint. ``xiaoqu audit verify`` recomputes every chain.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xiaoqu.core.models import TimeStamped
+from xiaoqu.decisions.rules_engine import MATTERS
+
+
+class VoteScope(models.TextChoices):
+    ESTATE = "estate", _("全小区")
+    BUILDING = "building", _("楼栋")
+    ENTRANCE = "entrance", _("单元")
+
+
+class VoteStatus(models.TextChoices):
+    DRAFT = "draft", _("未开始")
+    OPEN = "open", _("投票中")
+    CLOSED = "closed", _("已结束")
+
+
+class Choice(models.TextChoices):
+    AGREE = "agree", _("同意")
+    DISAGREE = "disagree", _("反对")
+    ABSTAIN = "abstain", _("弃权")
+
+
+class BallotChannel(models.TextChoices):
+    ONLINE = "online", _("业主在线投票")
+    PAPER = "paper", _("纸质选票（工作人员录入）")
+    PROXY = "proxy", _("委托代理投票")
+
+
+class Vote(TimeStamped):
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes"
+    )
+    matter = models.PositiveSmallIntegerField(
+        _("表决事项"), choices=[(k, f"{k}. {v}") for k, v in MATTERS.items()]
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    scope = models.CharField(_("表决范围"), max_length=16, choices=VoteScope.choices)
+    building = models.ForeignKey(
+        "registry.Building",
+        verbose_name=_("楼栋"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="votes",
+    )
+    entrance = models.ForeignKey(
+        "registry.Entrance",
+        verbose_name=_("单元"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="votes",
+    )
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("截止时间"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=VoteStatus.choices, default=VoteStatus.DRAFT
+    )
+    # Secret of this vote's pseudonyms and genesis hash; never shown.
+    salt = models.CharField(max_length=64, editable=False)
+    opened_at = models.DateTimeField(_("冻结名册时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # The chain's head, moved under a row lock with each ballot.
+    ballots_cast = models.PositiveIntegerField(_("选票数"), default=0)
+    chain_head = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("业主表决")
+        verbose_name_plural = _("业主表决")
+        ordering = ["-opens_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="vote_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="estate", building__isnull=True, entrance__isnull=True)
+                    | Q(scope="building", building__isnull=False, entrance__isnull=True)
+                    | Q(scope="entrance", entrance__isnull=False)
+                ),
+                name="vote_scope_matches_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Elector(models.Model):
+    """One effective owner of a vote's frozen electorate, with the summed area of their units."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="electors")
+    owner_key = models.CharField(max_length=40)
+    pseudonym = models.CharField(max_length=32)
+    area = models.DecimalField(max_digits=14, decimal_places=2)
+    units = models.PositiveIntegerField()
+    persons = models.ManyToManyField("registry.Person", related_name="+", blank=True)
+
+    class Meta:
+        verbose_name = _("表决业主")
+        verbose_name_plural = _("表决业主")
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "owner_key"], name="elector_unique_owner"),
+            models.UniqueConstraint(fields=["vote", "pseudonym"], name="elector_unique_pseudonym"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class ElectorUnit(models.Model):
+    """An exclusive unit of a vote's frozen electorate."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="units")
+    elector = models.ForeignKey(Elector, on_delete=models.CASCADE, related_name="unit_rows")
+    dwelling = models.ForeignKey("registry.Dwelling", on_delete=models.PROTECT, related_name="+")
+    area = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("表决专有部分")
+        verbose_name_plural = _("表决专有部分")
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "dwelling"], name="elector_unit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.dwelling_id)
+
+
+class Ballot(models.Model):
+    """One owner's ballot; never updated or deleted (``xiaoqu audit verify`` would notice)."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="ballots")
+    elector = models.ForeignKey(Elector, on_delete=models.PROTECT, related_name="ballots")
+    seq = models.PositiveIntegerField(_("序号"))
+    choice = models.CharField(_("选择"), max_length=16, choices=Choice.choices)
+    channel = models.CharField(_("方式"), max_length=16, choices=BallotChannel.choices)
+    cast_at = models.DateTimeField(_("投票时间"))
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scan = models.FileField(_("选票扫描件"), upload_to="decisions/ballots/%Y/%m/", blank=True)
+    proxy_name = models.CharField(_("代理人"), max_length=64, blank=True)
+    authorisation = models.FileField(
+        _("授权委托书"), upload_to="decisions/proxies/%Y/%m/", blank=True
+    )
+    nonce = models.CharField(max_length=32, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    receipt = models.CharField(_("回执码"), max_length=20, editable=False)
+
+    class Meta:
+        verbose_name = _("选票")
+        verbose_name_plural = _("选票")
+        ordering = ["vote", "seq"]
+        constraints = [
+            # One ballot per owner per vote, whatever the channel: the database decides.
+            models.UniqueConstraint(fields=["vote", "elector"], name="ballot_one_per_owner"),
+            models.UniqueConstraint(fields=["vote", "seq"], name="ballot_unique_seq"),
+            models.UniqueConstraint(fields=["vote", "receipt"], name="ballot_unique_receipt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}#{self.seq}"

@@ -1,0 +1,339 @@
+"""Writes for owner votes: create, open (freeze the electorate), cast ballots, close.
+
+Ballots cannot be changed: an owner votes once per vote, whatever the channel. A paper
+ballot cannot be taken back out of the box either, and equal rules for every channel keep the
+count simple to check; an owner who made a mistake may raise an objection during the notice
+period, which is recorded with the result (issue 4, point 6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaoqu.core.audit import audit_record
+from xiaoqu.core.errors import DomainError
+from xiaoqu.core.policy import visible_estates
+from xiaoqu.decisions import chain
+from xiaoqu.decisions.models import (
+    Ballot,
+    BallotChannel,
+    Choice,
+    Elector,
+    ElectorUnit,
+    Vote,
+    VoteScope,
+    VoteStatus,
+)
+from xiaoqu.decisions.rules_engine import DEVELOPER, MATTERS
+from xiaoqu.needs.services import check_photo
+from xiaoqu.registry.models import (
+    Building,
+    Dwelling,
+    Entrance,
+    Estate,
+    Ownership,
+    RegisterStatus,
+)
+
+
+def _in_scope(actor: Any, estate: Estate) -> None:
+    if not visible_estates(actor).filter(pk=estate.pk).exists():
+        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+
+
+def vote_create(
+    *,
+    estate: Estate,
+    matter: int,
+    title: str,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    actor: Any,
+    scope: str = VoteScope.ESTATE,
+    building: Building | None = None,
+    entrance: Entrance | None = None,
+    description: str = "",
+) -> Vote:
+    """A vote in draft; its electorate is frozen when it opens."""
+    _in_scope(actor, estate)
+    if matter not in MATTERS:
+        raise DomainError(_("表决事项应为民法典第二百七十八条第 1 至 9 项之一。"), code="matter")
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("标题不能为空，最长 200 字。"), code="title")
+    if closes_at <= opens_at:
+        raise DomainError(_("截止时间必须晚于开始时间。"), code="dates")
+    if scope == VoteScope.ESTATE:
+        building = entrance = None
+    elif scope == VoteScope.BUILDING:
+        entrance = None
+        if building is None or building.estate_id != estate.pk:
+            raise DomainError(_("请选择本小区的楼栋。"), code="building")
+    elif scope == VoteScope.ENTRANCE:
+        if entrance is None or entrance.building.estate_id != estate.pk:
+            raise DomainError(_("请选择本小区的单元。"), code="entrance")
+        building = entrance.building
+    else:
+        raise DomainError(_("表决范围不正确。"), code="scope")
+    with transaction.atomic():
+        vote = Vote.objects.create(
+            estate=estate,
+            matter=matter,
+            title=title,
+            description=description.strip(),
+            scope=scope,
+            building=building,
+            entrance=entrance,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            salt=secrets.token_hex(32),
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="decisions.vote_create",
+            obj=vote,
+            after={"matter": matter, "scope": scope, "title": title},
+        )
+    return vote
+
+
+def _units_in_scope(vote: Vote) -> Any:
+    qs = Dwelling.objects.filter(estate_id=vote.estate_id)
+    if vote.scope == VoteScope.BUILDING:
+        qs = qs.filter(building=vote.building)
+    elif vote.scope == VoteScope.ENTRANCE:
+        qs = qs.filter(entrance=vote.entrance)
+    return qs
+
+
+def electorate(dwellings: list[tuple[int, Decimal, str]], owners: list[tuple[int, int]]) -> dict:
+    """Effective owners of units (SPC interpretation Art. 9), as ``{owner_key: [dwelling ids]}``
+    plus ``{owner_key: person ids}``.
+
+    Unsold and undelivered units are the developer's. Owned units sharing any owner are one
+    owner (co-owners of a unit, and a buyer of several units, count once): the connected
+    groups of the person–unit graph. An owned unit with no owner in the register counts as an
+    owner of its own (``d:<id>``), so the register's gaps never shrink the electorate.
+    """
+    status = {pk: s for pk, _a, s in dwellings}
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for person_id, dwelling_id in owners:
+        if status.get(dwelling_id) == RegisterStatus.OWNED:
+            a, b = find(f"p:{person_id}"), find(f"d:{dwelling_id}")
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    units: dict[str, list[int]] = defaultdict(list)
+    for pk, _area, s in dwellings:
+        if s != RegisterStatus.OWNED:
+            units[DEVELOPER].append(pk)
+        else:
+            units[find(f"d:{pk}")].append(pk)
+    persons: dict[str, list[int]] = defaultdict(list)
+    for person_id, dwelling_id in owners:
+        if status.get(dwelling_id) == RegisterStatus.OWNED:
+            persons[find(f"d:{dwelling_id}")].append(person_id)
+    # The key of a group: its lowest person, so it reads the same in every run.
+    keyed_units: dict[str, list[int]] = {}
+    keyed_persons: dict[str, list[int]] = {}
+    for root, pks in units.items():
+        people = sorted(set(persons.get(root, [])))
+        key = DEVELOPER if root == DEVELOPER else (f"p:{people[0]}" if people else root)
+        keyed_units[key] = pks
+        keyed_persons[key] = people
+    return {"units": keyed_units, "persons": keyed_persons}
+
+
+def vote_open(*, vote: Vote, actor: Any, now: dt.datetime | None = None) -> Vote:
+    """Open the vote and freeze its electorate (units, areas, effective owners)."""
+    _in_scope(actor, vote.estate)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Vote.objects.select_for_update().get(pk=vote.pk)
+        if locked.status != VoteStatus.DRAFT:
+            raise DomainError(_("表决已经开始或已结束。"), code="not_draft")
+        if now >= locked.closes_at:
+            raise DomainError(_("截止时间已过，不能开始表决。"), code="too_late")
+        dwellings = list(_units_in_scope(locked).values_list("pk", "area", "status"))
+        if not dwellings:
+            raise DomainError(_("表决范围内没有房屋。"), code="no_units")
+        owners = list(
+            Ownership.objects.filter(dwelling_id__in=[d[0] for d in dwellings]).values_list(
+                "person_id", "dwelling_id"
+            )
+        )
+        groups = electorate(dwellings, owners)
+        area = {pk: a for pk, a, _s in dwellings}
+        status = {pk: s for pk, _a, s in dwellings}
+        electors = Elector.objects.bulk_create(
+            Elector(
+                vote=locked,
+                owner_key=key,
+                pseudonym=chain.pseudonym(locked.salt, key),
+                area=sum((area[pk] for pk in pks), Decimal(0)),
+                units=len(pks),
+            )
+            for key, pks in groups["units"].items()
+        )
+        by_key = {e.owner_key: e for e in electors}
+        if any(e.pk is None for e in electors):  # backends without RETURNING
+            by_key = {e.owner_key: e for e in Elector.objects.filter(vote=locked)}
+        Elector.persons.through.objects.bulk_create(
+            Elector.persons.through(elector_id=by_key[key].pk, person_id=person_id)
+            for key, people in groups["persons"].items()
+            for person_id in people
+        )
+        ElectorUnit.objects.bulk_create(
+            ElectorUnit(
+                vote=locked, elector=by_key[key], dwelling_id=pk, area=area[pk], status=status[pk]
+            )
+            for key, pks in groups["units"].items()
+            for pk in pks
+        )
+        locked.status = VoteStatus.OPEN
+        locked.opened_at = now
+        locked.chain_head = chain.genesis(locked.pk, locked.salt)
+        locked.save(update_fields=["status", "opened_at", "chain_head", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="decisions.vote_open",
+            obj=locked,
+            after={"units": len(dwellings), "owners": len(electors)},
+        )
+    return locked
+
+
+def elector_for(*, vote: Vote, person_id: int | None) -> Elector | None:
+    if not person_id:
+        return None
+    return Elector.objects.filter(vote=vote, persons=person_id).first()
+
+
+def ballot_cast(
+    *,
+    vote: Vote,
+    elector: Elector,
+    choice: str,
+    channel: str,
+    actor: Any,
+    scan: UploadedFile | None = None,
+    proxy_name: str = "",
+    authorisation: UploadedFile | None = None,
+    now: dt.datetime | None = None,
+) -> Ballot:
+    """Append one owner's ballot to the vote's chain; one per owner, never changed.
+
+    ``online``: the actor must be one of the elector's own persons. ``paper``: staff enter it
+    with the scanned ballot. ``proxy``: staff enter it with the proxy's name and the written
+    authorisation. The vote row is locked while the chain moves, so concurrent ballots line up.
+    """
+    if choice not in Choice.values:
+        raise DomainError(_("选择不正确。"), code="choice")
+    if channel not in BallotChannel.values:
+        raise DomainError(_("投票方式不正确。"), code="channel")
+    if elector.vote_id != vote.pk:
+        raise DomainError(_("该业主不在本次表决名册中。"), code="not_elector")
+    if channel == BallotChannel.ONLINE:
+        if not elector.persons.filter(pk=getattr(actor, "person_id", None) or 0).exists():
+            raise DomainError(_("只能为自己投票。"), code="not_own")
+    else:
+        _in_scope(actor, vote.estate)
+        if channel == BallotChannel.PAPER and scan is None:
+            raise DomainError(_("纸质选票须上传扫描件或照片。"), code="scan_required")
+        if channel == BallotChannel.PROXY:
+            proxy_name = proxy_name.strip()
+            if not proxy_name or len(proxy_name) > 64 or authorisation is None:
+                raise DomainError(
+                    _("委托投票须填写代理人姓名并上传书面授权委托书。"), code="proxy_required"
+                )
+        check_photo(scan)
+        check_photo(authorisation)
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            locked = Vote.objects.select_for_update().get(pk=vote.pk)
+            if locked.status != VoteStatus.OPEN or not (locked.opens_at <= now < locked.closes_at):
+                raise DomainError(_("表决不在投票时间内。"), code="not_open")
+            if Ballot.objects.filter(vote=locked, elector=elector).exists():
+                raise DomainError(_("该业主已经投过票，每位业主只能投一票。"), code="already")
+            seq = locked.ballots_cast + 1
+            nonce = secrets.token_hex(16)
+            digest = chain.link(
+                prev_hash=locked.chain_head,
+                pseudonym=elector.pseudonym,
+                choice=choice,
+                channel=channel,
+                cast_at=now,
+                seq=seq,
+                nonce=nonce,
+            )
+            ballot = Ballot(
+                vote=locked,
+                elector=elector,
+                seq=seq,
+                choice=choice,
+                channel=channel,
+                cast_at=now,
+                cast_by=actor,
+                proxy_name=proxy_name,
+                nonce=nonce,
+                prev_hash=locked.chain_head,
+                hash=digest,
+                receipt=chain.receipt(digest),
+            )
+            if scan is not None:
+                ballot.scan.save(scan.name or "ballot.jpg", scan, save=False)
+            if authorisation is not None:
+                ballot.authorisation.save(
+                    authorisation.name or "authorisation.jpg", authorisation, save=False
+                )
+            ballot.save()
+            locked.ballots_cast = seq
+            locked.chain_head = digest
+            locked.save(update_fields=["ballots_cast", "chain_head"])
+            # The audit row names the ballot and its hash, never the choice.
+            audit_record(
+                actor=actor,
+                action="decisions.ballot_cast",
+                obj=ballot,
+                after={"vote": locked.pk, "seq": seq, "channel": channel, "hash": digest},
+            )
+    except IntegrityError:
+        raise DomainError(_("该业主已经投过票，每位业主只能投一票。"), code="already") from None
+    return ballot
+
+
+def vote_close(*, vote: Vote, actor: Any, now: dt.datetime | None = None) -> Vote:
+    """Close the vote (at or after its closing time, or early by staff decision)."""
+    _in_scope(actor, vote.estate)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Vote.objects.select_for_update().get(pk=vote.pk)
+        if locked.status != VoteStatus.OPEN:
+            raise DomainError(_("只有投票中的表决可以结束。"), code="not_open")
+        locked.status = VoteStatus.CLOSED
+        locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="decisions.vote_close",
+            obj=locked,
+            after={"ballots": locked.ballots_cast, "head": locked.chain_head},
+        )
+    return locked
