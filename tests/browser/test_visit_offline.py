@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import struct
+import zlib
 
 import pytest
 
@@ -44,6 +46,23 @@ def field(settings, tmp_path):
     )
     dwelling = Dwelling.objects.filter(building=b1).order_by("floor", "number").last()
     return {"estate": estate, "worker": worker, "campaign": campaign, "dwelling": dwelling}
+
+
+def _png(width: int = 64, height: int = 48) -> bytes:
+    """A small real PNG (a red square), so the page can decode and shrink it."""
+    rows = b"".join(b"\x00" + b"\xc0\x20\x20" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _watch(page) -> list[str]:
@@ -92,6 +111,9 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
         page.click("#add-opinion")
         page.locator(".opinion-text").nth(1).fill("想加装电梯")
         page.fill("#v-note", "老两口在家")
+        page.set_input_files(
+            "#v-photo", files=[{"name": "door.png", "mimeType": "image/png", "buffer": _png()}]
+        )
         shoot(page, "visit-phone-filled")
         page.click("#visit-save")
         expect(page.locator("#queue-count")).to_have_text("1 条待发送")
@@ -110,6 +132,8 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
         expect(page.locator("#queue-count")).to_have_text("1 条待发送")
         entry = page.locator("#queue-list li").first
         expect(entry).to_contain_text("想加装电梯")
+        expect(entry).to_contain_text("有照片")  # the photo Blob survived the reload
+        expect(page.locator("#visited-hint")).to_have_text("本活动已走访 1 / 6 户")
         expect(entry.locator(".state")).to_contain_text("网络不通")
         assert Visit.objects.count() == 0
         shoot(page, "visit-phone-after-reload")
@@ -154,6 +178,9 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
         field["campaign"],
     )
     assert (visit.outcome, visit.people_met, visit.note) == ("met", 2, "老两口在家")
+    assert visit.photo.name
+    with visit.photo.open("rb") as stored:
+        assert stored.read(3) in (b"\xff\xd8\xff", b"\x89PN")  # shrunk to JPEG, or kept
     opinions = dict(Opinion.objects.filter(visit=visit).values_list("text", "urgent"))
     assert opinions == {"楼道灯坏了，晚上上楼看不见": True, "想加装电梯": False}
     assert Opinion.objects.count() == 2
@@ -259,5 +286,23 @@ def test_staff_start_a_campaign_and_follow_its_progress(live_server, chromium, s
         page.click("#campaign-close")
         expect(page.locator("#campaign-status")).to_have_text("已结束")
         shoot(page, "campaign-closed-phone")
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_page_says_what_to_do(live_server, chromium, field):
+    """With JavaScript off the form stays hidden and a message explains why."""
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(
+            f"{live_server.url}/accounts/login/?next=/needs/estates/{field['estate'].pk}/visit/"
+        )
+        page.fill("#id_phone", field["worker"].phone)
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(re.compile(r"/visit/$"))
+        assert "需要开启 JavaScript" in page.locator("main").inner_text()
+        assert not page.locator("#visit-form").is_visible()
     finally:
         context.close()

@@ -461,3 +461,21 @@ def test_campaign_list_shows_estates_of_one_community(world):
     assert {e.pk for e in everything} == {world["estate"].pk, extra.pk}
     one = client.get(CAMPAIGNS, {"community": extra.community_id}).context["estate_choices"]
     assert [e.pk for e in one] == [extra.pk]
+
+
+def test_campaign_list_counts_what_the_user_sees(world):
+    """The list's figures follow the scope: a grid worker counts their grid's visits only."""
+    login(world["staff"]).post(SUBMIT, visit_data(world, dwelling=str(world["theirs"].pk)))
+    login(world["worker"]).post(SUBMIT, visit_data(world))
+    admin = make_user("admin")
+    services.campaign_set_status(campaign=world["campaign"], status="active", actor=admin)
+    world["campaign"].estates.add(world["other"])
+
+    def row(user):
+        page = login(user).get(CAMPAIGNS).context["page"]
+        (campaign,) = page.object_list
+        return campaign.n_estates, campaign.n_visits
+
+    assert row(world["worker"]) == (1, 1)
+    assert row(world["staff"]) == (1, 2)
+    assert row(admin) == (2, 2)

@@ -140,8 +140,15 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = (
         Campaign.objects.filter(estates__in=visible)
         .distinct()
+        # Estates counted are the visible ones (the filter above constrains the join);
+        # visits are those at dwellings the user works on, as on the progress page.
         .annotate(
-            n_estates=Count("estates", distinct=True), n_visits=Count("visits", distinct=True)
+            n_estates=Count("estates", distinct=True),
+            n_visits=Count(
+                "visits",
+                filter=Q(visits__dwelling__in=visible_dwellings(user).values("pk")),
+                distinct=True,
+            ),
         )
         .order_by("-starts_on", "-pk")
     )

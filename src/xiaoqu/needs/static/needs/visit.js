@@ -22,6 +22,7 @@
   var db = null;
   var memory = {};        // used when IndexedDB is not available
   var sending = false;
+  var again = false;      // something was saved or came online during a round: go again
   var currentKey = null;  // client key of the visit being filled in
   var keptPhoto = null;   // photo of a returned entry being edited
   var lastSaved = null;   // key of the visit just saved, whose fate the form reports
@@ -125,7 +126,44 @@
   var eSel = $("v-entrance");
   var dSel = $("v-dwelling");
   var cSel = $("v-campaign");
-  var localVisited = {};  // campaign id -> {dwelling id: true} saved on this phone
+  var localVisited = {};  // campaign id -> {dwelling id: true} queued or sent from this phone
+  var sessionSent = {};   // the same for visits sent (and so gone from the queue) this time
+  var visitedSignature = "";
+
+  function mark(map, cid, dwelling) {
+    map[cid] = map[cid] || {};
+    map[cid][dwelling] = true;
+  }
+
+  // Queued visits count as visited in the picker (also after a reload).
+  function noteVisited(entries) {
+    var map = {};
+    var cid;
+    var sig = [];
+    for (cid in sessionSent) {
+      if (sessionSent.hasOwnProperty(cid)) {
+        for (var d in sessionSent[cid]) {
+          if (sessionSent[cid].hasOwnProperty(d)) { mark(map, cid, d); }
+        }
+      }
+    }
+    for (var i = 0; i < entries.length; i++) {
+      if (entries[i].state !== "returned") {
+        mark(map, entries[i].fields.campaign, entries[i].fields.dwelling);
+      }
+    }
+    for (cid in map) {
+      if (map.hasOwnProperty(cid)) {
+        for (var k in map[cid]) { if (map[cid].hasOwnProperty(k)) { sig.push(cid + ":" + k); } }
+      }
+    }
+    sig.sort();
+    localVisited = map;
+    if (sig.join(",") !== visitedSignature) {
+      visitedSignature = sig.join(",");
+      fillDwellings();
+    }
+  }
 
   function option(sel, value, label) {
     var o = document.createElement("option");
@@ -394,12 +432,8 @@
       putEntry(entry, function (err) {
         saveBtn.disabled = false;
         if (err) { say(T.saveFailed, "err"); return; }
-        var cid = fields.campaign;
-        localVisited[cid] = localVisited[cid] || {};
-        localVisited[cid][fields.dwelling] = true;
         lastSaved = entry.key;
         resetForm();
-        fillDwellings();
         say(T.saved, "ok");
         render();
         flush();
@@ -455,7 +489,8 @@
   }
 
   function flush() {
-    if (sending) { return; }
+    if (sending) { again = true; return; }
+    again = false;
     sending = true;
     allEntries(function (entries) {
       var todo = [];
@@ -467,7 +502,12 @@
   }
 
   function next(todo, i) {
-    if (i >= todo.length) { sending = false; render(); return; }
+    if (i >= todo.length) {
+      sending = false;
+      render();
+      if (again) { flush(); }
+      return;
+    }
     var entry = todo[i];
     entry.state = "sending";
     render(entry.key);
@@ -476,6 +516,7 @@
       entry.lastTry = new Date().getTime();
       var justSaved = entry.key === lastSaved;
       if (kind === "sent") {
+        mark(sessionSent, entry.fields.campaign, entry.fields.dwelling);
         deleteEntry(entry.key, function () {
           if (justSaved || !$("form-msg").textContent) {
             say(fmt(T.sent, { what: entry.label }), "ok");
@@ -485,8 +526,6 @@
       } else if (kind === "returned") {
         entry.state = "returned";
         entry.error = info;
-        var mine = localVisited[entry.fields.campaign];
-        if (mine) { delete mine[entry.fields.dwelling]; fillDwellings(); }
         if (justSaved) { say(fmt(T.returnedHere, { error: info }), "err"); }
         putEntry(entry, function () { next(todo, i + 1); });
       } else {
@@ -506,6 +545,7 @@
   function render(activeKey) {
     sendingKey = activeKey || null;
     allEntries(function (entries) {
+      noteVisited(entries);
       var list = $("queue-list");
       list.innerHTML = "";
       var waiting = 0;
