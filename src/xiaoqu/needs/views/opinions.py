@@ -265,9 +265,7 @@ def meeting_new(request: HttpRequest, estate_id: int) -> HttpResponse:
         return _meeting_form(request, estate, MeetingForm())
     data, _files, too_big = _post(request)
     if too_big:
-        form = MeetingForm()
-        form.add_error(None, too_big)
-        return _meeting_form(request, estate, form, status=400)
+        return _meeting_form(request, estate, MeetingForm(), status=400, page_error=too_big)
     form = MeetingForm(data)
     if not form.is_valid():
         return _meeting_form(request, estate, form, status=400)
@@ -301,10 +299,17 @@ def meeting_new(request: HttpRequest, estate_id: int) -> HttpResponse:
 
 
 def _meeting_form(
-    request: HttpRequest, estate: Estate, form: MeetingForm, status: int = 200
+    request: HttpRequest,
+    estate: Estate,
+    form: MeetingForm,
+    status: int = 200,
+    page_error: str = "",
 ) -> HttpResponse:
     return render(
-        request, "needs/opinions/meeting_new.html", {"estate": estate, "form": form}, status=status
+        request,
+        "needs/opinions/meeting_new.html",
+        {"estate": estate, "form": form, "page_error": page_error},
+        status=status,
     )
 
 
@@ -343,8 +348,7 @@ def hotline(request: HttpRequest, estate_id: int) -> HttpResponse:
     data, _files, too_big = _post(request)
     if too_big:
         form = HotlineForm(buildings=buildings)
-        form.add_error(None, too_big)
-        return _hotline_form(request, estate, form, status=400)
+        return _hotline_form(request, estate, form, status=400, page_error=too_big)
     form = HotlineForm(data, buildings=buildings)
     if not form.is_valid():
         return _hotline_form(request, estate, form, status=400)
@@ -380,7 +384,11 @@ def hotline(request: HttpRequest, estate_id: int) -> HttpResponse:
 
 
 def _hotline_form(
-    request: HttpRequest, estate: Estate, form: HotlineForm, status: int = 200
+    request: HttpRequest,
+    estate: Estate,
+    form: HotlineForm,
+    status: int = 200,
+    page_error: str = "",
 ) -> HttpResponse:
     recent = _with_related(
         selectors.opinions_visible(user=request.user, estate=estate).filter(channel=Channel.HOTLINE)
@@ -393,6 +401,7 @@ def _hotline_form(
             "estate": estate,
             "form": form,
             "recent": [_row(o, names) for o in recent],
+            "page_error": page_error,
         },
         status=status,
     )
@@ -408,9 +417,7 @@ def opinion_import(request: HttpRequest, estate_id: int) -> HttpResponse:
         return _import_form(request, estate, ImportForm())
     data, files, too_big = _post(request)
     if too_big:
-        form = ImportForm()
-        form.add_error(None, too_big)
-        return _import_form(request, estate, form, status=400)
+        return _import_form(request, estate, ImportForm(), status=400, refused=too_big)
     form = ImportForm(data, files)
     if not form.is_valid():
         return _import_form(request, estate, form, status=400)
@@ -562,8 +569,7 @@ def opinion_new(request: HttpRequest) -> HttpResponse:
     data, files, too_big = _post(request)
     if too_big:
         form = ResidentOpinionForm(estates=estates, dwellings=dwellings)
-        form.add_error(None, too_big)
-        return _resident_form(request, form, status=400)
+        return _resident_form(request, form, status=400, page_error=too_big)
     form = ResidentOpinionForm(data, files, estates=estates, dwellings=dwellings)
     if not form.is_valid():
         return _resident_form(request, form, status=400)
@@ -590,6 +596,11 @@ def opinion_new(request: HttpRequest) -> HttpResponse:
 
 
 def _resident_form(
-    request: HttpRequest, form: ResidentOpinionForm, status: int = 200
+    request: HttpRequest, form: ResidentOpinionForm, status: int = 200, page_error: str = ""
 ) -> HttpResponse:
-    return render(request, "needs/opinions/opinion_new.html", {"form": form}, status=status)
+    return render(
+        request,
+        "needs/opinions/opinion_new.html",
+        {"form": form, "page_error": page_error},
+        status=status,
+    )
