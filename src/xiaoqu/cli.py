@@ -7,6 +7,12 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["vote", "evaluate"]:
+        # A pure computation with no database: answered before Django starts.
+        from xiaoqu.decisions.evaluate_cli import run
+
+        sys.exit(run(args[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoqu.config.settings")
     from django.core.management import execute_from_command_line
 

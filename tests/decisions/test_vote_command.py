@@ -92,3 +92,16 @@ def test_input_errors_exit_2_with_a_message_and_no_output(stdin, needle):
 def test_missing_file_exits_2(tmp_path):
     done = run("", str(tmp_path / "missing.json"))
     assert done.returncode == 2 and "无法读取" in done.stderr
+
+
+def test_the_management_command_gives_the_same_answer(tmp_path):
+    """`manage.py vote evaluate` (Django started) answers exactly like the fast path."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "vote.json"
+    path.write_text(json.dumps(DOCUMENT), encoding="utf-8")
+    out = StringIO()
+    call_command("vote", "evaluate", str(path), stdout=out)
+    assert json.loads(out.getvalue()) == json.loads(run(json.dumps(DOCUMENT)).stdout)

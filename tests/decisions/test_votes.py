@@ -13,7 +13,7 @@ from tests.factories import make_estate, make_owner, make_user
 from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot, Elector
-from xiaoqu.decisions.selectors import ballot_by_receipt, participation, tally
+from xiaoqu.decisions.selectors import ballot_by_receipt, participation, tally, tally_by_units
 from xiaoqu.decisions.services import electorate
 from xiaoqu.registry.models import Ownership
 
@@ -196,3 +196,16 @@ def test_receipt_finds_the_ballot_without_revealing_the_choice(estate, staff):
     typed = ballot.receipt.lower().replace("-", " ")
     assert ballot_by_receipt(vote=vote, receipt=typed) == ballot
     assert ballot_by_receipt(vote=vote, receipt="0000-0000-0000") is None
+
+
+def test_database_tally_equals_the_unit_by_unit_tally(estate, staff):
+    """Sums in SQL on hundredths give exactly what the engine gives unit by unit."""
+    odd = estate.dwellings.order_by("pk")
+    for i, d in enumerate(odd):
+        d.area = Decimal("80.01") + Decimal(i) / 100 + Decimal("0.1")
+        d.save()
+    vote = open_vote(estate, staff, matter=4)
+    choices = ["agree", "abstain", "agree", "disagree"]
+    for e, choice in zip(vote.electors.order_by("pk")[:4], choices, strict=True):
+        cast(vote, e, choice)
+    assert tally(vote=vote).as_dict() == tally_by_units(vote=vote).as_dict()

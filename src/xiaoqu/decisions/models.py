@@ -122,6 +122,8 @@ class Elector(models.Model):
     owner_key = models.CharField(max_length=40)
     pseudonym = models.CharField(max_length=32)
     area = models.DecimalField(max_digits=14, decimal_places=2)
+    # The same area in hundredths of a square metre: integer sums are exact on every database.
+    area_hundredths = models.PositiveBigIntegerField()
     units = models.PositiveIntegerField()
     persons = models.ManyToManyField("registry.Person", related_name="+", blank=True)
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 DEVELOPER = "developer"
 STATUSES = frozenset({"owned", "unsold", "undelivered"})
@@ -51,16 +51,14 @@ class InputError(ValueError):
     """The input cannot be evaluated; the message says why, for people."""
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     id: str
     area: Decimal
     owner: str  # the effective owner: "developer" for unsold and undelivered units
     status: str
 
 
-@dataclass(frozen=True)
-class Ballot:
+class Ballot(NamedTuple):
     owner: str
     choice: str
 
@@ -139,42 +137,69 @@ def parse_matter(value: Any) -> int:
 
 
 def parse_units(rows: Any) -> list[Unit]:
+    """Units from plain data. The common case (strings everywhere) takes a fast path; anything
+    else goes through the checks that name the unit and the field in the message.
+    """
     if not isinstance(rows, list):
         raise InputError("units 应为数组")
     units: list[Unit] = []
+    append = units.append
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
-        where = f"第 {i} 个专有部分"
         if not isinstance(row, Mapping):
-            raise InputError(f"{where}：应为对象")
-        unit_id = _text(row.get("id"), where, "id")
-        where = f"专有部分 {unit_id}"
+            raise InputError(f"第 {i} 个专有部分：应为对象")
+        unit_id = row.get("id")
+        if type(unit_id) is not str or not unit_id.strip():
+            unit_id = _text(unit_id, f"第 {i} 个专有部分", "id")
+        unit_id = unit_id.strip()
         if unit_id in seen:
-            raise InputError(f"{where}：id 重复")
+            raise InputError(f"专有部分 {unit_id}：id 重复")
         seen.add(unit_id)
         status = row.get("status")
         if status not in STATUSES:
-            raise InputError(f"{where}：status 应为 owned、unsold 或 undelivered，收到 {status!r}")
-        area = parse_area(row.get("area"), where)
+            raise InputError(
+                f"专有部分 {unit_id}：status 应为 owned、unsold 或 undelivered，收到 {status!r}"
+            )
+        raw = row.get("area")
+        area: Decimal | None = None
+        if type(raw) is str:
+            try:
+                area = Decimal(raw)
+            except decimal.InvalidOperation:
+                area = None
+            if area is not None and not (area.is_finite() and area >= 0):
+                area = None
+        if area is None:
+            area = parse_area(raw, f"专有部分 {unit_id}")
         # Unsold and undelivered units belong to the developer whatever ``owner`` says.
-        owner = _text(row.get("owner"), where, "owner") if status == "owned" else DEVELOPER
-        units.append(Unit(unit_id, area, owner, status))
+        if status == "owned":
+            owner = row.get("owner")
+            if type(owner) is not str or not owner.strip():
+                owner = _text(owner, f"专有部分 {unit_id}", "owner")
+            owner = owner.strip()
+        else:
+            owner = DEVELOPER
+        append(Unit(unit_id, area, owner, status))
     return units
 
 
 def parse_ballots(rows: Any) -> list[Ballot]:
     if not isinstance(rows, list):
         raise InputError("ballots 应为数组")
-    ballots = []
+    ballots: list[Ballot] = []
+    append = ballots.append
     for i, row in enumerate(rows, start=1):
-        where = f"第 {i} 张选票"
         if not isinstance(row, Mapping):
-            raise InputError(f"{where}：应为对象")
-        owner = _text(row.get("owner"), where, "owner")
+            raise InputError(f"第 {i} 张选票：应为对象")
+        owner = row.get("owner")
+        if type(owner) is not str or not owner.strip():
+            owner = _text(owner, f"第 {i} 张选票", "owner")
         choice = row.get("choice")
         if choice not in CHOICES:
-            raise InputError(f"{where}：choice 应为 agree、disagree 或 abstain，收到 {choice!r}")
-        ballots.append(Ballot(owner, choice))
+            raise InputError(
+                f"第 {i} 张选票：choice 应为 agree、disagree 或 abstain，收到 {choice!r}"
+            )
+        append(Ballot(owner.strip(), choice))
     return ballots
 
 
@@ -221,6 +246,21 @@ def evaluate(matter: int, units: Iterable[Unit], ballots: Iterable[Ballot]) -> R
         participating = Count(sum((areas[o] for o in choices), Decimal(0)), len(choices))
         agreed = [o for o, c in choices.items() if c == "agree"]
         agreeing = Count(sum((areas[o] for o in agreed), Decimal(0)), len(agreed))
+    return decide(matter, total, participating, agreeing)
+
+
+def decide(matter: int, total: Count, participating: Count, agreeing: Count) -> Result:
+    """The result from the three counts alone (what ``evaluate`` computes from units and
+    ballots; a database can sum them itself and call this directly).
+    """
+    matter = parse_matter(matter)
+    if total.owners <= 0:
+        raise InputError("范围内没有任何专有部分，无法表决")
+    if not (agreeing.owners <= participating.owners <= total.owners) or not (
+        0 <= agreeing.area <= participating.area <= total.area
+    ):
+        raise InputError("同意、参与和总数的面积与人数须依次不增")
+    with decimal.localcontext(_CONTEXT):
         quorum_area = 3 * participating.area >= 2 * total.area
         quorum_owners = 3 * participating.owners >= 2 * total.owners
         klass = consent_class(matter)

@@ -10,11 +10,41 @@ from django.db.models import Count, Sum
 from xiaoqu.decisions import chain
 from xiaoqu.decisions.models import Ballot, Elector, ElectorUnit, Vote
 from xiaoqu.decisions.rules_engine import Ballot as EngineBallot
-from xiaoqu.decisions.rules_engine import Result, Unit, evaluate
+from xiaoqu.decisions.rules_engine import Count as Count_
+from xiaoqu.decisions.rules_engine import Result, Unit, decide, evaluate
+
+
+def _area(hundredths: int | None) -> Decimal:
+    return Decimal(hundredths or 0).scaleb(-2)
 
 
 def tally(*, vote: Vote) -> Result:
-    """The Art. 278 result of the vote from its frozen electorate and its ballots."""
+    """The Art. 278 result of the vote from its frozen electorate and its ballots.
+
+    Sums are done by the database on integer hundredths of a square metre (exact everywhere);
+    the rules engine decides from them. Each owner's area is the sum of their units (frozen
+    on ``Elector``), which the engine's laws show gives the same result as unit by unit.
+    """
+    total = Elector.objects.filter(vote=vote).aggregate(n=Count("pk"), a=Sum("area_hundredths"))
+    by_choice = {
+        row["choice"]: row
+        for row in Ballot.objects.filter(vote=vote)
+        .values("choice")
+        .annotate(n=Count("pk"), a=Sum("elector__area_hundredths"))
+    }
+    part_n = sum(r["n"] for r in by_choice.values())
+    part_a = sum(r["a"] or 0 for r in by_choice.values())
+    agree = by_choice.get("agree", {"n": 0, "a": 0})
+    return decide(
+        vote.matter,
+        Count_(_area(total["a"]), total["n"]),
+        Count_(_area(part_a), part_n),
+        Count_(_area(agree["a"]), agree["n"]),
+    )
+
+
+def tally_by_units(*, vote: Vote) -> Result:
+    """The same result computed unit by unit in Python (the cross-check used by tests)."""
     units = [
         Unit(str(dwelling_id), area, owner_key, status)
         for dwelling_id, area, owner_key, status in ElectorUnit.objects.filter(

@@ -181,16 +181,20 @@ def vote_open(*, vote: Vote, actor: Any, now: dt.datetime | None = None) -> Vote
         groups = electorate(dwellings, owners)
         area = {pk: a for pk, a, _s in dwellings}
         status = {pk: s for pk, _a, s in dwellings}
-        electors = Elector.objects.bulk_create(
-            Elector(
-                vote=locked,
-                owner_key=key,
-                pseudonym=chain.pseudonym(locked.salt, key),
-                area=sum((area[pk] for pk in pks), Decimal(0)),
-                units=len(pks),
+        electors = []
+        for key, pks in groups["units"].items():
+            owned = sum((area[pk] for pk in pks), Decimal(0))
+            electors.append(
+                Elector(
+                    vote=locked,
+                    owner_key=key,
+                    pseudonym=chain.pseudonym(locked.salt, key),
+                    area=owned,
+                    area_hundredths=int(owned * 100),
+                    units=len(pks),
+                )
             )
-            for key, pks in groups["units"].items()
-        )
+        electors = Elector.objects.bulk_create(electors)
         by_key = {e.owner_key: e for e in electors}
         if any(e.pk is None for e in electors):  # backends without RETURNING
             by_key = {e.owner_key: e for e in Elector.objects.filter(vote=locked)}

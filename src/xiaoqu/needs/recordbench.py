@@ -35,7 +35,7 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _estate(name: str, code: str) -> Any:
+def _estate(name: str, code: str, dwellings: int = DWELLINGS) -> Any:
     from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Region
 
     parent = None
@@ -50,7 +50,7 @@ def _estate(name: str, code: str) -> Any:
     assert parent is not None
     estate = Estate.objects.create(code=code, name=name, community=parent, year_built=1995)
     per_building = 100
-    for b in range(DWELLINGS // per_building):
+    for b in range(dwellings // per_building):
         building = Building.objects.create(estate=estate, number=str(b + 1), storeys=6)
         entrance = Entrance.objects.create(building=building, number="1")
         Dwelling.objects.bulk_create(
@@ -64,7 +64,7 @@ def _estate(name: str, code: str) -> Any:
             )
             for i in range(per_building)
         )
-    estate.households = DWELLINGS
+    estate.households = dwellings
     estate.save()
     return estate
 
