@@ -365,6 +365,29 @@ def test_add_a_safety_duty(world):
     assert "更换老化燃气立管" in [r.row.title for r in board]
 
 
+def test_a_joined_demand_sends_its_readers_to_the_demand_it_joined(world):
+    """After a join, the old address of a published (so kept) demand opens the target."""
+    staff = world["staff"]
+    services.demand_list_publish(estate=world["estate"], actor=staff)
+    services.demand_join(target=world["leak"], others=[world["lights"]], actor=staff)
+    response = login(staff).get(detail_url(world["lights"]))
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(world["leak"])
+
+
+def test_a_staff_added_demand_reads_as_raised_by_the_community(world):
+    """A safety duty no household asked for shows no household count to residents."""
+    services.demand_create(
+        estate=world["estate"], category="gas", title="燃气立管", actor=world["staff"]
+    )
+    publish(world)
+    demand_list = DemandList.objects.get()
+    client = login(world["resident"])
+    assert "社区根据安全检查提出" in text_of(client.get(notice_url(world["estate"])))
+    print_url = reverse("needs:demand_list_print", kwargs={"list_id": demand_list.pk})
+    assert "社区根据安全检查提出" in text_of(client.get(print_url))
+
+
 def test_add_with_an_unknown_category_changes_nothing(world):
     before = snapshot(world["estate"])
     response = login(world["staff"]).post(
