@@ -479,3 +479,48 @@ def test_campaign_list_counts_what_the_user_sees(world):
     assert row(world["worker"]) == (1, 1)
     assert row(world["staff"]) == (1, 2)
     assert row(admin) == (2, 2)
+
+
+def test_a_role_that_does_not_knock_gives_no_visit_scope(world):
+    """A property manager of 金仓小区 who is also a grid worker elsewhere may not visit 金仓."""
+    elsewhere = make_estate(world["estate"].community, name="吉祥苑")
+    grid = make_grid(list(Building.objects.filter(estate=elsewhere)), name="吉祥网格")
+    user = make_user("property_manager", estate=world["estate"])
+    RoleAssignment.objects.create(user=user, role="grid_worker", grid=grid)
+    client = login(user)
+    assert client.get(reverse("needs:visit_page", args=[world["estate"].pk])).status_code == 404
+    assert client.get(reverse("needs:visit_page", args=[elsewhere.pk])).status_code == 200
+    response = client.post(SUBMIT, visit_data(world))
+    assert response.status_code == 400
+    assert nothing_stored()
+    detail = client.get(reverse("needs:campaign_detail", args=[world["campaign"].pk]))
+    assert 'id="visit-' not in detail.content.decode()
+
+
+def test_campaigns_are_run_only_on_estates_of_a_managing_role(world):
+    """A party member of the community who is community staff of another estate may start a
+    campaign there only, and may not close 金仓's campaign."""
+    elsewhere = make_estate(world["estate"].community, name="吉祥苑")
+    user = make_user("party_member", region=world["estate"].community)
+    RoleAssignment.objects.create(user=user, role="community_staff", estate=elsewhere)
+    client = login(user)
+    offered = {e.pk for e in client.get(CAMPAIGNS).context["estate_choices"]}
+    assert offered == {elsewhere.pk}
+    data = {"name": "越权", "starts_on": "2026-05-01", "ends_on": "2026-05-30"}
+    response = client.post(CAMPAIGNS, {**data, "estates": [world["estate"].pk]})
+    assert response.status_code == 400
+    assert Campaign.objects.count() == 1
+    assert client.post(CAMPAIGNS, {**data, "estates": [elsewhere.pk]}).status_code == 302
+    url = reverse("needs:campaign_detail", args=[world["campaign"].pk])
+    response = client.post(url, {"status": "closed"}, follow=True)
+    assert "不在您的工作范围内" in response.content.decode()
+    world["campaign"].refresh_from_db()
+    assert world["campaign"].status == CampaignStatus.ACTIVE
+
+
+def test_a_field_over_the_form_limit_is_refused_in_json(world):
+    """Six megabytes of text (under the request cap, over the form-field limit) → 400 JSON."""
+    response = login(world["worker"]).post(SUBMIT, visit_data(world, note="字" * (2 * 1024 * 1024)))
+    assert response.status_code == 400
+    assert "太大" in response.json()["error"]
+    assert nothing_stored()

@@ -31,6 +31,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import visible_dwellings, visible_estates, visible_regions
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
+from xiaoqu.needs.rules import DEMAND_ROLES, VISIT_ROLES
 from xiaoqu.registry.models import Dwelling, Estate, RegionLevel
 
 CAMPAIGNS_PER_PAGE = 30
@@ -61,9 +62,17 @@ def _access_campaign(user: Any, campaign_id: int) -> Campaign:
 # --- campaigns ------------------------------------------------------------------------------
 
 
+def _check_runs_all_estates(user: Any, campaign: Campaign) -> None:
+    """Only someone who runs campaigns on every estate of this one may open or close it."""
+    ids = set(campaign.estates.values_list("pk", flat=True))
+    allowed = visible_estates(user, DEMAND_ROLES).filter(pk__in=ids).count()
+    if allowed != len(ids):
+        raise DomainError(_("这个活动有小区不在您的工作范围内。"), code="out_of_scope")
+
+
 def _estate_choices(request: HttpRequest) -> dict[str, Any]:
     """Estates offered in the create form: the user's scope narrowed by community or name."""
-    estates = visible_estates(request.user)
+    estates = visible_estates(request.user, DEMAND_ROLES)
     communities = list(
         visible_regions(request.user)
         .filter(level=RegionLevel.COMMUNITY, estates__in=estates)
@@ -92,7 +101,11 @@ def _estate_choices(request: HttpRequest) -> dict[str, Any]:
 
 
 def _parse_campaign_form(request: HttpRequest) -> dict[str, Any]:
-    """The create form's values, or a DomainError naming what is wrong."""
+    """The create form's values, or a DomainError naming what is wrong.
+
+    Estates must be in the scope of a role that runs campaigns (not merely any role).
+    """
+    user = request.user
     starts_on = parse_date(request.POST.get("starts_on", "") or "")
     ends_on = parse_date(request.POST.get("ends_on", "") or "")
     if starts_on is None or ends_on is None:
@@ -102,7 +115,7 @@ def _parse_campaign_form(request: HttpRequest) -> dict[str, Any]:
         if not raw.isdigit():
             raise DomainError(_("所选小区不正确。"), code="estates")
         ids.append(int(raw))
-    estates = list(Estate.objects.filter(pk__in=ids))
+    estates = list(visible_estates(user, DEMAND_ROLES).filter(pk__in=ids))
     if len(estates) != len(set(ids)):
         raise DomainError(_("所选小区有的不在您的工作范围内。"), code="out_of_scope")
     return {
@@ -175,6 +188,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             raise Http404
         status = request.POST.get("status", "")
         try:
+            _check_runs_all_estates(user, campaign)
             services.campaign_set_status(campaign=campaign, status=status, actor=user)
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -189,7 +203,15 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         campaign.estates.filter(pk__in=visible_estates(user).values("pk")).order_by("name")
     )
     hidden_estates = campaign.estates.count() - len(estates)
-    can_visit = user.has_perm("needs.record_visit") and campaign.status != CampaignStatus.CLOSED
+    visit_ids: set[int] = set()
+    if user.has_perm("needs.record_visit") and campaign.status != CampaignStatus.CLOSED:
+        visit_ids = set(
+            visible_estates(user, VISIT_ROLES)
+            .filter(pk__in=[e.pk for e in estates])
+            .values_list("pk", flat=True)
+        )
+    for e in estates:
+        e.can_visit = e.pk in visit_ids  # type: ignore[attr-defined]
     return render(
         request,
         "needs/visits/campaign_detail.html",
@@ -199,7 +221,6 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "estates": estates,
             "hidden_estates": hidden_estates,
             "can_manage": can_manage,
-            "can_visit": can_visit,
             "statuses": CampaignStatus,
         },
     )
@@ -211,7 +232,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def _dwelling_tree(user: Any, estate: Estate) -> list[dict[str, Any]]:
     """Buildings → entrances → dwellings of the estate the user may visit, compactly."""
     rows = (
-        visible_dwellings(user)
+        visible_dwellings(user, VISIT_ROLES)
         .filter(estate=estate)
         .values_list("pk", "number", "building__number", "entrance__number")
     )
@@ -231,7 +252,9 @@ def _dwelling_tree(user: Any, estate: Estate) -> list[dict[str, Any]]:
 def visit_page(request: HttpRequest, estate_id: int) -> HttpResponse:
     """Record a door-knock on a phone; the visit is kept on the phone until it is sent."""
     user = request.user
-    estate = visible_estates(user).filter(pk=estate_id).select_related("community").first()
+    estate = (
+        visible_estates(user, VISIT_ROLES).filter(pk=estate_id).select_related("community").first()
+    )
     if estate is None:
         raise Http404
     tree = _dwelling_tree(user, estate)
@@ -333,7 +356,9 @@ def _parse_visit(request: HttpRequest) -> dict[str, Any]:
         raise DomainError(_("提交编号不正确，请刷新页面后重新填写。"), code="client_key") from None
     estate_id = data.get("estate", "")
     estate = (
-        visible_estates(user).filter(pk=int(estate_id)).first() if estate_id.isdigit() else None
+        visible_estates(user, VISIT_ROLES).filter(pk=int(estate_id)).first()
+        if estate_id.isdigit()
+        else None
     )
     if estate is None:
         raise DomainError(_("这个小区不在您的工作范围内。"), code="estate")
@@ -345,7 +370,7 @@ def _parse_visit(request: HttpRequest) -> dict[str, Any]:
         raise DomainError(
             _("所选房屋不在%(estate)s。") % {"estate": estate.name}, code="dwelling_outside"
         )
-    if not visible_dwellings(user).filter(pk=dwelling.pk).exists():
+    if not visible_dwellings(user, VISIT_ROLES).filter(pk=dwelling.pk).exists():
         raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
     campaign = None
     campaign_id = data.get("campaign", "")
