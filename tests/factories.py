@@ -164,11 +164,35 @@ def make_scope_world() -> dict:
         "home_dwellings": home,
         "users": users,
     }
+    world["votes"] = {
+        "in": make_open_vote(estate_in, users["admin"]),
+        "out": make_open_vote(estate_out, users["admin"]),
+    }
     world["needs"] = {
         "in": make_needs_world(estate_in, home, users["admin"]),
         "out": make_needs_world(estate_out, list(estate_out.dwellings.order_by("pk")[:2]), None),
     }
     return world
+
+
+def make_open_vote(estate: Estate, actor, matter: int = 7):
+    """An open estate-wide vote (its electorate frozen) for the scope matrix."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoqu.decisions import services
+
+    now = timezone.now()
+    vote = services.vote_create(
+        estate=estate,
+        matter=matter,
+        title="加装电梯表决",
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(days=14),
+        actor=actor,
+    )
+    return services.vote_open(vote=vote, actor=actor)
 
 
 def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "accounts:sms_code": "POST-only action",
     "accounts:logout": "POST-only action",
     "web:set_language": "POST-only action (Django's set_language)",
+    "decisions:vote_action": "POST-only action, tested in tests/decisions/test_vote_pages.py",
     # --- needs: campaigns and visits ---
     "needs:visit_submit": "POST-only JSON endpoint, tested in tests/needs/test_visit_pages.py",
     # --- needs: opinions from every channel, residents' own pages ---
@@ -118,6 +119,7 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     "meeting_id": lambda w, role, inside: _needs(w, inside)["meeting"].pk,
     "demand_id": lambda w, role, inside: _needs(w, inside)["demand"].pk,
     "list_id": lambda w, role, inside: _needs(w, inside)["list"].pk,
+    "vote_id": lambda w, role, inside: w["votes"]["in" if inside else "out"].pk,
     # An opinion heard at the role's home (the resident's at home[0], the owner's at home[1]).
     "opinion_id": lambda w, role, inside: (
         _needs(w, inside)["opinions"][1 if role == "owner" else 0].pk

@@ -95,6 +95,15 @@ URL_POLICY: dict[str, str] = {
     # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
     "needs:demand_list_print": AUTHENTICATED,
     "needs:demand_notice": AUTHENTICATED,
+    # --- decisions: owner votes ---
+    "decisions:vote_list": "decisions.view_votes",
+    "decisions:vote_new": "decisions.manage_votes",
+    "decisions:vote_detail": "decisions.view_votes",
+    "decisions:vote_action": "decisions.manage_votes",
+    "decisions:ballot_paper": "decisions.enter_ballots",
+    "decisions:ballot": AUTHENTICATED,
+    "decisions:receipt_check": PUBLIC,
+    "decisions:my_votes": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.

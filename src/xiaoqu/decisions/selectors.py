@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 
+from xiaoqu.core.policy import home_estates, visible_estates
 from xiaoqu.decisions import chain
-from xiaoqu.decisions.models import Ballot, Elector, ElectorUnit, Vote
+from xiaoqu.decisions.models import Ballot, Elector, ElectorUnit, Vote, VoteStatus
 from xiaoqu.decisions.rules_engine import Ballot as EngineBallot
 from xiaoqu.decisions.rules_engine import Count as Count_
 from xiaoqu.decisions.rules_engine import Result, Unit, decide, evaluate
+from xiaoqu.registry.models import Estate
 
 
 def _area(hundredths: int | None) -> Decimal:
@@ -88,3 +93,94 @@ def ballot_by_receipt(*, vote: Vote, receipt: str) -> Ballot | None:
     if not code:
         return None
     return Ballot.objects.filter(vote=vote, receipt=code).first()
+
+
+# --- access and lists for pages ------------------------------------------------------------
+
+
+def _vote_pk(vote_id: Any) -> int:
+    try:
+        return int(vote_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def access_vote(user: Any, vote_id: Any) -> Vote:
+    """A vote of an estate in the user's workbench scope, else 404."""
+    vote = (
+        Vote.objects.filter(pk=_vote_pk(vote_id), estate__in=visible_estates(user))
+        .select_related("estate", "building", "entrance")
+        .first()
+    )
+    if vote is None:
+        raise Http404
+    return vote
+
+
+def access_vote_as_resident(user: Any, vote_id: Any) -> Vote:
+    """A vote of the user's home estate or of their workbench scope, else 404."""
+    estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
+    vote = (
+        Vote.objects.filter(estates, pk=_vote_pk(vote_id))
+        .select_related("estate", "building", "entrance")
+        .first()
+    )
+    if vote is None:
+        raise Http404
+    return vote
+
+
+def votes_for_estate(*, estate: Estate) -> QuerySet[Vote]:
+    return Vote.objects.filter(estate=estate).select_related("building", "entrance")
+
+
+def votes_for_owner(*, user: Any) -> list[tuple[Vote, Elector | None, Ballot | None]]:
+    """Votes of the user's home estates, each with the user's elector entry and ballot."""
+    person_id = getattr(user, "person_id", None)
+    votes = list(
+        Vote.objects.filter(estate__in=home_estates(user))
+        .exclude(status=VoteStatus.DRAFT)
+        .select_related("estate", "building", "entrance")
+        .order_by("-opens_at")[:50]
+    )
+    electors = {
+        e.vote_id: e for e in Elector.objects.filter(vote__in=votes, persons=person_id or 0)
+    }
+    ballots = {b.vote_id: b for b in Ballot.objects.filter(elector__in=list(electors.values()))}
+    return [(v, electors.get(v.pk), ballots.get(v.pk)) for v in votes]
+
+
+@dataclass(frozen=True)
+class ElectorRow:
+    elector: Elector
+    labels: list[str]
+    voted: bool
+
+
+def elector_rows(*, vote: Vote, query: str = "", limit: int = 50) -> list[ElectorRow]:
+    """Electors whose units match ``query`` (a room number, or 楼栋-单元-房号), for staff
+    entering paper ballots; each with its units' labels and whether it has voted.
+    """
+    units = ElectorUnit.objects.filter(vote=vote).select_related(
+        "dwelling", "dwelling__building", "dwelling__entrance"
+    )
+    parts = [p for p in re.split(r"[^0-9A-Za-z]+", query) if p]
+    if parts:
+        units = units.filter(dwelling__number=parts[-1])
+        if len(parts) >= 2:
+            units = units.filter(dwelling__building__number=parts[0])
+        if len(parts) >= 3:
+            units = units.filter(dwelling__entrance__number=parts[1])
+    ids = list(units.values_list("elector_id", flat=True).distinct()[:limit])
+    labels: dict[int, list[str]] = {}
+    for u in ElectorUnit.objects.filter(elector_id__in=ids).select_related(
+        "dwelling", "dwelling__building", "dwelling__entrance"
+    ):
+        labels.setdefault(u.elector_id, []).append(u.dwelling.label)
+    voted = set(
+        Ballot.objects.filter(vote=vote, elector_id__in=ids).values_list("elector_id", flat=True)
+    )
+    return [
+        ElectorRow(e, sorted(labels.get(e.pk, [])), e.pk in voted)
+        for e in Elector.objects.filter(pk__in=ids).order_by("pk")
+    ]

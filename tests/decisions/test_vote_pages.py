@@ -1,0 +1,188 @@
+"""Vote pages: staff create and open votes and enter paper ballots; owners vote and check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import make_estate, make_open_vote, make_owner, make_user
+from xiaoqu.decisions.models import Ballot, Vote
+
+pytestmark = pytest.mark.django_db
+
+JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
+
+
+@pytest.fixture
+def estate():
+    estate = make_estate(name="表决小区", floors=2, per_floor=2)
+    for i, d in enumerate(estate.dwellings.order_by("pk")):
+        make_owner(d, f"业主{i}")
+    return estate
+
+
+@pytest.fixture
+def staff(estate):
+    return make_user("community_staff", region=estate.community)
+
+
+@pytest.fixture
+def vote(estate, staff):
+    return make_open_vote(estate, staff)
+
+
+def owner_client(client, vote):
+    elector = vote.electors.order_by("pk").first()
+    client.force_login(make_user(person=elector.persons.first()))
+    return client, elector
+
+
+def test_staff_create_a_vote_for_one_entrance(client, estate, staff):
+    client.force_login(staff)
+    entrance = estate.buildings.first().entrances.first()
+    now = timezone.localtime()
+    response = client.post(
+        reverse("decisions:vote_new", kwargs={"estate_id": estate.pk}),
+        {
+            "title": "1单元加装电梯",
+            "matter": 7,
+            "scope": "entrance",
+            "target": entrance.pk,
+            "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now + dt.timedelta(days=15)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    vote = Vote.objects.get()
+    assert response.status_code == 302 and vote.entrance == entrance
+
+
+def test_vote_closing_before_opening_is_refused(client, estate, staff):
+    client.force_login(staff)
+    now = timezone.localtime()
+    response = client.post(
+        reverse("decisions:vote_new", kwargs={"estate_id": estate.pk}),
+        {
+            "title": "修改管理规约",
+            "matter": 2,
+            "scope": "estate",
+            "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 200 and "截止时间必须晚于开始时间" in response.content.decode()
+    assert not Vote.objects.exists()
+
+
+def test_owner_votes_after_confirming_and_gets_a_receipt(client, vote):
+    client, elector = owner_client(client, vote)
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    page = client.post(url, {"choice": "agree"})
+    assert "确认投票" in page.content.decode() and not Ballot.objects.exists()
+    done = client.post(url, {"choice": "agree", "confirmed": "on"})
+    assert done.status_code == 302
+    ballot = Ballot.objects.get()
+    assert ballot.elector == elector and ballot.channel == "online"
+    assert ballot.receipt in client.get(url).content.decode()
+
+
+def test_a_second_ballot_from_the_same_owner_is_refused(client, vote):
+    client, _ = owner_client(client, vote)
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    client.post(url, {"choice": "agree", "confirmed": "on"})
+    again = client.post(url, {"choice": "disagree", "confirmed": "on"})
+    assert again.status_code == 404
+    assert Ballot.objects.get().choice == "agree"
+
+
+def test_a_ballot_after_closing_is_refused(client, vote, staff):
+    client, _ = owner_client(client, vote)
+    Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now() - dt.timedelta(seconds=1))
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    response = client.post(url, {"choice": "agree", "confirmed": "on"}, follow=True)
+    assert "不在投票时间内" in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_a_resident_who_is_not_an_owner_cannot_vote(client, vote, estate):
+    from xiaoqu.registry.models import Residency
+
+    tenant = make_user(person=make_owner(make_estate(name="别处").dwellings.first()))
+    Residency.objects.create(
+        person=tenant.person, dwelling=estate.dwellings.first(), relation="tenant"
+    )
+    client.force_login(tenant)
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    assert "不在这次表决的业主名册中" in client.get(url).content.decode()
+    assert client.post(url, {"choice": "agree", "confirmed": "on"}).status_code == 404
+    assert not Ballot.objects.exists()
+
+
+def test_an_owner_of_another_estate_gets_404(client, vote):
+    outsider = make_user(person=make_owner(make_estate(name="别处").dwellings.first()))
+    client.force_login(outsider)
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"choice": "agree", "confirmed": "on"}).status_code == 404
+
+
+def test_a_forged_vote_id_is_404(client, vote):
+    client, _ = owner_client(client, vote)
+    assert client.get(reverse("decisions:ballot", kwargs={"vote_id": 999999})).status_code == 404
+
+
+def test_staff_enter_a_paper_ballot_with_its_scan(client, vote, staff):
+    client.force_login(staff)
+    url = reverse("decisions:ballot_paper", kwargs={"vote_id": vote.pk})
+    found = client.get(url, {"q": "1-1-101"})
+    elector = vote.electors.get(unit_rows__dwelling__number="101")
+    assert f'value="{elector.pk}"' in found.content.decode()
+    done = client.post(
+        url + "?q=101",
+        {
+            "elector": elector.pk,
+            "choice": "disagree",
+            "channel": "paper",
+            "scan": SimpleUploadedFile("ballot.jpg", JPEG, content_type="image/jpeg"),
+        },
+    )
+    assert done.status_code == 302
+    ballot = Ballot.objects.get()
+    assert ballot.cast_by == staff and ballot.channel == "paper" and ballot.scan
+
+
+def test_paper_ballot_without_scan_changes_nothing(client, vote, staff):
+    client.force_login(staff)
+    url = reverse("decisions:ballot_paper", kwargs={"vote_id": vote.pk}) + "?q=101"
+    elector = vote.electors.get(unit_rows__dwelling__number="101")
+    response = client.post(url, {"elector": elector.pk, "choice": "agree", "channel": "paper"})
+    assert "扫描件" in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_receipt_check_is_public_and_says_nothing_of_the_choice(client, vote):
+    owner, _ = owner_client(client, vote)
+    url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
+    owner.post(url, {"choice": "disagree", "confirmed": "on"})
+    receipt = Ballot.objects.get().receipt
+    owner.logout()
+    check = reverse("decisions:receipt_check", kwargs={"vote_id": vote.pk})
+    page = client.get(check, {"receipt": receipt.lower()}).content.decode()
+    assert "已计入" in page and "反对" not in page
+    assert "未找到" in client.get(check, {"receipt": "1234-5678-9ABC"}).content.decode()
+
+
+def test_live_participation_shows_counts_never_choices(client, vote, staff):
+    owner, _ = owner_client(client, vote)
+    owner.post(
+        reverse("decisions:ballot", kwargs={"vote_id": vote.pk}),
+        {"choice": "disagree", "confirmed": "on"},
+    )
+    client.force_login(staff)
+    page = client.get(
+        reverse("decisions:vote_detail", kwargs={"vote_id": vote.pk})
+    ).content.decode()
+    assert "1 / 4" in page and "反对" not in page
