@@ -198,7 +198,7 @@ def test_blank_rows_are_skipped(estate, staff):
         (b"just text", "意见.xlsx", "内容不是 Excel 工作簿"),
         ("姓名,电话\r\n张三,13800000000\r\n".encode(), "意见.csv", "没有“意见”列"),
         ("意见,日期\r\n".encode(), "意见.csv", "只有表头，没有意见"),
-        ("\r\n\r\n".encode(), "意见.csv", "文件是空的"),
+        (b"\r\n\r\n", "意见.csv", "文件是空的"),
         ("意见\r\n".encode("utf-16"), "意见.csv", "这不是电子表格文件"),
     ],
     ids=[

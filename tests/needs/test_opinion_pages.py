@@ -536,7 +536,7 @@ def test_my_opinions_shows_what_happened_in_plain_words(estate, staff, resident,
     assert "楼道灯坏了" in body and "您自己提交的" in body
     assert "已评估" in body
     assert "暂不实施" in body and "院子太小，放不下" in body
-    assert "已列入第 1 版需求清单，排第" in body
+    assert "在第 1 版需求清单中排第" in body
     assert reverse("needs:demand_notice", args=[estate.pk]) in body
 
 

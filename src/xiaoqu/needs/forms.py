@@ -59,10 +59,14 @@ class OpinionFilterForm(forms.Form):
     )
     category = forms.ChoiceField(label=_("类别"), required=False)
     date_from = forms.DateField(
-        label=_("日期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("日期起"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("日期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("日期止"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     q = forms.CharField(label=_("内容包含"), required=False, max_length=100)
 
@@ -106,7 +110,9 @@ class MeetingForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("形式"), choices=MeetingKind.choices)
     held_on = forms.DateField(
-        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
     place = forms.CharField(
         label=_("地点"), max_length=100, widget=forms.TextInput(attrs={"placeholder": "院坝"})
@@ -170,7 +176,7 @@ class HotlineForm(forms.Form):
     urgent = forms.BooleanField(label=_("紧急（如漏水、断电、安全隐患）"), required=False)
     heard_on = forms.DateField(
         label=_("来电日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=timezone.localdate,
     )
 

@@ -479,10 +479,10 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 # What each demand status means, in words a resident understands.
 STATUS_WORDS: dict[str, Any] = {
-    DemandStatus.COLLECTED: gettext_lazy("已收集：您的意见已记下，正在和邻居们的意见一起汇总。"),
-    DemandStatus.ASSESSED: gettext_lazy("已评估：社区已经研究过这件事，正在考虑是否列入改造方案。"),
-    DemandStatus.PLANNED: gettext_lazy("已列入方案：这件事已列入改造方案。"),
-    DemandStatus.DONE: gettext_lazy("已完成：这件事已经办好了。"),
+    DemandStatus.COLLECTED: gettext_lazy("您的意见已记下，正在和邻居们的意见一起汇总。"),
+    DemandStatus.ASSESSED: gettext_lazy("社区已经研究过这件事，正在考虑是否列入改造方案。"),
+    DemandStatus.PLANNED: gettext_lazy("这件事已列入改造方案，会按方案施工。"),
+    DemandStatus.DONE: gettext_lazy("这件事已经办好了。"),
     DemandStatus.DECLINED: gettext_lazy("暂不实施"),
 }
 RESIDENT_CHANNEL_WORDS: dict[str, Any] = {
