@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
+from xiaoqu.needs.demo import load_demo_needs
 from xiaoqu.organization.demo import load_demo_organization
 from xiaoqu.registry.models import Estate, Person, Region
 
@@ -67,6 +68,7 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
         logins = [_demo_login(*spec, password=password) for spec in DEMO_LOGINS]
     say(_("演示账号已就绪：%(n)d 个") % {"n": len(logins)})
     load_demo_organization()
+    load_demo_needs()
     return logins
 
 

@@ -1,0 +1,185 @@
+"""The demo's door-knocking campaign, opinions, demands and published list (needs/demo.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import Client
+from django.urls import reverse
+
+from xiaoqu.accounts.models import User
+from xiaoqu.core.policy import home_estates
+from xiaoqu.needs.demo import (
+    CAMPAIGN_NAME,
+    CORRECTIONS,
+    DECLINED_REASON,
+    HOME_ESTATE_CODE,
+    MEETING_OPINIONS,
+    RESIDENT_OPINION,
+    load_demo_needs,
+)
+from xiaoqu.needs.models import (
+    Campaign,
+    Channel,
+    Correction,
+    Demand,
+    DemandList,
+    DemandListItem,
+    DemandStatus,
+    Meeting,
+    Opinion,
+    Visit,
+    VisitOutcome,
+)
+from xiaoqu.needs.selectors import campaign_progress
+from xiaoqu.registry.demo import load_demo
+from xiaoqu.registry.models import Dwelling, Estate
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (Campaign, Visit, Meeting, Opinion, Correction, Demand, DemandList, DemandListItem)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The whole demo (register, logins, organisation, needs), loaded once for the module."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo()
+        yield
+        transaction.set_rollback(True)
+
+
+def test_the_campaign_knocks_on_the_doors_of_jincang(demo):
+    """One campaign over 金仓社区's estates; nearly every door knocked, some more than once."""
+    campaign = Campaign.objects.get(name=CAMPAIGN_NAME)
+    estates = list(campaign.estates.all())
+    assert {e.community.name for e in estates} == {"金仓社区"}
+    admin = User.objects.get(phone="13800000011")
+    progress = campaign_progress(campaign=campaign, user=admin)
+    total = progress.total
+    assert total.dwellings == Dwelling.objects.filter(estate__in=estates).count()
+    assert 0.9 < total.visited / total.dwellings < 1
+    assert total.visits > total.visited
+    assert total.met < total.visits
+    assert len(progress.by_grid) == 3
+    assert len(progress.by_member) >= 10
+
+
+def test_about_eighty_opinions_from_every_channel(demo):
+    """Doors, a courtyard meeting, the hotline and a resident's phone: about 80 opinions."""
+    n = Opinion.objects.count()
+    assert 70 <= n <= 90
+    channels = set(Opinion.objects.values_list("channel", flat=True))
+    assert channels == {Channel.VISIT, Channel.MEETING, Channel.HOTLINE, Channel.RESIDENT}
+    meeting = Meeting.objects.get(kind="courtyard")
+    assert meeting.opinions.count() == len(MEETING_OPINIONS)
+    assert (
+        Opinion.objects.filter(visit__outcome=VisitOutcome.MET).count()
+        == Opinion.objects.filter(channel=Channel.VISIT).count()
+    )
+
+
+def test_the_demo_grid_worker_and_party_member_knocked_on_doors(demo):
+    """The demo logins' own visits are there to see when they log in."""
+    for phone in ("13800000003", "13800000004"):
+        assert Visit.objects.filter(visitor__phone=phone).exists()
+
+
+def test_the_demo_residents_own_submission(demo):
+    """The demo resident sent one opinion from their phone, at their own home estate."""
+    resident = User.objects.get(phone="13800000001")
+    opinion = Opinion.objects.get(submitted_by=resident)
+    assert opinion.text == RESIDENT_OPINION
+    assert opinion.channel == Channel.RESIDENT
+    assert home_estates(resident).filter(pk=opinion.estate_id).exists()
+
+
+def test_opinions_are_classified_and_merged_into_demands_many_households_ask(demo):
+    """Every opinion is in a demand; the top demand of the home estate is asked by several."""
+    assert not Opinion.objects.filter(demand__isnull=True).exists()
+    estate = Estate.objects.get(code=HOME_ESTATE_CODE)
+    top = DemandListItem.objects.filter(demand_list__estate=estate).order_by("rank").first()
+    assert top.households >= 3
+    roof = Opinion.objects.get(text__startswith="一下雨屋头就滴水")
+    assert roof.category == "roof_facade"
+
+
+def test_staff_corrected_the_categories_the_model_got_wrong(demo):
+    """The demo's corrections leave those opinions in the right category."""
+    for text, category in CORRECTIONS:
+        assert set(Opinion.objects.filter(text=text).values_list("category", flat=True)) == {
+            category
+        }
+
+
+def test_demands_were_decided_and_one_list_published(demo):
+    """Assessed, planned, declined with its reason, and version 1 of the list."""
+    estate = Estate.objects.get(code=HOME_ESTATE_CODE)
+    statuses = set(Demand.objects.filter(estate=estate).values_list("status", flat=True))
+    assert {DemandStatus.ASSESSED, DemandStatus.PLANNED, DemandStatus.DECLINED} <= statuses
+    declined = Demand.objects.get(estate=estate, status=DemandStatus.DECLINED)
+    assert declined.declined_reason == DECLINED_REASON
+    (published,) = DemandList.objects.all()
+    assert (published.estate, published.version) == (estate, 1)
+    items = list(published.items.order_by("rank"))
+    assert len(items) >= 10
+    assert any(i.status == DemandStatus.DECLINED and i.declined_reason for i in items)
+
+
+def test_the_demo_resident_reads_the_published_list_through_the_api(demo):
+    """The published list is what the demo resident sees of their estate's demands."""
+    client = Client()
+    client.force_login(User.objects.get(phone="13800000001"))
+    estate = Estate.objects.get(code=HOME_ESTATE_CODE)
+    lists = client.get(reverse("api-1.0.0:needs_estate_lists", kwargs={"estate_id": estate.pk}))
+    (version,) = lists.json()["items"]
+    detail = client.get(reverse("api-1.0.0:needs_list_detail", kwargs={"list_id": version["id"]}))
+    assert detail.status_code == 200
+    assert len(detail.json()["items"]) == version["items_count"]
+
+
+def test_no_opinion_names_a_resident(demo):
+    """Opinions are tied to dwellings, never to names typed into the text."""
+    names = set(
+        Dwelling.objects.filter(estate__community__name="金仓社区")
+        .values_list("ownerships__person__name", flat=True)
+        .distinct()
+    )
+    texts = " ".join(Opinion.objects.values_list("text", flat=True))
+    assert not [n for n in names if n and len(n) >= 2 and n in texts]
+
+
+def test_loading_the_needs_demo_twice_changes_nothing_and_is_fast(demo):
+    """A second load adds no rows, and takes well under the first load's few seconds."""
+    before = {m.__name__: m.objects.count() for m in MODELS}
+    started = time.perf_counter()
+    load_demo_needs()
+    assert time.perf_counter() - started < 5
+    assert {m.__name__: m.objects.count() for m in MODELS} == before
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m is not DemandListItem])
+def test_the_admin_lists_the_demo_rows(demo, model):
+    """Each needs model's admin list opens for a superuser on the demo data."""
+    client = Client()
+    client.force_login(User.objects.get(phone="13800000011"))
+    meta = model._meta
+    response = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    assert response.status_code == 200
+
+
+def test_published_lists_cannot_be_changed_in_the_admin(demo):
+    """No change or delete permission on published lists and their items, even for a superuser."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(phone="13800000011")
+    for model in (DemandList, Correction):
+        model_admin = site._registry[model]
+        assert not model_admin.has_change_permission(request)
+        assert not model_admin.has_delete_permission(request)
+        assert not model_admin.has_add_permission(request)
