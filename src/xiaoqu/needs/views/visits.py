@@ -314,7 +314,7 @@ def _visit_texts() -> dict[str, str]:
         "loginExpired": _("登录已失效：请重新登录，登录后会自动发送。"),
         "saved": _("已存在本机，正在发送…"),
         "queued": _("已存在本机，有网络时自动发送，可以接着走访下一户。"),
-        "returnedHere": _("刚才的记录没有通过：%(error)s 请在上方点“修改”。"),
+        "returnedHere": _("刚才的记录没有通过：%(error)s请在上方点“修改”。"),
         "sent": _("已发送：%(what)s"),
         "needDwelling": _("请选择房号。"),
         "needOutcome": _("请选择走访结果。"),
