@@ -688,3 +688,17 @@ def test_resident_with_homes_in_two_estates_picks_the_estate(estate, other_estat
     response = login(resident).post(reverse("needs:opinion_new"), _resident_data(other_estate))
     assert response.status_code == 302
     assert Opinion.objects.get().estate == other_estate
+
+
+def test_photo_type_comes_from_its_bytes_not_its_name(settings, tmp_path, estate, resident):
+    """A PNG uploaded as "x.html" is served as image/png, never as a page."""
+    settings.MEDIA_ROOT = tmp_path
+    opinion, _ = services.opinion_submit(
+        user=resident,
+        estate=estate,
+        item=OpinionInput(text="楼道灯坏了", photo=SimpleUploadedFile("x.html", PNG)),
+    )
+    response = login(resident).get(reverse("needs:opinion_photo", args=[opinion.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert "default-src 'none'" in response["Content-Security-Policy"]

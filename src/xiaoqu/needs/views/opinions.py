@@ -218,6 +218,18 @@ def opinion_category(request: HttpRequest, opinion_id: int) -> HttpResponse:
     return redirect("needs:opinion_list", estate_id=opinion.estate_id)
 
 
+def _image_type(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
 @require_GET
 def opinion_photo(request: HttpRequest, opinion_id: int) -> FileResponse:
     """The photo of an opinion, for staff in scope or the resident it belongs to; else 404."""
@@ -236,7 +248,15 @@ def opinion_photo(request: HttpRequest, opinion_id: int) -> FileResponse:
         fh = opinion.photo.open("rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(fh)
+    # The type comes from the bytes (checked on upload), never from the uploaded file name.
+    head = fh.read(12)
+    fh.seek(0)
+    content_type = _image_type(head)
+    if content_type is None:
+        fh.close()
+        raise Http404
+    response = FileResponse(fh, content_type=content_type)
+    response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
