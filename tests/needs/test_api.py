@@ -202,6 +202,25 @@ def test_a_ten_megabyte_opinion_is_refused_with_a_message(world):
     assert Visit.objects.count() == before
 
 
+def test_an_opinion_over_the_field_limit_is_a_422_with_a_message(world):
+    """A 1 MB text (under the upload limit) is refused by validation, naming the field."""
+    dwelling = world["estate_in"].dwellings.first()
+    body = visit_body(dwelling, opinions=[{"text": "漏" * (1024 * 1024 // 3)}])
+    response = send(user(world, "grid_worker"), "post", "needs_visit_create", body)
+    assert response.status_code == 422
+    assert "opinions.0.text" in response.json()["message"]
+
+
+def test_a_visit_time_without_an_offset_is_read_as_beijing_time(world):
+    """ "2025-10-08T09:30:00" from a phone is 09:30 in Asia/Shanghai."""
+    dwelling = world["estate_in"].dwellings.order_by("pk")[4]
+    body = visit_body(dwelling, opinions=[], visited_at="2025-10-08T09:30:00")
+    response = send(user(world, "grid_worker"), "post", "needs_visit_create", body)
+    assert response.status_code == 201, response.content
+    visit = Visit.objects.get(pk=response.json()["id"])
+    assert timezone.localtime(visit.visited_at).strftime("%H:%M") == "09:30"
+
+
 def test_opinions_without_meeting_anyone_are_refused(world):
     """Nobody home, no opinions: 400 with the service's code."""
     dwelling = world["estate_in"].dwellings.first()

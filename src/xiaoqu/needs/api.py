@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -204,11 +205,15 @@ def visit_create(request: HttpRequest, payload: VisitIn) -> Any:
     campaign = None
     if payload.campaign_id is not None:
         campaign = sel.access_campaign(user, payload.campaign_id)
+    visited_at = payload.visited_at
+    if timezone.is_naive(visited_at):
+        # A phone that sends local time without an offset means the local (Beijing) time.
+        visited_at = timezone.make_aware(visited_at)
     result = services.visit_record(
         client_key=payload.client_key,
         dwelling=dwelling,
         visitor=user,
-        visited_at=payload.visited_at,
+        visited_at=visited_at,
         outcome=payload.outcome,
         opinions=[services.OpinionInput(text=o.text, urgent=o.urgent) for o in payload.opinions],
         people_met=payload.people_met,
