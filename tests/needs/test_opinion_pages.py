@@ -702,3 +702,33 @@ def test_photo_type_comes_from_its_bytes_not_its_name(settings, tmp_path, estate
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_and_my_opinions_do_not_query_per_row(estate, staff, resident, homes):
+    """The staff list and "我的意见" cost the same number of queries for 2 or 12 opinions."""
+    staff_client, resident_client = login(staff), login(resident)
+    staff_url = reverse("needs:opinion_list", args=[estate.pk])
+    mine_url = reverse("needs:my_opinions")
+
+    def add(n):
+        services.opinions_record(
+            estate=estate,
+            items=[OpinionInput(text=f"屋顶漏水第{i}次", dwelling=homes[0]) for i in range(n)],
+            channel=Channel.HOTLINE,
+            actor=staff,
+        )
+
+    add(2)
+    few = (_queries(staff_client, staff_url), _queries(resident_client, mine_url))
+    add(10)
+    many = (_queries(staff_client, staff_url), _queries(resident_client, mine_url))
+    assert many == few

@@ -128,6 +128,7 @@ class Place:
         self.estate = estate
         qs = buildings if buildings is not None else Building.objects.filter(estate=estate)
         self.buildings = {_norm_number(b.number): b for b in qs}
+        self._dwellings: dict[tuple[int, str, str], Dwelling | DomainError] = {}
 
     def building(self, number: str) -> Building:
         found = self.buildings.get(_norm_number(number))
@@ -140,6 +141,19 @@ class Place:
         return found
 
     def dwelling(self, building: Building, entrance: str, room: str) -> Dwelling:
+        """The dwelling, or a DomainError naming what is missing (answers are remembered)."""
+        key = (building.pk, _norm_number(entrance), _norm_number(room))
+        if key not in self._dwellings:
+            try:
+                self._dwellings[key] = self._find(building, entrance, room)
+            except DomainError as error:
+                self._dwellings[key] = error
+        found = self._dwellings[key]
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+    def _find(self, building: Building, entrance: str, room: str) -> Dwelling:
         room_n = _norm_number(room)
         qs = Dwelling.objects.filter(building=building, number=room_n).select_related(
             "entrance", "building"

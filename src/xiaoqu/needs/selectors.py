@@ -256,7 +256,9 @@ def my_opinions(*, user: Any) -> list[MyOpinion]:
     """
     mine = Opinion.objects.filter(
         Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk"))
-    ).select_related("demand", "demand__merged_into", "estate")
+    ).select_related(
+        "demand", "demand__merged_into", "estate", "dwelling__building", "dwelling__entrance"
+    )
     opinions = list(mine.order_by("-heard_on", "-pk")[:200])
     demand_ids: set[int] = set()
     for o in opinions:
