@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import (
     Campaign,
     Correction,
@@ -31,6 +34,24 @@ from xiaoqu.needs.models import (
     Opinion,
     Visit,
 )
+
+
+def category_label(code: str) -> str:
+    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    return str(names.get(code, code))
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """Categories by their Chinese names, in taxonomy order."""
+
+    title = _("类别")
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(c["code"], c["name"]) for c in clf.taxonomy()["categories"]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(category=self.value()) if self.value() else queryset
 
 
 class ReadOnlyMixin:
@@ -117,8 +138,17 @@ class CorrectionInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Opinion)
 class OpinionAdmin(admin.ModelAdmin):
-    list_display = ["short_text", "estate", "channel", "category", "score", "urgent", "heard_on"]
-    list_filter = ["channel", "category", "category_by_staff", "urgent"]
+    list_display = [
+        "short_text",
+        "estate",
+        "channel",
+        "category_name",
+        "confidence",
+        "category_by_staff",
+        "urgent",
+        "heard_on",
+    ]
+    list_filter = ["channel", CategoryFilter, "category_by_staff", "urgent"]
     list_select_related = ["estate"]
     search_fields = ["text", "estate__name", "estate__code"]
     date_hierarchy = "heard_on"
@@ -139,11 +169,19 @@ class OpinionAdmin(admin.ModelAdmin):
     def short_text(self, obj: Opinion) -> str:
         return obj.text if len(obj.text) <= 40 else obj.text[:39] + "…"
 
+    @admin.display(description=_("类别"), ordering="category")
+    def category_name(self, obj: Opinion) -> str:
+        return category_label(obj.category)
+
+    @admin.display(description=_("置信度"), ordering="score")
+    def confidence(self, obj: Opinion) -> str:
+        return f"{obj.score:.2f}"
+
 
 @admin.register(Correction)
 class CorrectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["opinion", "old_category", "new_category", "corrected_by", "corrected_at"]
-    list_filter = ["new_category", "old_category"]
+    list_filter = [("new_category", admin.AllValuesFieldListFilter)]
     list_select_related = ["opinion", "corrected_by"]
     search_fields = ["opinion__text"]
     date_hierarchy = "corrected_at"
@@ -164,13 +202,24 @@ class DemandOpinionInline(_OpinionInline):
 
 @admin.register(Demand)
 class DemandAdmin(admin.ModelAdmin):
-    list_display = ["title", "estate", "category", "status", "urgent", "source"]
-    list_filter = ["status", "source", "urgent", "category"]
+    list_display = ["title", "estate", "category_name", "status", "urgent", "source"]
+    list_filter = ["status", "source", "urgent", CategoryFilter]
     list_select_related = ["estate"]
     search_fields = ["title", "estate__name", "estate__code"]
     autocomplete_fields = ["estate"]
     readonly_fields = ["status", "declined_reason", "merged_into", "created_at", "updated_at"]
     inlines = [DemandOpinionInline]
+
+    @admin.display(description=_("类别"), ordering="category")
+    def category_name(self, obj: Demand) -> str:
+        return category_label(obj.category)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A demand's category is one of the taxonomy's, chosen by name, never free text.
+        if db_field.name == "category":
+            choices = [(c["code"], c["name"]) for c in clf.taxonomy()["categories"]]
+            return forms.ChoiceField(label=db_field.verbose_name, choices=choices)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class DemandListItemInline(ReadOnlyMixin, admin.TabularInline):
