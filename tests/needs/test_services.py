@@ -239,3 +239,24 @@ def test_future_date_is_refused(estate, staff):
             channel=Channel.HOTLINE,
             actor=staff,
         )
+
+
+def test_scope_counts_only_roles_that_may_do_the_work(estate, staff):
+    """Community staff of one estate and grid worker of another manage demands in the first
+    only: the grid worker role does not carry demand management to the second estate.
+    """
+    from xiaoqu.accounts.models import RoleAssignment
+
+    other = make_estate(name="网格小区")
+    user = make_user("community_staff", estate=make_estate(name="本职小区"))
+    RoleAssignment.objects.create(user=user, role="grid_worker", estate=other)
+    (o,) = _hotline(other, staff_of(other), "想装电梯")
+    with pytest.raises(DomainError) as error:
+        services.demand_set_status(demand=o.demand, status="assessed", actor=user)
+    assert error.value.code == "out_of_scope"
+    # Recording opinions is a grid worker's work, so that stays allowed.
+    assert _hotline(other, user, "屋顶漏雨")
+
+
+def staff_of(estate):
+    return make_user("community_staff", estate=estate)

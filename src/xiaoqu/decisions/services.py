@@ -33,6 +33,7 @@ from xiaoqu.decisions.models import (
     VoteScope,
     VoteStatus,
 )
+from xiaoqu.decisions.rules import VOTE_ROLES
 from xiaoqu.decisions.rules_engine import DEVELOPER, MATTERS
 from xiaoqu.needs.services import check_photo
 from xiaoqu.registry.models import (
@@ -46,7 +47,8 @@ from xiaoqu.registry.models import (
 
 
 def _in_scope(actor: Any, estate: Estate) -> None:
-    if not visible_estates(actor).filter(pk=estate.pk).exists():
+    """The estate must be in the actor's scope through a role that runs votes."""
+    if not visible_estates(actor, VOTE_ROLES).filter(pk=estate.pk).exists():
         raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
 
 

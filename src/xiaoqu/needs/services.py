@@ -44,6 +44,7 @@ from xiaoqu.needs.models import (
     Visit,
     VisitOutcome,
 )
+from xiaoqu.needs.rules import DEMAND_ROLES, OPINION_ROLES, VISIT_ROLES
 from xiaoqu.registry.models import Building, Dwelling, Estate
 
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
@@ -137,8 +138,12 @@ def _check_heard_on(heard_on: dt.date) -> None:
         raise DomainError(_("收集日期不能晚于今天。"), code="date_future")
 
 
-def _in_scope(actor: Any, estate: Estate) -> None:
-    if not visible_estates(actor).filter(pk=estate.pk).exists():
+def _in_scope(actor: Any, estate: Estate, roles: frozenset[str]) -> None:
+    """The estate must be in the actor's scope through a role that may do the work: a user
+    who is community staff in one estate and a grid worker in another manages demands in the
+    first only.
+    """
+    if not visible_estates(actor, roles).filter(pk=estate.pk).exists():
         raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
 
 
@@ -233,7 +238,7 @@ def opinions_record(
         raise DomainError(_("坝坝会和议事会的意见需要注明是哪一次会议。"), code="meeting")
     if meeting is not None and meeting.estate_id != estate.pk:
         raise DomainError(_("会议不是这个小区的。"), code="meeting_estate")
-    _in_scope(actor, estate)
+    _in_scope(actor, estate, OPINION_ROLES)
     if not items:
         raise DomainError(_("没有可录入的意见。"), code="nothing")
     for n, item in enumerate(items, start=1):
@@ -308,7 +313,7 @@ def opinion_recategorise(*, opinion: Opinion, category: str, actor: Any) -> Opin
     """
     if category not in clf.category_classes():
         raise DomainError(_("没有这个类别。"), code="category")
-    _in_scope(actor, opinion.estate)
+    _in_scope(actor, opinion.estate, OPINION_ROLES)
     if category == opinion.category:
         return opinion
     with transaction.atomic():
@@ -414,7 +419,7 @@ def demand_update(
     *, demand: Demand, actor: Any, title: str | None = None, urgent: bool | None = None
 ) -> Demand:
     """Rename a demand (the words residents will read) or mark it urgent."""
-    _in_scope(actor, demand.estate)
+    _in_scope(actor, demand.estate, DEMAND_ROLES)
     before = _demand_snapshot(demand)
     if title is not None:
         title = title.strip()
@@ -439,7 +444,7 @@ def demand_update(
 
 def demand_set_status(*, demand: Demand, status: str, actor: Any, reason: str = "") -> Demand:
     """Move a demand along collected → assessed → planned → done, or decline it with a reason."""
-    _in_scope(actor, demand.estate)
+    _in_scope(actor, demand.estate, DEMAND_ROLES)
     if status not in DemandStatus.values:
         raise DomainError(_("状态不正确。"), code="status")
     if demand.merged_into_id is not None:
@@ -475,7 +480,7 @@ def demand_set_status(*, demand: Demand, status: str, actor: Any, reason: str = 
 
 def demand_split(*, demand: Demand, opinion_ids: Iterable[int], actor: Any) -> Demand:
     """Move the given opinions of a demand into a new demand (staff say they ask another thing)."""
-    _in_scope(actor, demand.estate)
+    _in_scope(actor, demand.estate, DEMAND_ROLES)
     ids = sorted(set(opinion_ids))
     if not ids:
         raise DomainError(_("请选择要拆出的意见。"), code="nothing")
@@ -504,7 +509,7 @@ def demand_split(*, demand: Demand, opinion_ids: Iterable[int], actor: Any) -> D
 
 def demand_join(*, target: Demand, others: Iterable[Demand], actor: Any) -> Demand:
     """Join demands into ``target`` (staff say they ask the same thing)."""
-    _in_scope(actor, target.estate)
+    _in_scope(actor, target.estate, DEMAND_ROLES)
     others = [d for d in others if d.pk != target.pk]
     if not others:
         raise DomainError(_("请至少选择两条需求合并。"), code="nothing")
@@ -533,7 +538,7 @@ def demand_create(
     source: str = DemandSource.STAFF,
 ) -> Demand:
     """A demand not raised by opinions: a safety duty staff add, or a life-circle gap."""
-    _in_scope(actor, estate)
+    _in_scope(actor, estate, DEMAND_ROLES)
     if category not in clf.category_classes():
         raise DomainError(_("没有这个类别。"), code="category")
     title = title.strip()
@@ -549,7 +554,7 @@ def demand_list_publish(*, estate: Estate, actor: Any, note: str = "") -> Demand
     """Freeze the estate's current demands as the next version of its demand list."""
     from xiaoqu.needs.selectors import demand_rows
 
-    _in_scope(actor, estate)
+    _in_scope(actor, estate, DEMAND_ROLES)
     if len(note) > 500:
         raise DomainError(_("说明最长 500 字。"), code="note_long")
     with transaction.atomic():
@@ -614,7 +619,9 @@ def campaign_create(
     if ends_on < starts_on:
         raise DomainError(_("结束日期不能早于开始日期。"), code="dates")
     allowed = set(
-        visible_estates(actor).filter(pk__in=[e.pk for e in estates]).values_list("pk", flat=True)
+        visible_estates(actor, DEMAND_ROLES)
+        .filter(pk__in=[e.pk for e in estates])
+        .values_list("pk", flat=True)
     )
     if len(allowed) != len({e.pk for e in estates}):
         raise DomainError(_("所选小区有的不在您的工作范围内。"), code="out_of_scope")
@@ -637,7 +644,7 @@ def campaign_set_status(*, campaign: Campaign, status: str, actor: Any) -> Campa
     if status not in CampaignStatus.values:
         raise DomainError(_("状态不正确。"), code="status")
     estate_ids = list(campaign.estates.values_list("pk", flat=True))
-    if visible_estates(actor).filter(pk__in=estate_ids).count() != len(estate_ids):
+    if visible_estates(actor, DEMAND_ROLES).filter(pk__in=estate_ids).count() != len(estate_ids):
         raise DomainError(_("这个活动有小区不在您的工作范围内。"), code="out_of_scope")
     with transaction.atomic():
         before = campaign.status
@@ -683,7 +690,7 @@ def visit_record(
         if existing.visitor_id != visitor.pk:
             raise DomainError(_("提交编号已被使用。"), code="key_taken")
         return VisitResult(existing, False)
-    if not visible_dwellings(visitor).filter(pk=dwelling.pk).exists():
+    if not visible_dwellings(visitor, VISIT_ROLES).filter(pk=dwelling.pk).exists():
         raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
     if outcome not in VisitOutcome.values:
         raise DomainError(_("走访结果不正确。"), code="outcome")
@@ -756,7 +763,7 @@ def meeting_create(
     attendance: int,
     actor: Any,
 ) -> Meeting:
-    _in_scope(actor, estate)
+    _in_scope(actor, estate, OPINION_ROLES)
     if kind not in MeetingKind.values:
         raise DomainError(_("会议形式不正确。"), code="kind")
     place = place.strip()
@@ -791,6 +798,6 @@ def opinions_import(
     """
     from xiaoqu.needs.importing import read_opinion_file
 
-    _in_scope(actor, estate)
+    _in_scope(actor, estate, OPINION_ROLES)
     items = read_opinion_file(upload, estate=estate, buildings=buildings)
     return opinions_record(estate=estate, items=items, channel=Channel.IMPORT, actor=actor)
