@@ -134,7 +134,7 @@ class Place:
         found = self.buildings.get(_norm_number(number))
         if found is None:
             raise DomainError(
-                _("“%(n)s”栋不在%(estate)s小区内（或不在您的工作范围内）。")
+                _("“%(n)s”栋不在%(estate)s内（或不在您的工作范围内）。")
                 % {"n": number.strip(), "estate": self.estate.name},
                 code="building_unknown",
             )
@@ -165,8 +165,7 @@ class Place:
         where = f"{building.number}栋" + (f"{entrance_n}单元" if entrance_n else "") + room_n
         if not found:
             raise DomainError(
-                _("%(estate)s小区没有 %(where)s 这户。")
-                % {"estate": self.estate.name, "where": where},
+                _("%(estate)s没有 %(where)s 这户。") % {"estate": self.estate.name, "where": where},
                 code="dwelling_unknown",
             )
         if len(found) > 1:
@@ -272,12 +271,6 @@ def _parse_row(
                 errors.append((COL_DATE, _("日期 %(d)s 晚于今天。") % {"d": heard_on}))
             elif heard_on.year < 1990:
                 errors.append((COL_DATE, _("日期 %(d)s 太早了，请核对。") % {"d": heard_on}))
-    urgent = False
-    raw_urgent = cells.get(COL_URGENT, "")
-    try:
-        urgent = values.boolean(raw_urgent, URGENT_WORDS)
-    except values.Bad as bad:
-        errors.append((COL_URGENT, str(bad)))
     building = dwelling = None
     b_no, e_no, r_no = (cells.get(c, "") for c in (COL_BUILDING, COL_ENTRANCE, COL_ROOM))
     if b_no:
@@ -292,6 +285,12 @@ def _parse_row(
                 errors.append((COL_ROOM, error.message))
     elif r_no or e_no:
         errors.append((COL_BUILDING, _("填写了单元号或房号时，楼栋号也要填写。")))
+    urgent = False
+    raw_urgent = cells.get(COL_URGENT, "")
+    try:
+        urgent = values.boolean(raw_urgent, URGENT_WORDS)
+    except values.Bad as bad:
+        errors.append((COL_URGENT, str(bad)))
     if errors:
         return None, errors
     return (

@@ -110,14 +110,14 @@ def _check_place(
     if dwelling is not None:
         if dwelling.estate_id != estate.pk:
             raise DomainError(
-                _("房屋不在%(estate)s小区内。") % {"estate": estate.name}, code="dwelling_outside"
+                _("房屋不在%(estate)s内。") % {"estate": estate.name}, code="dwelling_outside"
             )
         if building is not None and dwelling.building_id != building.pk:
             raise DomainError(_("房屋不在所选楼栋内。"), code="dwelling_outside_building")
         return dwelling.building
     if building is not None and building.estate_id != estate.pk:
         raise DomainError(
-            _("楼栋不在%(estate)s小区内。") % {"estate": estate.name}, code="building_outside"
+            _("楼栋不在%(estate)s内。") % {"estate": estate.name}, code="building_outside"
         )
     return building
 
