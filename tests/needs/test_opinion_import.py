@@ -298,3 +298,13 @@ def test_grid_worker_may_import_only_for_their_grids_buildings(estate):
         == 302
     )
     assert Opinion.objects.get().building == b1
+
+
+def test_headers_with_notes_and_chinese_dates_are_understood(estate, staff):
+    """ "意见（必填）" is the 意见 column; 2026年3月5日 is a date."""
+    header = ["意见（必填）", "日期 (选填)", "楼栋号"]
+    data = csv_bytes([["楼道灯坏了", "2026年3月5日", "2"]], header=header)
+    assert upload(login(staff), estate, data, "a.csv").status_code == 302
+    opinion = Opinion.objects.get()
+    assert opinion.heard_on == dt.date(2026, 3, 5)
+    assert opinion.building.number == "2"

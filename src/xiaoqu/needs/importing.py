@@ -250,6 +250,21 @@ def _looks_textual(data: bytes) -> bool:
     return not any(b < 9 or 13 < b < 32 for b in head)
 
 
+def _header_name(cell: str) -> str:
+    """``"意见（必填）"`` and ``" 日期 (选填)"`` name the columns 意见 and 日期."""
+    name = cell.replace(" ", "").replace("\u3000", "")
+    for bracket in ("（", "("):
+        name = name.split(bracket, 1)[0]
+    return name
+
+
+def _date(value: str) -> dt.date:
+    """2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日."""
+    if "年" in value:
+        value = value.replace("年", "-").replace("月", "-").rstrip("日号")
+    return values.date(value)
+
+
 def _parse_row(
     cells: dict[str, str], place: Place, today: dt.date
 ) -> tuple[OpinionInput | None, list[tuple[str, str]]]:
@@ -263,7 +278,7 @@ def _parse_row(
     raw_date = cells.get(COL_DATE, "")
     if raw_date:
         try:
-            heard_on = values.date(raw_date)
+            heard_on = _date(raw_date)
         except values.Bad as bad:
             errors.append((COL_DATE, str(bad)))
         else:
@@ -314,7 +329,7 @@ def read_opinion_file(
     header_row = 0
     for n, row in enumerate(rows, start=1):
         if any(row):
-            header, header_row = [c.replace(" ", "").replace("\u3000", "") for c in row], n
+            header, header_row = [_header_name(c) for c in row], n
             break
     if header is None:
         raise OpinionFileRefused(_("文件是空的：没有表头，也没有意见。"), code="empty")
