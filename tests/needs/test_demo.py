@@ -183,3 +183,28 @@ def test_published_lists_cannot_be_changed_in_the_admin(demo):
         assert not model_admin.has_change_permission(request)
         assert not model_admin.has_delete_permission(request)
         assert not model_admin.has_add_permission(request)
+
+
+# The demo's owner votes (decisions/demo.py) load with the same demo; checked here to build
+# the demo database once.
+
+
+def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
+    from django.core.management import call_command
+
+    from xiaoqu.decisions.demo import COVENANT_TITLE, ELEVATOR_TITLE, load_demo_decisions
+    from xiaoqu.decisions.models import Ballot, Vote
+    from xiaoqu.decisions.selectors import tally
+    from xiaoqu.decisions.services import elector_for
+
+    elevator = Vote.objects.get(title=ELEVATOR_TITLE)
+    covenant = Vote.objects.get(title=COVENANT_TITLE)
+    assert (elevator.status, elevator.scope, elevator.matter) == ("open", "entrance", 7)
+    assert covenant.status == "closed" and tally(vote=covenant).quorum_met
+    owner = User.objects.get(phone="13800000002")
+    elector = elector_for(vote=elevator, person_id=owner.person_id)
+    assert elector is not None and not Ballot.objects.filter(elector=elector).exists()
+    call_command("audit", "verify")  # raises on any break
+    before = Ballot.objects.count()
+    load_demo_decisions()
+    assert Ballot.objects.count() == before

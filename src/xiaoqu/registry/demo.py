@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
+from xiaoqu.decisions.demo import load_demo_decisions
 from xiaoqu.needs.demo import load_demo_needs
 from xiaoqu.organization.demo import load_demo_organization
 from xiaoqu.registry.models import Estate, Person, Region
@@ -69,6 +70,7 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     say(_("演示账号已就绪：%(n)d 个") % {"n": len(logins)})
     load_demo_organization()
     load_demo_needs()
+    load_demo_decisions()
     return logins
 
 
