@@ -2,7 +2,7 @@
 
 Rows, all in one run:
 
-* ``vote evaluate`` on 100,000 units (half the owners hold two units, 1 % unsold) and 40,000
+* ``vote evaluate`` on 100,000 units (each owner holds two units, 1 % unsold) and 40,000
   ballots: the engine alone (parse + evaluate) in this process, and the whole command as a
   child process (Python and Django start-up included); goal ≤ 1 s.
 * Tally of an estate vote of 10,000 units from the database (a fresh SQLite database, or the
@@ -14,6 +14,7 @@ Rows, all in one run:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -58,10 +59,14 @@ def _bench_evaluate(folder: Path) -> list[dict[str, Any]]:
     path = folder / "vote.json"
     text = json.dumps(document)
     path.write_text(text, encoding="utf-8")
-    started = time.perf_counter()
-    parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    engine_evaluate(parsed)
-    engine_s = time.perf_counter() - started
+    gc.disable()  # as the command does
+    try:
+        started = time.perf_counter()
+        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        engine_evaluate(parsed)
+        engine_s = time.perf_counter() - started
+    finally:
+        gc.enable()
     env = {**os.environ, "XIAOQU_DEBUG": "1"}
     started = time.perf_counter()
     subprocess.run(
@@ -73,7 +78,7 @@ def _bench_evaluate(folder: Path) -> list[dict[str, Any]]:
     command_s = time.perf_counter() - started
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "xiaoqu.cli", "help"],
+        [sys.executable, "-m", "xiaoqu.cli", "vote", "evaluate", "--help"],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -93,7 +98,10 @@ def _bench_evaluate(folder: Path) -> list[dict[str, Any]]:
             "ms": round(command_s * 1000, 1),
             "target": "≤ 1 s",
         },
-        {"step": "baseline: xiaoqu help (start-up only)", "ms": round(startup_s * 1000, 1)},
+        {
+            "step": "baseline: xiaoqu vote evaluate --help (start-up only)",
+            "ms": round(startup_s * 1000, 1),
+        },
     ]
 
 

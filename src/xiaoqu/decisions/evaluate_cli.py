@@ -8,6 +8,7 @@ nothing on stdout.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from decimal import Decimal
@@ -58,6 +59,9 @@ def run(args: list[str], stdin: Any = None, stdout: TextIO | None = None) -> int
     if len(args) != 1 or args[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr if len(args) != 1 else stdout)
         return 0 if args and args[0] in ("-h", "--help") else 2
+    # A short-lived process building hundreds of thousands of small objects: the cyclic
+    # collector would only rescan them (it halves the time for 100,000 units).
+    gc.disable()
     try:
         result = evaluate_source(args[0], stdin or sys.stdin)
     except CliError as exc:
