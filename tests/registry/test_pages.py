@@ -392,9 +392,12 @@ def test_staff_navigation_offers_workbench_pages(jincang):
     """Staff see the workbench links; a resident sees only "我的房屋"."""
     staff_body = text_of(login(make_user("street_staff", region=jincang)).get(LIST))
     assert reverse("registry:region_tree") in staff_body
+    assert reverse("needs:campaign_list") in staff_body
     resident = make_user(person=make_person("赵六"))
     resident_body = text_of(login(resident).get(reverse("registry:resident_home")))
     assert "我的房屋" in resident_body
+    assert reverse("needs:my_opinions") in resident_body
+    assert reverse("decisions:my_votes") in resident_body
     assert reverse("registry:workbench") + '"' not in resident_body
 
 

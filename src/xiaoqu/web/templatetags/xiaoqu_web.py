@@ -32,9 +32,14 @@ def nav_items(context) -> list[dict[str, object]]:
             ("registry:workbench", _("工作台")),
             ("registry:region_tree", _("行政区划")),
             ("registry:estate_list", _("小区档案")),
+            ("needs:campaign_list", _("入户走访")),
         ]
     if not staff or user.person_id:
-        entries.append(("registry:resident_home", _("我的房屋")))
+        entries += [
+            ("registry:resident_home", _("我的房屋")),
+            ("needs:my_opinions", _("我的意见")),
+            ("decisions:my_votes", _("我的表决")),
+        ]
     if user.is_staff:
         entries.append(("admin:index", _("数据管理")))
     return [
