@@ -60,3 +60,44 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(live_server, chromium, sh
     finally:
         context.close()
     assert problems == []
+
+
+def test_published_result_and_its_a4_notice(live_server, chromium, shoot):
+    """The owner reads the published result on a phone; the A4 notice prints on one page."""
+    from xiaoqu.decisions import services
+
+    estate = make_estate(name="金仓小区", floors=3, per_floor=2)
+    owners = [make_owner(d, f"业主{i}") for i, d in enumerate(estate.dwellings.order_by("pk"))]
+    staff = make_user("community_staff", estate=estate)
+    vote = make_open_vote(estate, staff)
+    for elector in vote.electors.order_by("pk")[:5]:
+        services.ballot_cast(
+            vote=vote,
+            elector=elector,
+            choice="agree",
+            channel="online",
+            actor=make_user(person=elector.persons.first()),
+        )
+    services.vote_close(vote=vote, actor=staff)
+    services.vote_publish_result(vote=vote, actor=staff)
+    owner = make_user(person=owners[0], password=PASSWORD)
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    problems = _watch(page)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/?next=/decisions/votes/{vote.pk}/result/")
+        page.fill("#id_phone", owner.phone)
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#result")
+        assert "通过" in page.locator("#result").inner_text()
+        _fits_width(page)
+        shoot(page, "browser-vote-result-phone")
+        page.goto(f"{live_server.url}/decisions/votes/{vote.pk}/result/print/")
+        shoot(page, "browser-vote-result-print")
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert pages == 1, f"the notice takes {pages} A4 pages"
+    finally:
+        context.close()
+    assert problems == []

@@ -46,6 +46,12 @@ NOT_PAGES = {
     "accounts:logout": "POST-only action",
     "web:set_language": "POST-only action (Django's set_language)",
     "decisions:vote_action": "POST-only action, tested in tests/decisions/test_vote_pages.py",
+    "decisions:vote_publish": "POST-only action, tested in tests/decisions/test_vote_results.py",
+    "decisions:vote_objection": "POST-only action, tested in tests/decisions/test_vote_results.py",
+    "decisions:vote_result_print": (
+        "only for a published result (the world's votes are open), "
+        "tested in tests/decisions/test_vote_results.py"
+    ),
     # --- needs: campaigns and visits ---
     "needs:visit_submit": "POST-only JSON endpoint, tested in tests/needs/test_visit_pages.py",
     # --- needs: opinions from every channel, residents' own pages ---

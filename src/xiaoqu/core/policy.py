@@ -104,6 +104,11 @@ URL_POLICY: dict[str, str] = {
     "decisions:ballot": AUTHENTICATED,
     "decisions:receipt_check": PUBLIC,
     "decisions:my_votes": AUTHENTICATED,
+    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
+    "decisions:vote_result": AUTHENTICATED,
+    "decisions:vote_publish": "decisions.manage_votes",
+    "decisions:vote_objection": AUTHENTICATED,
+    "decisions:vote_result_print": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.

@@ -92,6 +92,11 @@ class Vote(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The public notice (公示) of the result: the tally frozen when published, and the end of
+    # the period in which owners may object.
+    result = models.JSONField(_("表决结果"), null=True, blank=True, editable=False)
+    result_published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
+    objection_until = models.DateTimeField(_("异议期截止"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("业主表决")
@@ -197,3 +202,26 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vote_id}#{self.seq}"
+
+
+class Objection(models.Model):
+    """An owner's objection to a published result, raised within the objection period."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="objections")
+    elector = models.ForeignKey(Elector, on_delete=models.PROTECT, related_name="objections")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("异议内容"))
+    raised_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["vote", "raised_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]

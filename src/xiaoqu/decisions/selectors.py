@@ -184,3 +184,10 @@ def elector_rows(*, vote: Vote, query: str = "", limit: int = 50) -> list[Electo
         ElectorRow(e, sorted(labels.get(e.pk, [])), e.pk in voted)
         for e in Elector.objects.filter(pk__in=ids).order_by("pk")
     ]
+
+
+def access_vote_or_none(user: Any, vote_id: Any) -> Vote | None:
+    try:
+        return access_vote(user, vote_id)
+    except Http404:
+        return None

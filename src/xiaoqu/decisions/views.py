@@ -230,3 +230,85 @@ def receipt_check(request, vote_id):
         "decisions/receipt_check.html",
         {"vote": vote, "form": form, "found": found, "checked": checked},
     )
+
+
+def _result_for(request, vote):
+    """The result a reader may see: the published one; staff also the tally once closed."""
+    staff = selectors.access_vote_or_none(request.user, vote.pk) is not None
+    if vote.result is not None:
+        return vote.result, staff
+    if staff and vote.status == "closed":
+        return selectors.tally(vote=vote).as_dict(), staff
+    return None, staff
+
+
+def vote_result(request, vote_id):
+    """The result explained (thresholds met or missed, by how much), its public notice and
+    objection period; owners of the electorate may object within the period.
+    """
+    vote = selectors.access_vote_as_resident(request.user, vote_id)
+    result, staff = _result_for(request, vote)
+    elector = services.elector_for(vote=vote, person_id=request.user.person_id)
+    now = timezone.now()
+    can_object = (
+        elector is not None
+        and vote.objection_until is not None
+        and vote.result_published_at is not None
+        and now < vote.objection_until
+    )
+    return render(
+        request,
+        "decisions/vote_result.html",
+        {
+            "vote": vote,
+            "result": result,
+            "staff": staff,
+            "can_publish": staff
+            and request.user.has_perm("decisions.manage_votes")
+            and vote.status == "closed"
+            and vote.result_published_at is None,
+            "default_days": services.objection_days_for(vote.matter),
+            "can_object": can_object,
+            "objections": vote.objections.count(),
+            "objection_list": (
+                vote.objections.select_related("elector").order_by("raised_at") if staff else []
+            ),
+        },
+    )
+
+
+@require_POST
+def vote_publish(request, vote_id):
+    vote = selectors.access_vote(request.user, vote_id)
+    try:
+        days = int(request.POST.get("objection_days") or services.objection_days_for(vote.matter))
+    except ValueError:
+        messages.error(request, _("异议期应为 1 到 60 天。"))
+        return redirect("decisions:vote_result", vote_id=vote.pk)
+    try:
+        services.vote_publish_result(vote=vote, actor=request.user, objection_days=days)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("结果已公示，异议期 %(d)d 天。") % {"d": days})
+    return redirect("decisions:vote_result", vote_id=vote.pk)
+
+
+@require_POST
+def vote_objection(request, vote_id):
+    vote = selectors.access_vote_as_resident(request.user, vote_id)
+    try:
+        services.objection_raise(vote=vote, user=request.user, text=request.POST.get("text", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("您的异议已提交，社区和业委会将答复。"))
+    return redirect("decisions:vote_result", vote_id=vote.pk)
+
+
+def vote_result_print(request, vote_id):
+    """The A4 public notice of a published result, for the notice board."""
+    vote = selectors.access_vote_as_resident(request.user, vote_id)
+    if vote.result is None:
+        raise Http404
+    return render(request, "decisions/result_print.html", {"vote": vote, "result": vote.result})
