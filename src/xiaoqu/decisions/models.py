@@ -225,3 +225,152 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+# --- renovation plans (改造方案) ------------------------------------------------------------
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草拟中")
+    CONSULTATION = "consultation", _("征求意见中")
+    PUBLISHED = "published", _("已公布")
+
+
+class Plan(TimeStamped):
+    """A version of an estate's renovation plan, built from its demand list.
+
+    A plan is drafted by staff, put to the residents for comment during a consultation
+    period, and published; a new version starts as a copy of the last one. Published
+    versions are never changed.
+    """
+
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="plans"
+    )
+    version = models.PositiveIntegerField(_("版本"))
+    title = models.CharField(_("名称"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    consultation_starts = models.DateField(_("征求意见开始"), null=True, blank=True)
+    consultation_ends = models.DateField(_("征求意见截止"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("编制人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("改造方案")
+        verbose_name_plural = _("改造方案")
+        ordering = ["estate", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "version"], name="plan_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（v{self.version}）"
+
+
+class PlanItem(models.Model):
+    """One item of works: from a demand of the list, or added with a stated reason.
+
+    Money is in fen (integer); the funding split must add up to the estimated cost.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="items")
+    demand = models.ForeignKey(
+        "needs.Demand",
+        verbose_name=_("对应需求"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_items",
+    )
+    reason = models.CharField(_("列入理由"), max_length=500, blank=True)
+    title = models.CharField(_("改造内容"), max_length=200)
+    klass = models.CharField(_("分类"), max_length=16)
+    quantity = models.DecimalField(_("数量"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("单位"), max_length=16)
+    cost_fen = models.PositiveBigIntegerField(_("估算造价（分）"))
+    fund_central_fen = models.PositiveBigIntegerField(_("中央补助（分）"), default=0)
+    fund_local_fen = models.PositiveBigIntegerField(_("地方财政（分）"), default=0)
+    fund_owners_fen = models.PositiveBigIntegerField(_("居民出资（分）"), default=0)
+    fund_utilities_fen = models.PositiveBigIntegerField(_("管线单位（分）"), default=0)
+    fund_other_fen = models.PositiveBigIntegerField(_("其他（分）"), default=0)
+
+    class Meta:
+        verbose_name = _("方案条目")
+        verbose_name_plural = _("方案条目")
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(demand__isnull=False) | ~Q(reason=""), name="plan_item_has_origin"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    cost_fen=models.F("fund_central_fen")
+                    + models.F("fund_local_fen")
+                    + models.F("fund_owners_fen")
+                    + models.F("fund_utilities_fen")
+                    + models.F("fund_other_fen")
+                ),
+                name="plan_item_funding_adds_up",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "demand"],
+                condition=Q(demand__isnull=False),
+                name="plan_item_demand_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanExclusion(models.Model):
+    """Why a demand of the list is not in this plan version (residents read it)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="exclusions")
+    demand = models.ForeignKey("needs.Demand", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("未列入原因"), max_length=500)
+
+    class Meta:
+        verbose_name = _("未列入的需求")
+        verbose_name_plural = _("未列入的需求")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "demand"], name="plan_exclusion_once"),
+            models.CheckConstraint(condition=~Q(reason=""), name="plan_exclusion_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason[:40]
+
+
+class PlanComment(models.Model):
+    """A resident's comment on a plan during its consultation period."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="comments")
+    item = models.ForeignKey(
+        PlanItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("意见"))
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("方案意见")
+        verbose_name_plural = _("方案意见")
+        ordering = ["plan", "created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]

@@ -31,6 +31,11 @@ from xiaoqu.decisions.models import (
     Elector,
     ElectorUnit,
     Objection,
+    Plan,
+    PlanComment,
+    PlanExclusion,
+    PlanItem,
+    PlanStatus,
     Vote,
     VoteScope,
     VoteStatus,
@@ -416,3 +421,290 @@ def objection_raise(
         objection = Objection.objects.create(vote=vote, elector=elector, raised_by=user, text=text)
         audit_record(actor=user, action="decisions.objection_raise", obj=objection)
     return objection
+
+
+# --- renovation plans ------------------------------------------------------------------------
+
+
+def _plan_scope(actor: Any, estate: Estate) -> None:
+    """Plans are drawn up by those who manage the demand list (community and street staff)."""
+    from xiaoqu.needs.rules import DEMAND_ROLES
+
+    if not visible_estates(actor, DEMAND_ROLES).filter(pk=estate.pk).exists():
+        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+
+
+def _plan_editable(plan: Plan) -> None:
+    if plan.status == PlanStatus.PUBLISHED:
+        raise DomainError(_("已公布的方案不能修改，请新建一版。"), code="published")
+
+
+def plan_create(*, estate: Estate, title: str, actor: Any) -> Plan:
+    """The next version of the estate's plan: a copy of the last version's items, exclusions."""
+    _plan_scope(actor, estate)
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("方案名称不能为空，最长 200 字。"), code="title")
+    with transaction.atomic():
+        Estate.objects.select_for_update().filter(pk=estate.pk).first()
+        last = Plan.objects.filter(estate=estate).order_by("-version").first()
+        plan = Plan.objects.create(
+            estate=estate,
+            version=(last.version + 1) if last else 1,
+            title=title,
+            created_by=actor,
+        )
+        if last is not None:
+            for item in last.items.all():
+                item.pk = None
+                item.plan = plan
+                item.save()
+            PlanExclusion.objects.bulk_create(
+                PlanExclusion(plan=plan, demand_id=e.demand_id, reason=e.reason)
+                for e in last.exclusions.all()
+            )
+        audit_record(
+            actor=actor, action="decisions.plan_create", obj=plan, after={"version": plan.version}
+        )
+    return plan
+
+
+def _fen(value: Any, label: str) -> int:
+    try:
+        fen = int(Decimal(str(value)) * 100)
+    except (ArithmeticError, ValueError):
+        raise DomainError(_("%(f)s不是金额。") % {"f": label}, code="money") from None
+    if fen < 0 or Decimal(str(value)) * 100 != fen:
+        raise DomainError(_("%(f)s应为不小于 0、最多两位小数的金额。") % {"f": label}, code="money")
+    return fen
+
+
+def plan_item_add(
+    *,
+    plan: Plan,
+    actor: Any,
+    title: str,
+    quantity: Decimal,
+    unit: str,
+    cost_yuan: Decimal,
+    funding_yuan: dict[str, Decimal],
+    demand: Any = None,
+    reason: str = "",
+    klass: str = "",
+) -> PlanItem:
+    """Add an item: answering a demand of the estate, or with a stated reason (a safety duty).
+
+    ``funding_yuan`` maps central, local, owners, utilities, other to yuan; it must add up to
+    the estimated cost.
+    """
+    from xiaoqu.needs import classifier as clf
+
+    _plan_scope(actor, plan.estate)
+    _plan_editable(plan)
+    title = title.strip()
+    reason = reason.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("改造内容不能为空，最长 200 字。"), code="title")
+    if demand is not None:
+        if demand.estate_id != plan.estate_id or demand.merged_into_id is not None:
+            raise DomainError(_("需求不属于这个小区。"), code="demand_estate")
+        if plan.items.filter(demand=demand).exists():
+            raise DomainError(_("这条需求已在方案中。"), code="demand_twice")
+        klass = clf.category_classes().get(demand.category, "manage")
+    else:
+        if not reason:
+            raise DomainError(
+                _("不是来自需求清单的条目须写明列入理由（如安全隐患整治）。"),
+                code="reason_required",
+            )
+        if klass not in ("basic", "improve", "enhance", "manage"):
+            raise DomainError(_("请选择改造分类。"), code="klass")
+    if len(reason) > 500:
+        raise DomainError(_("理由最长 500 字。"), code="reason_long")
+    unit = unit.strip()
+    if not unit or len(unit) > 16:
+        raise DomainError(_("请填写单位（如 m²、处、台）。"), code="unit")
+    if quantity is None or quantity <= 0:
+        raise DomainError(_("数量应大于 0。"), code="quantity")
+    cost = _fen(cost_yuan, _("估算造价"))
+    names = {
+        "central": _("中央补助"),
+        "local": _("地方财政"),
+        "owners": _("居民出资"),
+        "utilities": _("管线单位"),
+        "other": _("其他"),
+    }
+    unknown = set(funding_yuan) - set(names)
+    if unknown:
+        raise DomainError(_("资金来源不正确。"), code="funding")
+    funds = {k: _fen(funding_yuan.get(k, 0), names[k]) for k in names}
+    if sum(funds.values()) != cost:
+        raise DomainError(
+            _("资金来源合计 %(sum)s 元，与估算造价 %(cost)s 元不符。")
+            % {"sum": Decimal(sum(funds.values())) / 100, "cost": Decimal(cost) / 100},
+            code="funding_sum",
+        )
+    with transaction.atomic():
+        item = PlanItem.objects.create(
+            plan=plan,
+            demand=demand,
+            reason=reason,
+            title=title,
+            klass=klass,
+            quantity=quantity,
+            unit=unit,
+            cost_fen=cost,
+            fund_central_fen=funds["central"],
+            fund_local_fen=funds["local"],
+            fund_owners_fen=funds["owners"],
+            fund_utilities_fen=funds["utilities"],
+            fund_other_fen=funds["other"],
+        )
+        if demand is not None:
+            PlanExclusion.objects.filter(plan=plan, demand=demand).delete()
+        audit_record(
+            actor=actor,
+            action="decisions.plan_item_add",
+            obj=item,
+            after={"plan": plan.pk, "demand": getattr(demand, "pk", None), "cost_fen": cost},
+        )
+    return item
+
+
+def plan_item_remove(*, item: PlanItem, actor: Any) -> None:
+    _plan_scope(actor, item.plan.estate)
+    _plan_editable(item.plan)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="decisions.plan_item_remove",
+            obj=item,
+            before={"title": item.title, "cost_fen": item.cost_fen},
+        )
+        item.delete()
+
+
+def plan_exclusion_set(*, plan: Plan, demand: Any, reason: str, actor: Any) -> PlanExclusion:
+    """Say why a demand of the list is not in this plan (residents read it)."""
+    _plan_scope(actor, plan.estate)
+    _plan_editable(plan)
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise DomainError(_("请写明未列入的原因（最长 500 字）。"), code="reason_required")
+    if demand.estate_id != plan.estate_id:
+        raise DomainError(_("需求不属于这个小区。"), code="demand_estate")
+    if plan.items.filter(demand=demand).exists():
+        raise DomainError(_("这条需求已在方案中。"), code="demand_in_plan")
+    with transaction.atomic():
+        exclusion, _created = PlanExclusion.objects.update_or_create(
+            plan=plan, demand=demand, defaults={"reason": reason}
+        )
+        audit_record(
+            actor=actor,
+            action="decisions.plan_exclusion_set",
+            obj=exclusion,
+            after={"demand": demand.pk, "reason": reason},
+        )
+    return exclusion
+
+
+def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor: Any) -> Plan:
+    """Put the draft to the residents for comment between two dates."""
+    _plan_scope(actor, plan.estate)
+    if plan.status != PlanStatus.DRAFT:
+        raise DomainError(_("只有草拟中的方案可以征求意见。"), code="not_draft")
+    if ends < starts:
+        raise DomainError(_("截止日期不能早于开始日期。"), code="dates")
+    if not plan.items.exists():
+        raise DomainError(_("方案还没有任何条目。"), code="empty")
+    with transaction.atomic():
+        plan.status = PlanStatus.CONSULTATION
+        plan.consultation_starts, plan.consultation_ends = starts, ends
+        plan.save(
+            update_fields=["status", "consultation_starts", "consultation_ends", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="decisions.plan_open_consultation",
+            obj=plan,
+            after={"starts": starts.isoformat(), "ends": ends.isoformat()},
+        )
+    return plan
+
+
+def plan_comment(*, plan: Plan, user: Any, text: str, item: PlanItem | None = None) -> PlanComment:
+    """A resident or owner of the estate comments on the plan during its consultation."""
+    from xiaoqu.core.policy import home_estates
+
+    if not home_estates(user).filter(pk=plan.estate_id).exists():
+        raise DomainError(_("只有本小区居民可以对方案提意见。"), code="not_resident")
+    today = timezone.localdate()
+    if plan.status != PlanStatus.CONSULTATION or not (
+        plan.consultation_starts
+        and plan.consultation_ends
+        and plan.consultation_starts <= today <= plan.consultation_ends
+    ):
+        raise DomainError(_("方案不在征求意见期内。"), code="not_consulting")
+    if item is not None and item.plan_id != plan.pk:
+        raise DomainError(_("条目不属于这个方案。"), code="item")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("请写下您的意见。"), code="text_empty")
+    if len(text) > 2000:
+        raise DomainError(_("意见最长 2000 字。"), code="text_too_long")
+    with transaction.atomic():
+        comment = PlanComment.objects.create(plan=plan, item=item, author=user, text=text)
+        audit_record(actor=user, action="decisions.plan_comment", obj=comment)
+    return comment
+
+
+def plan_publish(*, plan: Plan, actor: Any) -> Plan:
+    """Publish the plan. Every live demand of the estate must be answered by an item, declined
+    with a reason, or excluded from this plan with a reason; the demands it answers move to
+    "in a plan" (已列入方案).
+    """
+    from xiaoqu.needs import services as needs_services
+    from xiaoqu.needs.models import Demand, DemandStatus
+
+    _plan_scope(actor, plan.estate)
+    _plan_editable(plan)
+    if not plan.items.exists():
+        raise DomainError(_("方案还没有任何条目。"), code="empty")
+    if (
+        plan.status == PlanStatus.CONSULTATION
+        and plan.consultation_ends
+        and (timezone.localdate() <= plan.consultation_ends)
+    ):
+        raise DomainError(_("征求意见期还没有结束。"), code="consulting")
+    answered = set(plan.items.exclude(demand=None).values_list("demand_id", flat=True))
+    excluded = set(plan.exclusions.values_list("demand_id", flat=True))
+    open_demands = Demand.objects.filter(estate=plan.estate, merged_into__isnull=True).exclude(
+        status=DemandStatus.DECLINED
+    )
+    missing = [d for d in open_demands if d.pk not in answered | excluded and d.opinions.exists()]
+    if missing:
+        raise DomainError(
+            _("还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。")
+            % {"n": len(missing), "t": missing[0].title},
+            code="unanswered",
+        )
+    with transaction.atomic():
+        plan.status = PlanStatus.PUBLISHED
+        plan.published_at = timezone.now()
+        plan.save(update_fields=["status", "published_at", "updated_at"])
+        for demand in Demand.objects.filter(pk__in=answered):
+            if demand.status == DemandStatus.COLLECTED:
+                demand = needs_services.demand_set_status(
+                    demand=demand, status=DemandStatus.ASSESSED, actor=actor
+                )
+            if demand.status == DemandStatus.ASSESSED:
+                needs_services.demand_set_status(
+                    demand=demand, status=DemandStatus.PLANNED, actor=actor
+                )
+        audit_record(
+            actor=actor,
+            action="decisions.plan_publish",
+            obj=plan,
+            after={"version": plan.version, "items": plan.items.count()},
+        )
+    return plan
