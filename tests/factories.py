@@ -168,6 +168,10 @@ def make_scope_world() -> dict:
         "in": make_open_vote(estate_in, users["admin"]),
         "out": make_open_vote(estate_out, users["admin"]),
     }
+    world["plans"] = {
+        "in": make_plan_in_consultation(estate_in, users["admin"]),
+        "out": make_plan_in_consultation(estate_out, users["admin"]),
+    }
     world["needs"] = {
         "in": make_needs_world(estate_in, home, users["admin"]),
         "out": make_needs_world(estate_out, list(estate_out.dwellings.order_by("pk")[:2]), None),
@@ -193,6 +197,31 @@ def make_open_vote(estate: Estate, actor, matter: int = 7):
         actor=actor,
     )
     return services.vote_open(vote=vote, actor=actor)
+
+
+def make_plan_in_consultation(estate: Estate, actor):
+    """A renovation plan with one safety item, open for residents' comments."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from xiaoqu.decisions import services
+
+    plan = services.plan_create(estate=estate, title="改造方案", actor=actor)
+    services.plan_item_add(
+        plan=plan,
+        actor=actor,
+        title="更换燃气立管",
+        quantity=Decimal(8),
+        unit="户",
+        cost_yuan=Decimal("16000"),
+        funding_yuan={"utilities": Decimal("16000")},
+        klass="basic",
+        reason="安全隐患整治",
+    )
+    today = dt.date.today()
+    return services.plan_open_consultation(
+        plan=plan, starts=today, ends=today + dt.timedelta(days=10), actor=actor
+    )
 
 
 def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:

@@ -47,6 +47,9 @@ NOT_PAGES = {
     "web:set_language": "POST-only action (Django's set_language)",
     "decisions:vote_action": "POST-only action, tested in tests/decisions/test_vote_pages.py",
     "decisions:vote_publish": "POST-only action, tested in tests/decisions/test_vote_results.py",
+    "decisions:plan_new": "POST-only action, tested in tests/decisions/test_plan_pages.py",
+    "decisions:plan_action": "POST-only action, tested in tests/decisions/test_plan_pages.py",
+    "decisions:plan_comment": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:vote_objection": "POST-only action, tested in tests/decisions/test_vote_results.py",
     "decisions:vote_result_print": (
         "only for a published result (the world's votes are open), "
@@ -126,6 +129,7 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     "demand_id": lambda w, role, inside: _needs(w, inside)["demand"].pk,
     "list_id": lambda w, role, inside: _needs(w, inside)["list"].pk,
     "vote_id": lambda w, role, inside: w["votes"]["in" if inside else "out"].pk,
+    "plan_id": lambda w, role, inside: w["plans"]["in" if inside else "out"].pk,
     # An opinion heard at the role's home (the resident's at home[0], the owner's at home[1]).
     "opinion_id": lambda w, role, inside: (
         _needs(w, inside)["opinions"][1 if role == "owner" else 0].pk

@@ -109,6 +109,13 @@ URL_POLICY: dict[str, str] = {
     "decisions:vote_publish": "decisions.manage_votes",
     "decisions:vote_objection": AUTHENTICATED,
     "decisions:vote_result_print": AUTHENTICATED,
+    "decisions:plan_list": "decisions.view_plans",
+    "decisions:plan_new": "decisions.manage_plans",
+    "decisions:plan_detail": "decisions.view_plans",
+    "decisions:plan_action": "decisions.manage_plans",
+    # Residents of the estate and staff in scope; drafts are 404 (checked in the view).
+    "decisions:plan_public": AUTHENTICATED,
+    "decisions:plan_comment": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.

@@ -4,6 +4,7 @@
 * ``decisions.manage_votes``: create, open and close votes (community and street staff, the
   owners' committee).
 * ``decisions.enter_ballots``: enter paper and proxy ballots (the same roles).
+* ``decisions.view_plans``: staff of the estate's scope read plans, drafts included.
 * ``decisions.manage_plans``: draw up, consult on and publish renovation plans (community and
   street staff, who manage the demand list).
 
@@ -30,5 +31,6 @@ def can_run_votes(user) -> bool:
 rules.add_perm("decisions.view_votes", has_workbench_role | is_global_administrator)
 rules.add_perm("decisions.manage_votes", can_run_votes | is_global_administrator)
 rules.add_perm("decisions.enter_ballots", can_run_votes | is_global_administrator)
+rules.add_perm("decisions.view_plans", has_workbench_role | is_global_administrator)
 # Renovation plans are drawn up by those who manage the demand list.
 rules.add_perm("decisions.manage_plans", can_manage_demands | is_global_administrator)

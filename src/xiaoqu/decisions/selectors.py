@@ -12,7 +12,16 @@ from django.http import Http404
 
 from xiaoqu.core.policy import home_estates, visible_estates
 from xiaoqu.decisions import chain
-from xiaoqu.decisions.models import Ballot, Elector, ElectorUnit, Vote, VoteStatus
+from xiaoqu.decisions.models import (
+    Ballot,
+    Elector,
+    ElectorUnit,
+    Plan,
+    PlanItem,
+    PlanStatus,
+    Vote,
+    VoteStatus,
+)
 from xiaoqu.decisions.rules_engine import Ballot as EngineBallot
 from xiaoqu.decisions.rules_engine import Count as Count_
 from xiaoqu.decisions.rules_engine import Result, Unit, decide, evaluate
@@ -191,3 +200,95 @@ def access_vote_or_none(user: Any, vote_id: Any) -> Vote | None:
         return access_vote(user, vote_id)
     except Http404:
         return None
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+def _plan_pk(plan_id: Any) -> int:
+    try:
+        return int(plan_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def access_plan(user: Any, plan_id: Any) -> Plan:
+    """A plan of an estate in the user's workbench scope, else 404."""
+    plan = (
+        Plan.objects.filter(pk=_plan_pk(plan_id), estate__in=visible_estates(user))
+        .select_related("estate")
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def access_plan_public(user: Any, plan_id: Any) -> Plan:
+    """A plan residents may read: in consultation or published, of their home estate (staff in
+    scope read these too); drafts and other estates' plans are 404.
+    """
+    estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
+    plan = (
+        Plan.objects.filter(estates, pk=_plan_pk(plan_id))
+        .exclude(status=PlanStatus.DRAFT)
+        .select_related("estate")
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+@dataclass
+class PlanView:
+    plan: Plan
+    items: list[PlanItem]
+    total_fen: int
+    funding_fen: dict[str, int]
+    answered: list[Any]
+    excluded: list[tuple[Any, str]]
+    unanswered: list[Any]
+    declined: list[Any]
+
+
+FUNDING_FIELDS = ("central", "local", "owners", "utilities", "other")
+
+
+def plan_view(*, plan: Plan) -> PlanView:
+    """The plan's items and totals, and every live demand of the estate: answered by an item,
+    left out with a reason, declined with a reason, or not yet dealt with.
+    """
+    from xiaoqu.needs.models import Demand, DemandStatus
+
+    items = list(plan.items.select_related("demand").order_by("pk"))
+    funding = {k: sum(getattr(i, f"fund_{k}_fen") for i in items) for k in FUNDING_FIELDS}
+    answered_ids = {i.demand_id for i in items if i.demand_id}
+    exclusions = {e.demand_id: e.reason for e in plan.exclusions.all()}
+    demands = [
+        d
+        for d in Demand.objects.filter(estate=plan.estate, merged_into__isnull=True)
+        .annotate(n=Count("opinions"))
+        .order_by("-n", "pk")
+        if d.n or d.source != "opinions"
+    ]
+    return PlanView(
+        plan=plan,
+        items=items,
+        total_fen=sum(i.cost_fen for i in items),
+        funding_fen=funding,
+        answered=[d for d in demands if d.pk in answered_ids],
+        excluded=[(d, exclusions[d.pk]) for d in demands if d.pk in exclusions],
+        declined=[
+            d
+            for d in demands
+            if d.status == DemandStatus.DECLINED and d.pk not in answered_ids | set(exclusions)
+        ],
+        unanswered=[
+            d
+            for d in demands
+            if d.pk not in answered_ids
+            and d.pk not in exclusions
+            and d.status != DemandStatus.DECLINED
+        ],
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xiaoqu.decisions import views
+from xiaoqu.decisions import plan_views, views
 
 app_name = "decisions"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("votes/<int:vote_id>/result/objection/", views.vote_objection, name="vote_objection"),
     path("votes/<int:vote_id>/result/print/", views.vote_result_print, name="vote_result_print"),
     path("mine/", views.my_votes, name="my_votes"),
+    path("estates/<int:estate_id>/plans/", plan_views.plan_list, name="plan_list"),
+    path("estates/<int:estate_id>/plans/new/", plan_views.plan_new, name="plan_new"),
+    path("plans/<int:plan_id>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<int:plan_id>/action/", plan_views.plan_action, name="plan_action"),
+    path("plans/<int:plan_id>/public/", plan_views.plan_public, name="plan_public"),
+    path("plans/<int:plan_id>/comment/", plan_views.plan_comment, name="plan_comment"),
 ]
