@@ -208,3 +208,15 @@ def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
     before = Ballot.objects.count()
     load_demo_decisions()
     assert Ballot.objects.count() == before
+
+
+def test_the_demo_plan_answers_demands_and_is_open_for_comments(demo):
+    from xiaoqu.decisions.demo import PLAN_TITLE
+    from xiaoqu.decisions.models import Plan
+    from xiaoqu.decisions.selectors import plan_view
+
+    plan = Plan.objects.get(title=PLAN_TITLE)
+    view = plan_view(plan=plan)
+    assert plan.status == "consultation"
+    assert len(view.answered) == 3 and any(i.demand is None and i.reason for i in view.items)
+    assert view.total_fen == sum(i.cost_fen for i in view.items)

@@ -6,6 +6,9 @@
   (13800000002, who owns 1栋1单元301) can still vote on their phone and check the receipt.
 * A closed estate-wide vote on amending the management covenant (item 2), with its ballots
   and its result, so the tally and its explanation can be seen.
+* A renovation plan drawn up from the estate's demand list, open for residents' comments:
+  the three demands most households ask for, each with quantity, cost and funding, plus a
+  gas-riser replacement added as a safety duty; the parking demand is left out with a reason.
 
 Ballots go through the services (hash chain, receipts, audit rows), so ``xiaoqu audit verify``
 passes on the demo database. Paper ballots carry a small generated image standing in for the
@@ -25,7 +28,7 @@ from django.utils import timezone
 
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import services
-from xiaoqu.decisions.models import Vote, VoteScope
+from xiaoqu.decisions.models import Plan, Vote, VoteScope
 from xiaoqu.registry.models import Entrance, Estate
 
 ESTATE_CODE = "520103006001-01"  # 金仓路市政宿舍
@@ -33,6 +36,15 @@ STAFF_PHONE = "13800000005"  # the demo community worker
 OWNER_PERSON_PHONE = "13800000002"  # the demo owner: leave their ballot to them
 ELEVATOR_TITLE = "1栋1单元加装电梯"
 COVENANT_TITLE = "修改《管理规约》：楼道禁止停放和充电电动车"
+PLAN_TITLE = "金仓路市政宿舍2026年老旧小区改造方案"
+# Unit costs (yuan) by category for the demo plan's items: rough figures of the programme.
+PLAN_WORKS = {
+    "roof_facade": ("屋面防水及外墙修缮", "m²", 2400, 85),
+    "stairwell": ("楼道照明及墙面翻新", "个单元", 12, 9000),
+    "drainage": ("雨污分流及化粪池清掏", "m", 360, 420),
+    "elevator": ("加装电梯前期设计", "部", 1, 60000),
+    "waste": ("垃圾分类亭", "处", 2, 18000),
+}
 
 
 def _scan() -> SimpleUploadedFile:
@@ -67,6 +79,64 @@ def _paper_ballots(vote, staff, share: float, choices, now, rng, skip_user_perso
             scan=_scan(),
             now=now,
         )
+
+
+def _demo_plan(estate, staff) -> None:
+    from decimal import Decimal
+
+    from xiaoqu.needs.models import Demand
+    from xiaoqu.needs.selectors import demand_rows
+
+    plan = services.plan_create(estate=estate, title=PLAN_TITLE, actor=staff)
+    rows = demand_rows(estate=estate).items
+    demands = {d.pk: d for d in Demand.objects.filter(pk__in=[r.demand_id for r in rows])}
+    used = 0
+    for row in rows:
+        demand = demands[row.demand_id]
+        works = PLAN_WORKS.get(row.category)
+        if works is None or used >= 3 or demand.status == "declined":
+            continue
+        title, unit, quantity, unit_cost = works
+        cost = Decimal(quantity * unit_cost)
+        central = (cost * Decimal("0.6")).quantize(Decimal(1))
+        owners = (cost * Decimal("0.1")).quantize(Decimal(1))
+        services.plan_item_add(
+            plan=plan,
+            actor=staff,
+            title=title,
+            quantity=Decimal(quantity),
+            unit=unit,
+            cost_yuan=cost,
+            funding_yuan={"central": central, "owners": owners, "local": cost - central - owners},
+            demand=demand,
+        )
+        used += 1
+    services.plan_item_add(
+        plan=plan,
+        actor=staff,
+        title="更换锈蚀燃气立管",
+        quantity=Decimal(48),
+        unit="户",
+        cost_yuan=Decimal(96000),
+        funding_yuan={"utilities": Decimal(96000)},
+        klass="basic",
+        reason="燃气公司入户安全检查发现立管锈蚀，属必须整治的安全隐患",
+    )
+    for row in rows:
+        if row.category == "parking" and row.status != "declined":
+            services.plan_exclusion_set(
+                plan=plan,
+                demand=demands[row.demand_id],
+                reason="院内没有可改建的空地，由社区协调周边道路夜间停车",
+                actor=staff,
+            )
+    today = timezone.localdate()
+    services.plan_open_consultation(
+        plan=plan,
+        starts=today - dt.timedelta(days=2),
+        ends=today + dt.timedelta(days=12),
+        actor=staff,
+    )
 
 
 def load_demo_decisions() -> None:
@@ -129,3 +199,5 @@ def load_demo_decisions() -> None:
                 rng,
             )
             services.vote_close(vote=vote, actor=staff, now=opens + dt.timedelta(days=20))
+        if not Plan.objects.filter(estate=estate, title=PLAN_TITLE).exists():
+            _demo_plan(estate, staff)
