@@ -253,7 +253,9 @@ def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:
         campaign=campaign,
         opinions=[services.OpinionInput(text="楼道灯坏了，晚上上楼黑黢黢的")],
     ).visit
-    meeting = services.meeting_create(
+    from xiaoqu.decisions.services import meeting_create
+
+    meeting = meeting_create(
         estate=estate,
         kind="courtyard",
         held_on=dt.date(2026, 3, 5),

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from xiaoqu.accounts.models import User
 from xiaoqu.core.policy import home_estates
+from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs.demo import (
     CAMPAIGN_NAME,
     CORRECTIONS,
@@ -28,7 +29,6 @@ from xiaoqu.needs.models import (
     DemandList,
     DemandListItem,
     DemandStatus,
-    Meeting,
     Opinion,
     Visit,
     VisitOutcome,

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from tests.factories import make_estate, make_grid, make_owner, make_user, region_chain
 from xiaoqu.accounts.models import RoleAssignment, User
+from xiaoqu.decisions.models import Meeting
+from xiaoqu.decisions.services import meeting_create
 from xiaoqu.needs import services
-from xiaoqu.needs.models import Channel, Correction, Meeting, Opinion
+from xiaoqu.needs.models import Channel, Correction, Opinion
 from xiaoqu.needs.services import OpinionInput
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +124,7 @@ def test_staff_list_filters_by_channel_category_dates_and_text(estate, staff):
     """Filters narrow the list; a bad filter value is ignored with a note."""
     _hotline(estate, staff, "屋顶漏水", heard_on=dt.date(2026, 1, 10))
     _hotline(estate, staff, "楼道灯坏了", heard_on=dt.date(2026, 2, 10))
-    meeting = services.meeting_create(
+    meeting = meeting_create(
         estate=estate,
         kind="courtyard",
         held_on=dt.date(2026, 3, 1),
@@ -385,7 +387,7 @@ def test_meeting_pages_need_permission_and_scope(estate, other_estate, staff, pa
     assert login(staff).get(reverse("needs:meeting_new", args=[other_estate.pk])).status_code == 404
     assert login(staff).get(reverse("needs:meeting_new", args=[estate.pk])).status_code == 200
     admin = make_user("admin")
-    meeting = services.meeting_create(
+    meeting = meeting_create(
         estate=other_estate,
         kind="council",
         held_on=dt.date(2026, 3, 1),

@@ -30,6 +30,8 @@ from xiaoqu.decisions.models import (
     Choice,
     Elector,
     ElectorUnit,
+    Meeting,
+    MeetingKind,
     Objection,
     Plan,
     PlanComment,
@@ -708,3 +710,46 @@ def plan_publish(*, plan: Plan, actor: Any) -> Plan:
             after={"version": plan.version, "items": plan.items.count()},
         )
     return plan
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+def _meeting_scope(actor: Any, estate: Estate) -> None:
+    """Meetings are held by those who gather opinions and those who run votes."""
+    from xiaoqu.needs.rules import OPINION_ROLES
+
+    if not visible_estates(actor, OPINION_ROLES | VOTE_ROLES).filter(pk=estate.pk).exists():
+        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+
+
+def meeting_create(
+    *,
+    estate: Estate,
+    kind: str,
+    held_on: dt.date,
+    place: str,
+    attendance: int,
+    actor: Any,
+) -> Meeting:
+    _meeting_scope(actor, estate)
+    if kind not in MeetingKind.values:
+        raise DomainError(_("会议形式不正确。"), code="kind")
+    place = place.strip()
+    if not place or len(place) > 100:
+        raise DomainError(_("请填写会议地点（最长 100 字）。"), code="place")
+    if attendance < 0 or attendance > 100_000:
+        raise DomainError(_("参加人数不正确。"), code="attendance")
+    if held_on > timezone.localdate() + dt.timedelta(days=365):
+        raise DomainError(_("会议日期太远。"), code="date_far")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            estate=estate,
+            kind=kind,
+            held_on=held_on,
+            place=place,
+            attendance=attendance,
+            recorded_by=actor,
+        )
+        audit_record(actor=actor, action="decisions.meeting_create", obj=meeting)
+    return meeting

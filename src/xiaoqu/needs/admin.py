@@ -1,4 +1,4 @@
-"""Admin for campaigns, visits, meetings, opinions, corrections, demands and published lists.
+"""Admin for campaigns, visits, opinions, corrections, demands and published lists.
 
 What the admin does not let anyone change, and why:
 
@@ -30,7 +30,6 @@ from xiaoqu.needs.models import (
     Demand,
     DemandList,
     DemandListItem,
-    Meeting,
     Opinion,
     Visit,
 )
@@ -112,17 +111,6 @@ class MeetingOpinionInline(VisitOpinionInline):
     fk_name = "meeting"
     verbose_name = _("会上听到的意见")
     verbose_name_plural = _("会上听到的意见")
-
-
-@admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
-    list_display = ["held_on", "kind", "estate", "place", "attendance"]
-    list_filter = ["kind"]
-    list_select_related = ["estate"]
-    search_fields = ["estate__name", "place"]
-    date_hierarchy = "held_on"
-    autocomplete_fields = ["estate", "recorded_by"]
-    inlines = [MeetingOpinionInline]
 
 
 class CorrectionInline(ReadOnlyMixin, admin.TabularInline):

@@ -35,6 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
+from xiaoqu.decisions import services as decision_services
+from xiaoqu.decisions.models import Meeting, MeetingKind
 from xiaoqu.needs import services
 from xiaoqu.needs.models import (
     Campaign,
@@ -42,8 +44,6 @@ from xiaoqu.needs.models import (
     Demand,
     DemandList,
     DemandStatus,
-    Meeting,
-    MeetingKind,
     Opinion,
     Visit,
     VisitOutcome,
@@ -346,7 +346,7 @@ def _meeting(estate: Estate, staff: User) -> None:
         estate=estate, kind=MeetingKind.COURTYARD, held_on=MEETING_ON, place=MEETING_PLACE
     ).first()
     if meeting is None:
-        meeting = services.meeting_create(
+        meeting = decision_services.meeting_create(
             estate=estate,
             kind=MeetingKind.COURTYARD,
             held_on=MEETING_ON,

@@ -17,8 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.errors import DomainError
+from xiaoqu.decisions.models import MeetingKind
 from xiaoqu.needs import classifier as clf
-from xiaoqu.needs.models import OPINION_MAX_CHARS, Channel, MeetingKind
+from xiaoqu.needs.models import OPINION_MAX_CHARS, Channel
 from xiaoqu.needs.services import clean_opinion_text
 
 # Lines a meeting form takes at once (a long meeting is entered in a few goes).

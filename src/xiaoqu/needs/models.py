@@ -115,42 +115,6 @@ class Visit(models.Model):
         return f"{self.dwelling_id} @ {self.visited_at:%Y-%m-%d}"
 
 
-class MeetingKind(models.TextChoices):
-    COURTYARD = "courtyard", _("坝坝会")
-    COUNCIL = "council", _("居民议事会")
-
-
-class Meeting(TimeStamped):
-    """A courtyard meeting (坝坝会) or residents' council (居民议事会) where opinions were heard."""
-
-    estate = models.ForeignKey(
-        "registry.Estate",
-        verbose_name=_("小区"),
-        on_delete=models.PROTECT,
-        related_name="needs_meetings",
-    )
-    kind = models.CharField(_("形式"), max_length=16, choices=MeetingKind.choices)
-    held_on = models.DateField(_("日期"))
-    place = models.CharField(_("地点"), max_length=100)
-    attendance = models.PositiveIntegerField(_("参加人数"), default=0)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("议事活动")
-        verbose_name_plural = _("议事活动")
-        ordering = ["-held_on", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.held_on} {self.place}"
-
-
 class Channel(models.TextChoices):
     VISIT = "visit", _("入户走访")
     MEETING = "meeting", _("坝坝会/议事会")
@@ -263,7 +227,7 @@ class Opinion(models.Model):
         related_name="opinions",
     )
     meeting = models.ForeignKey(
-        Meeting,
+        "decisions.Meeting",
         verbose_name=_("议事活动"),
         null=True,
         blank=True,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import home_dwellings, home_estates, visible_dwellings, visible_estates
+from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import merging
 from xiaoqu.needs.models import (
@@ -38,8 +39,6 @@ from xiaoqu.needs.models import (
     DemandListItem,
     DemandSource,
     DemandStatus,
-    Meeting,
-    MeetingKind,
     Opinion,
     Visit,
     VisitOutcome,
@@ -752,37 +751,6 @@ def visit_record(
             raise
         return VisitResult(existing, False)
     return VisitResult(visit, True)
-
-
-def meeting_create(
-    *,
-    estate: Estate,
-    kind: str,
-    held_on: dt.date,
-    place: str,
-    attendance: int,
-    actor: Any,
-) -> Meeting:
-    _in_scope(actor, estate, OPINION_ROLES)
-    if kind not in MeetingKind.values:
-        raise DomainError(_("会议形式不正确。"), code="kind")
-    place = place.strip()
-    if not place or len(place) > 100:
-        raise DomainError(_("请填写会议地点（最长 100 字）。"), code="place")
-    if attendance < 0 or attendance > 100_000:
-        raise DomainError(_("参加人数不正确。"), code="attendance")
-    _check_heard_on(held_on)
-    with transaction.atomic():
-        meeting = Meeting.objects.create(
-            estate=estate,
-            kind=kind,
-            held_on=held_on,
-            place=place,
-            attendance=attendance,
-            recorded_by=actor,
-        )
-        audit_record(actor=actor, action="needs.meeting_create", obj=meeting)
-    return meeting
 
 
 # --- spreadsheet import (opinions part) ---

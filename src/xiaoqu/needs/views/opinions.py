@@ -34,6 +34,8 @@ from xiaoqu.core.policy import (
     visible_buildings,
     visible_estates,
 )
+from xiaoqu.decisions import services as decision_services
+from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.forms import (
@@ -46,7 +48,7 @@ from xiaoqu.needs.forms import (
     category_choices,
 )
 from xiaoqu.needs.importing import OpinionRowsRefused, Place, template_workbook
-from xiaoqu.needs.models import Channel, DemandStatus, Meeting, Opinion
+from xiaoqu.needs.models import Channel, DemandStatus, Opinion
 from xiaoqu.needs.services import OpinionInput
 from xiaoqu.registry.models import Building, Estate
 
@@ -292,7 +294,7 @@ def meeting_new(request: HttpRequest, estate_id: int) -> HttpResponse:
     texts: list[str] = form.cleaned_data["opinions"]
     try:
         with transaction.atomic():
-            meeting = services.meeting_create(
+            meeting = decision_services.meeting_create(
                 estate=estate,
                 kind=form.cleaned_data["kind"],
                 held_on=form.cleaned_data["held_on"],

@@ -1,0 +1,110 @@
+"""Admin for meetings, plans and votes (Chinese, like the other apps).
+
+Votes, electorates and ballots are shown read-only: ballots are append-only and hash-chained
+(``xiaoqu audit verify`` would report any change made here or anywhere else), the electorate
+is frozen when a vote opens, and votes change state only through their services.
+Published plans are changed by publishing a new version, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from xiaoqu.decisions.models import (
+    Ballot,
+    Elector,
+    Meeting,
+    MeetingAttendance,
+    Objection,
+    Plan,
+    PlanComment,
+    PlanExclusion,
+    PlanItem,
+    Vote,
+)
+from xiaoqu.needs.admin import MeetingOpinionInline, ReadOnlyMixin
+
+
+class AttendanceInline(ReadOnlyMixin, admin.TabularInline):
+    model = MeetingAttendance
+    extra = 0
+    fields = readonly_fields = ("dwelling", "person", "signed_in_by", "signed_in_at")
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "kind", "estate", "place", "attendance", "minutes_published_at"]
+    list_filter = ["kind"]
+    list_select_related = ["estate"]
+    search_fields = ["estate__name", "place", "convenor"]
+    date_hierarchy = "held_on"
+    autocomplete_fields = ["estate", "recorded_by"]
+    raw_id_fields = ["agenda_demands", "agenda_plans"]
+    readonly_fields = ["minutes_published_at"]
+    inlines = [AttendanceInline, MeetingOpinionInline]
+
+
+class PlanItemInline(admin.TabularInline):
+    model = PlanItem
+    extra = 0
+    raw_id_fields = ["demand"]
+
+
+class PlanExclusionInline(admin.TabularInline):
+    model = PlanExclusion
+    extra = 0
+    raw_id_fields = ["demand"]
+
+
+class PlanCommentInline(ReadOnlyMixin, admin.TabularInline):
+    model = PlanComment
+    extra = 0
+    fields = readonly_fields = ("created_at", "item", "text")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["estate", "version", "title", "status", "published_at"]
+    list_filter = ["status"]
+    list_select_related = ["estate"]
+    search_fields = ["estate__name", "title"]
+    autocomplete_fields = ["estate", "created_by"]
+    readonly_fields = ["status", "published_at"]
+    inlines = [PlanItemInline, PlanExclusionInline, PlanCommentInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.status != "published"
+
+
+class BallotInline(ReadOnlyMixin, admin.TabularInline):
+    model = Ballot
+    extra = 0
+    # The choice is not shown here either: results are counts, never who chose what.
+    fields = readonly_fields = ("seq", "channel", "cast_at", "cast_by", "receipt")
+
+
+@admin.register(Vote)
+class VoteAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["title", "estate", "matter", "scope", "status", "opens_at", "closes_at"]
+    list_filter = ["status", "matter", "scope"]
+    list_select_related = ["estate"]
+    search_fields = ["title", "estate__name"]
+    exclude = ["salt"]
+    inlines = [BallotInline]
+
+
+@admin.register(Elector)
+class ElectorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["vote", "pseudonym", "units", "area"]
+    list_select_related = ["vote"]
+    search_fields = ["pseudonym"]
+    exclude = ["persons", "owner_key"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["vote", "raised_at", "text"]
+    list_select_related = ["vote"]
