@@ -109,6 +109,12 @@ URL_POLICY: dict[str, str] = {
     "decisions:vote_publish": "decisions.manage_votes",
     "decisions:vote_objection": AUTHENTICATED,
     "decisions:vote_result_print": AUTHENTICATED,
+    "decisions:meeting_list": "decisions.view_plans",
+    "decisions:meeting_new": "decisions.hold_meetings",
+    "decisions:meeting_record": "decisions.view_plans",
+    "decisions:meeting_action": "decisions.hold_meetings",
+    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
+    "decisions:meeting_minutes": AUTHENTICATED,
     "decisions:plan_list": "decisions.view_plans",
     "decisions:plan_new": "decisions.manage_plans",
     "decisions:plan_detail": "decisions.view_plans",
