@@ -174,6 +174,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Estates built before this year are eligible for the renovation programme
 # (the national focus is "built before the end of 2000").
 ELIGIBLE_BEFORE_YEAR = int(os.environ.get("XIAOQU_ELIGIBLE_BEFORE_YEAR", "2001"))
+# Dwellings one liaison member keeps in touch with: a warning above the soft limit, refused
+# above the hard one.
+XIAOQU_LIAISON_SOFT_LIMIT = int(os.environ.get("XIAOQU_LIAISON_SOFT_LIMIT", "15"))
+XIAOQU_LIAISON_HARD_LIMIT = int(os.environ.get("XIAOQU_LIAISON_HARD_LIMIT", "30"))
+# Default objection period (days) after a vote's result is published: alterations such as
+# adding an elevator (Art. 278 item 7), and every other matter.
+XIAOQU_OBJECTION_DAYS_ALTERATION = int(os.environ.get("XIAOQU_OBJECTION_DAYS_ALTERATION", "15"))
+XIAOQU_OBJECTION_DAYS = int(os.environ.get("XIAOQU_OBJECTION_DAYS", "7"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
