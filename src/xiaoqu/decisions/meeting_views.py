@@ -17,20 +17,14 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import access_estate, home_estates, visible_estates
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Meeting, MeetingKind, Plan
+from xiaoqu.decisions.selectors import object_pk
 from xiaoqu.needs.models import Demand
 from xiaoqu.registry.models import Dwelling
 
 
-def _pk(value) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _access_meeting(user, meeting_id) -> Meeting:
     meeting = (
-        Meeting.objects.filter(pk=_pk(meeting_id), estate__in=visible_estates(user))
+        Meeting.objects.filter(pk=object_pk(meeting_id), estate__in=visible_estates(user))
         .select_related("estate")
         .first()
     )
@@ -133,12 +127,12 @@ def meeting_action(request, meeting_id):
                 agenda=data.get("agenda", ""),
                 minutes=data.get("minutes", ""),
                 decisions=data.get("decisions", ""),
-                agenda_demand_ids=[_pk(v) for v in data.getlist("demands")],
-                agenda_plan_ids=[_pk(v) for v in data.getlist("plans")],
+                agenda_demand_ids=[object_pk(v) for v in data.getlist("demands")],
+                agenda_plan_ids=[object_pk(v) for v in data.getlist("plans")],
             )
             messages.success(request, _("已保存会议记录。"))
         elif action == "sign_in":
-            dwelling = Dwelling.objects.filter(pk=_pk(data.get("dwelling"))).first()
+            dwelling = Dwelling.objects.filter(pk=object_pk(data.get("dwelling"))).first()
             if dwelling is None:
                 raise DomainError(_("请先查找并选择房屋。"))
             services.meeting_sign_in(meeting=meeting, dwelling=dwelling, actor=request.user)
@@ -162,7 +156,9 @@ def meeting_action(request, meeting_id):
 def meeting_minutes(request, meeting_id):
     """Published minutes for the estate's residents (and staff in scope)."""
     estates = Q(estate__in=home_estates(request.user)) | Q(estate__in=visible_estates(request.user))
-    meeting = Meeting.objects.filter(estates, pk=_pk(meeting_id)).select_related("estate").first()
+    meeting = (
+        Meeting.objects.filter(estates, pk=object_pk(meeting_id)).select_related("estate").first()
+    )
     if meeting is None:
         raise Http404
     attendees = meeting.attendees.all()

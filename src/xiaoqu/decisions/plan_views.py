@@ -17,6 +17,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import access_estate
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import Plan, PlanItem, PlanStatus
+from xiaoqu.decisions.selectors import object_pk
 from xiaoqu.needs.models import Demand, DemandClass
 
 
@@ -69,14 +70,6 @@ def _decimal(value: str, label: str) -> Decimal:
         raise DomainError(_("%(f)s不是数字。") % {"f": label}) from None
 
 
-def _pk(value: str | None) -> int:
-    """An id from a form; anything else is 0, which matches nothing."""
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0
-
-
 def _date(value: str, label: str) -> dt.date:
     try:
         return dt.date.fromisoformat((value or "").strip())
@@ -94,7 +87,9 @@ def plan_action(request, plan_id):
         if action == "add_item":
             demand = None
             if data.get("demand"):
-                demand = Demand.objects.filter(pk=_pk(data["demand"]), estate=plan.estate).first()
+                demand = Demand.objects.filter(
+                    pk=object_pk(data["demand"]), estate=plan.estate
+                ).first()
                 if demand is None:
                     raise DomainError(_("需求不属于这个小区。"))
             services.plan_item_add(
@@ -114,13 +109,15 @@ def plan_action(request, plan_id):
             )
             messages.success(request, _("已添加条目。"))
         elif action == "remove_item":
-            item = PlanItem.objects.filter(plan=plan, pk=_pk(data.get("item"))).first()
+            item = PlanItem.objects.filter(plan=plan, pk=object_pk(data.get("item"))).first()
             if item is None:
                 raise DomainError(_("条目不存在。"))
             services.plan_item_remove(item=item, actor=request.user)
             messages.success(request, _("已删除条目。"))
         elif action == "exclude":
-            demand = Demand.objects.filter(pk=_pk(data.get("demand")), estate=plan.estate).first()
+            demand = Demand.objects.filter(
+                pk=object_pk(data.get("demand")), estate=plan.estate
+            ).first()
             if demand is None:
                 raise DomainError(_("需求不属于这个小区。"))
             services.plan_exclusion_set(
@@ -165,7 +162,7 @@ def plan_public(request, plan_id):
 @require_POST
 def plan_comment(request, plan_id):
     plan = selectors.access_plan_public(request.user, plan_id)
-    item = PlanItem.objects.filter(plan=plan, pk=_pk(request.POST.get("item"))).first()
+    item = PlanItem.objects.filter(plan=plan, pk=object_pk(request.POST.get("item"))).first()
     try:
         services.plan_comment(
             plan=plan, user=request.user, text=request.POST.get("text", ""), item=item

@@ -107,17 +107,18 @@ def ballot_by_receipt(*, vote: Vote, receipt: str) -> Ballot | None:
 # --- access and lists for pages ------------------------------------------------------------
 
 
-def _vote_pk(vote_id: Any) -> int:
+def object_pk(value: Any) -> int:
+    """An id from a URL or form; anything that is not a number matches nothing (pk 0)."""
     try:
-        return int(vote_id)
+        return int(value or 0)
     except (TypeError, ValueError):
-        raise Http404 from None
+        return 0
 
 
 def access_vote(user: Any, vote_id: Any) -> Vote:
     """A vote of an estate in the user's workbench scope, else 404."""
     vote = (
-        Vote.objects.filter(pk=_vote_pk(vote_id), estate__in=visible_estates(user))
+        Vote.objects.filter(pk=object_pk(vote_id), estate__in=visible_estates(user))
         .select_related("estate", "building", "entrance")
         .first()
     )
@@ -130,7 +131,7 @@ def access_vote_as_resident(user: Any, vote_id: Any) -> Vote:
     """A vote of the user's home estate or of their workbench scope, else 404."""
     estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
     vote = (
-        Vote.objects.filter(estates, pk=_vote_pk(vote_id))
+        Vote.objects.filter(estates, pk=object_pk(vote_id))
         .select_related("estate", "building", "entrance")
         .first()
     )
@@ -205,17 +206,10 @@ def access_vote_or_none(user: Any, vote_id: Any) -> Vote | None:
 # --- plans -------------------------------------------------------------------------------------
 
 
-def _plan_pk(plan_id: Any) -> int:
-    try:
-        return int(plan_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
 def access_plan(user: Any, plan_id: Any) -> Plan:
     """A plan of an estate in the user's workbench scope, else 404."""
     plan = (
-        Plan.objects.filter(pk=_plan_pk(plan_id), estate__in=visible_estates(user))
+        Plan.objects.filter(pk=object_pk(plan_id), estate__in=visible_estates(user))
         .select_related("estate")
         .first()
     )
@@ -230,7 +224,7 @@ def access_plan_public(user: Any, plan_id: Any) -> Plan:
     """
     estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
     plan = (
-        Plan.objects.filter(estates, pk=_plan_pk(plan_id))
+        Plan.objects.filter(estates, pk=object_pk(plan_id))
         .exclude(status=PlanStatus.DRAFT)
         .select_related("estate")
         .first()

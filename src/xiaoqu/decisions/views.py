@@ -216,7 +216,7 @@ def ballot(request, vote_id):
 
 def receipt_check(request, vote_id):
     """Public: is the ballot with this receipt counted? Says nothing about the choice."""
-    vote = Vote.objects.filter(pk=selectors._vote_pk(vote_id)).exclude(status="draft").first()
+    vote = Vote.objects.filter(pk=selectors.object_pk(vote_id)).exclude(status="draft").first()
     if vote is None:
         raise Http404
     form = ReceiptForm(request.GET or None)
