@@ -8,6 +8,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["lifecircle", "nearest"]:
+        # Reads files, needs no database: answered before Django starts.
+        from xiaoqu.lifecircle.nearest_cli import run as nearest
+
+        sys.exit(nearest(args[2:]))
     if args[:2] == ["vote", "evaluate"]:
         # A pure computation with no database: answered before Django starts.
         from xiaoqu.decisions.evaluate_cli import run

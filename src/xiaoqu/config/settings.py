@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "xiaoqu.organization",
     "xiaoqu.needs",
     "xiaoqu.decisions",
+    "xiaoqu.lifecircle",
     "xiaoqu.web",
 ]
 
