@@ -25,6 +25,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	mkdir -p $(VENDOR)/leaflet
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	touch $@
 
 # Browser tests use Debian's Chromium (a test tool's own browser download is not available).
@@ -48,6 +50,7 @@ check: install
 	DATABASE_URL=sqlite://:memory: $(BIN)/xiaoqu makemigrations --check --dry-run
 
 bench: install
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[bench]'
 	$(BIN)/xiaoqu bench
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml.

@@ -48,6 +48,8 @@ NOT_PAGES = {
     "decisions:vote_action": "POST-only action, tested in tests/decisions/test_vote_pages.py",
     "decisions:vote_publish": "POST-only action, tested in tests/decisions/test_vote_results.py",
     "decisions:plan_new": "POST-only action, tested in tests/decisions/test_plan_pages.py",
+    "lifecircle:analysis_start": "POST-only action, tested in tests/lifecircle/test_pages.py",
+    "lifecircle:gap_demand": "POST-only action, tested in tests/lifecircle/test_pages.py",
     "decisions:meeting_new": "POST-only action, tested in tests/decisions/test_meetings.py",
     "decisions:meeting_action": "POST-only action, tested in tests/decisions/test_meetings.py",
     "decisions:plan_action": "POST-only action, tested in tests/decisions/test_plan_pages.py",

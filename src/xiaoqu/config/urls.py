@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/", include("xiaoqu.registry.urls")),
     path("needs/", include("xiaoqu.needs.urls")),
     path("decisions/", include("xiaoqu.decisions.urls")),
+    path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -61,3 +61,76 @@ DEFAULT_LEVELS: dict[str, str] = {
     "waste_station": "5min",
 }
 DEFAULT_DISTANCES = {t: LEVEL_DISTANCES_M[level] for t, level in DEFAULT_LEVELS.items()}
+
+# The needs category (all of class "enhance") a gap of each type becomes in a demand list.
+GAP_CATEGORY: dict[str, str] = {
+    "kindergarten": "childcare",
+    "nursery": "childcare",
+    "primary_school": "childcare",
+    "middle_school": "childcare",
+    "school": "childcare",
+    "clinic": "health",
+    "hospital": "health",
+    "pharmacy": "health",
+    "marketplace": "convenience",
+    "supermarket": "convenience",
+    "convenience": "convenience",
+    "bank": "convenience",
+    "post_office": "convenience",
+    "parcel_point": "convenience",
+    "bus_stop": "convenience",
+    "waste_station": "convenience",
+    "nursing_home": "elderly_care",
+    "elderly_daycare": "elderly_care",
+    "community_centre": "community_space",
+    "cultural_centre": "community_space",
+    "sports_ground": "community_space",
+    "fitness": "community_space",
+    "toilets": "community_space",
+}
+
+# OpenStreetMap tags → facility type: (key, value) pairs checked in this order; the first match
+# wins. Nodes, ways (at their centroid) and multipolygon relations are read.
+OSM_TAGS: tuple[tuple[str, str, str], ...] = (
+    ("amenity", "kindergarten", "kindergarten"),
+    ("amenity", "childcare", "nursery"),
+    ("amenity", "school", "school"),
+    ("amenity", "clinic", "clinic"),
+    ("amenity", "doctors", "clinic"),
+    ("healthcare", "centre", "clinic"),
+    ("amenity", "hospital", "hospital"),
+    ("amenity", "pharmacy", "pharmacy"),
+    ("healthcare", "pharmacy", "pharmacy"),
+    ("amenity", "marketplace", "marketplace"),
+    ("shop", "supermarket", "supermarket"),
+    ("shop", "convenience", "convenience"),
+    ("amenity", "nursing_home", "nursing_home"),
+    ("social_facility", "nursing_home", "nursing_home"),
+    ("social_facility", "assisted_living", "nursing_home"),
+    ("social_facility", "day_care", "elderly_daycare"),
+    ("amenity", "community_centre", "community_centre"),
+    ("amenity", "social_centre", "community_centre"),
+    ("amenity", "arts_centre", "cultural_centre"),
+    ("amenity", "library", "cultural_centre"),
+    ("leisure", "sports_centre", "sports_ground"),
+    ("leisure", "pitch", "sports_ground"),
+    ("leisure", "stadium", "sports_ground"),
+    ("leisure", "fitness_station", "fitness"),
+    ("leisure", "fitness_centre", "fitness"),
+    ("highway", "bus_stop", "bus_stop"),
+    ("public_transport", "platform", "bus_stop"),
+    ("amenity", "bank", "bank"),
+    ("amenity", "post_office", "post_office"),
+    ("amenity", "parcel_locker", "parcel_point"),
+    ("amenity", "toilets", "toilets"),
+    ("amenity", "waste_transfer_station", "waste_station"),
+)
+
+
+def osm_facility_type(tags: object) -> str | None:
+    """The facility type of an OSM object's tags (a mapping or pyosmium TagList), or None."""
+    get = tags.get  # type: ignore[attr-defined]
+    for key, value, kind in OSM_TAGS:
+        if get(key) == value:
+            return kind
+    return None

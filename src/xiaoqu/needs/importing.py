@@ -211,7 +211,8 @@ def _rows_of_csv(data: bytes) -> Iterator[list[str]]:
         yield [cell.strip() for cell in row]
 
 
-def _rows(upload: UploadedFile) -> Iterator[list[str]]:
+def sheet_rows(upload: UploadedFile) -> Iterator[list[str]]:
+    """The cells of an uploaded .xlsx or .csv (UTF-8 or GBK), up to 5 MB; refusals name why."""
     size = upload.size or 0
     if size > MAX_FILE_BYTES:
         raise OpinionFileRefused(
@@ -324,7 +325,7 @@ def read_opinion_file(
     ``buildings`` limits the buildings a row may name (a grid worker's own); by default every
     building of the estate.
     """
-    rows = _rows(upload)
+    rows = sheet_rows(upload)
     header: list[str] | None = None
     header_row = 0
     for n, row in enumerate(rows, start=1):

@@ -22,8 +22,40 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         nearest = sub.add_parser("nearest", help=_("每个起点到各类设施的最近步行距离（CSV）"))
         add_options(nearest)
+        facilities = sub.add_parser(
+            "facilities",
+            help=_("导入设施：.osm/.osm.pbf 等按标签识别，.xlsx/.csv 按 id,type,lat,lon"),
+        )
+        facilities.add_argument("path")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "facilities":
+            self._facilities(options["path"])
+            return
         code = execute(Namespace(**options), self.stdout)
         if code:
             raise CommandError(_("输入有误，见上面的说明。"), returncode=code)
+
+    def _facilities(self, path: str) -> None:
+        from pathlib import Path
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from xiaoqu.core.dbcheck import ensure_migrated
+        from xiaoqu.core.errors import DomainError
+        from xiaoqu.lifecircle import services
+
+        ensure_migrated()
+        file = Path(path)
+        try:
+            if file.name.lower().endswith((".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf")):
+                result = services.facilities_import_osm(path=file, actor=None)
+            else:
+                upload = SimpleUploadedFile(file.name, file.read_bytes())
+                result = services.facilities_import_file(upload=upload, actor=None)
+        except (DomainError, OSError) as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        self.stdout.write(
+            _("设施导入完成：新增 %(c)d 处，更新 %(u)d 处。")
+            % {"c": result.created, "u": result.updated}
+        )

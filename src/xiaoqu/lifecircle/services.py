@@ -1,0 +1,340 @@
+"""Writes for the life circle: facility imports, analysis runs, gaps turned into demands."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaoqu.core.audit import audit_record
+from xiaoqu.core.errors import DomainError
+from xiaoqu.core.policy import visible_estates, visible_regions
+from xiaoqu.lifecircle.models import (
+    AnalysisRun,
+    EstateAccess,
+    Facility,
+    FacilitySource,
+    FacilityType,
+    RunStatus,
+)
+from xiaoqu.lifecircle.standard import GAP_CATEGORY, osm_facility_type
+from xiaoqu.registry.models import Region
+
+OSM_MAX_BYTES = 200 * 1024 * 1024
+COLUMNS = ("id", "type", "lat", "lon")
+
+
+@dataclass
+class ImportResult:
+    created: int
+    updated: int
+
+
+def _upsert(rows: list[tuple[str, str, str, float, float]], source: str) -> ImportResult:
+    """Create or update facilities by (source, source_ref): rows of (ref, type, name, lat, lon)."""
+    types = {t.code: t for t in FacilityType.objects.all()}
+    existing = {
+        f.source_ref: f
+        for f in Facility.objects.filter(source=source, source_ref__in=[r[0] for r in rows])
+    }
+    created, updated = [], []
+    for ref, kind, name, lat, lon in rows:
+        values = {
+            "type": types[kind],
+            "name": name[:200],
+            "latitude": Decimal(f"{lat:.6f}"),
+            "longitude": Decimal(f"{lon:.6f}"),
+        }
+        if ref in existing:
+            f = existing[ref]
+            for k, v in values.items():
+                setattr(f, k, v)
+            updated.append(f)
+        else:
+            created.append(Facility(source=source, source_ref=ref, **values))
+    Facility.objects.bulk_create(created, batch_size=2000)
+    Facility.objects.bulk_update(
+        updated, ["type", "name", "latitude", "longitude"], batch_size=2000
+    )
+    return ImportResult(len(created), len(updated))
+
+
+def facilities_import_file(*, upload: UploadedFile, actor: Any) -> ImportResult:
+    """Facilities from an .xlsx or .csv with columns id, type, lat, lon (name optional).
+
+    All or nothing: every bad row is listed and nothing is stored.
+    """
+    from xiaoqu.needs.importing import sheet_rows
+
+    types = set(FacilityType.objects.values_list("code", flat=True))
+    header: list[str] | None = None
+    rows: list[tuple[str, str, str, float, float]] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for n, cells in enumerate(sheet_rows(upload), start=1):
+        if not any(cells):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise DomainError(
+                    _("设施文件缺少列：%(cols)s（需要 id、type、lat、lon，name 可选）")
+                    % {"cols": "、".join(missing)},
+                    code="columns",
+                )
+            continue
+        row = dict(zip(header, cells, strict=False))
+        ref, kind = row.get("id", ""), row.get("type", "")
+        try:
+            lat, lon = float(row.get("lat", "")), float(row.get("lon", ""))
+        except ValueError:
+            errors.append(_("第%(n)d行：lat/lon 不是数字") % {"n": n})
+            continue
+        if not ref:
+            errors.append(_("第%(n)d行：id 为空") % {"n": n})
+        elif ref in seen:
+            errors.append(_("第%(n)d行：id %(id)s 重复") % {"n": n, "id": ref})
+        if kind not in types:
+            errors.append(_("第%(n)d行：未知的设施类型“%(t)s”") % {"n": n, "t": kind})
+        if not (
+            math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
+        ):
+            errors.append(_("第%(n)d行：坐标超出范围") % {"n": n})
+        seen.add(ref)
+        rows.append((ref, kind, row.get("name", ""), lat, lon))
+    if header is None or not rows and not errors:
+        raise DomainError(_("设施文件没有数据。"), code="empty")
+    if errors:
+        raise DomainError(_("设施文件有错误，未导入：") + "；".join(errors[:20]), code="rows")
+    with transaction.atomic():
+        result = _upsert(rows, FacilitySource.FILE)
+        audit_record(
+            actor=actor,
+            action="lifecircle.facilities_import_file",
+            object_type="lifecircle.facility",
+            after={"created": result.created, "updated": result.updated},
+        )
+    return result
+
+
+def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, float]]:
+    """Facilities tagged in an OSM file (``standard.OSM_TAGS``): nodes at their place, ways and
+    multipolygons at the mean of their nodes.
+    """
+    import osmium
+
+    from xiaoqu.lifecircle.network import NetworkError, _check_path
+
+    path = Path(path)
+    _check_path(path)
+    found: list[tuple[str, str, str, float, float]] = []
+    try:
+        for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
+            kind = osm_facility_type(obj.tags)
+            if kind is None:
+                continue
+            name = obj.tags.get("name:zh") or obj.tags.get("name") or ""
+            if isinstance(obj, osmium.osm.Node):
+                if obj.location.valid():
+                    found.append((f"n{obj.id}", kind, name, obj.location.lat, obj.location.lon))
+            elif isinstance(obj, osmium.osm.Way):
+                points = [(n.location.lat, n.location.lon) for n in obj.nodes if n.location.valid()]
+                if points and not obj.is_closed() or len(points) >= 3:
+                    lat = sum(p[0] for p in points) / len(points)
+                    lon = sum(p[1] for p in points) / len(points)
+                    found.append((f"w{obj.id}", kind, name, lat, lon))
+            elif isinstance(obj, osmium.osm.Area) and not obj.from_way():
+                points = [
+                    (n.lat, n.lon) for ring in obj.outer_rings() for n in ring if n.location.valid()
+                ]
+                if points:
+                    lat = sum(p[0] for p in points) / len(points)
+                    lon = sum(p[1] for p in points) / len(points)
+                    found.append((f"r{obj.orig_id()}", kind, name, lat, lon))
+    except RuntimeError as exc:
+        raise NetworkError(
+            _("地图文件无法读取（%(f)s）：%(e)s") % {"f": path.name, "e": exc}
+        ) from exc
+    return found
+
+
+def facilities_import_osm(*, path: Path | str, actor: Any) -> ImportResult:
+    from xiaoqu.lifecircle.network import NetworkError
+
+    try:
+        rows = read_osm_facilities(path)
+    except NetworkError as exc:
+        raise DomainError(str(exc), code="osm") from exc
+    with transaction.atomic():
+        result = _upsert(rows, FacilitySource.OSM)
+        audit_record(
+            actor=actor,
+            action="lifecircle.facilities_import_osm",
+            object_type="lifecircle.facility",
+            after={"file": Path(path).name, "created": result.created, "updated": result.updated},
+        )
+    return result
+
+
+# --- analysis runs -------------------------------------------------------------------------
+
+
+def analysis_start(*, region: Region, osm: UploadedFile, actor: Any) -> AnalysisRun:
+    """Store the street network file and queue the analysis of the region's estates."""
+    from xiaoqu.lifecircle.tasks import run_analysis
+
+    if not visible_regions(actor).filter(pk=region.pk).exists():
+        raise DomainError(_("这个区划不在您的工作范围内。"), code="out_of_scope")
+    name = (osm.name or "").lower()
+    if not name.endswith((".osm", ".osm.gz", ".osm.bz2", ".osm.pbf")):
+        raise DomainError(
+            _("路网文件应为 .osm、.osm.gz、.osm.bz2 或 .osm.pbf（OpenStreetMap 导出）。"),
+            code="osm_type",
+        )
+    if (osm.size or 0) > OSM_MAX_BYTES:
+        raise DomainError(_("路网文件太大（最大 200 MB）。"), code="osm_size")
+    with transaction.atomic():
+        run = AnalysisRun(region=region, created_by=actor)
+        run.osm_file.save(Path(osm.name or "network.osm.pbf").name, osm, save=False)
+        run.save()
+        audit_record(actor=actor, action="lifecircle.analysis_start", obj=run)
+        transaction.on_commit(lambda: run_analysis.enqueue(run.pk))
+    return run
+
+
+def _progress(run: AnalysisRun, percent: int, message: str = "") -> None:
+    AnalysisRun.objects.filter(pk=run.pk).update(progress=percent, message=message[:500])
+
+
+def analysis_execute(run_id: int) -> AnalysisRun:
+    """The analysis itself (the task's body): network, snapping, one pass per type, results."""
+    import numpy as np
+
+    from xiaoqu.lifecircle.engine import Facility as EngineFacility
+    from xiaoqu.lifecircle.engine import nearest_by_type
+    from xiaoqu.lifecircle.network import NetworkError, load_network
+    from xiaoqu.registry.models import Estate
+
+    run = AnalysisRun.objects.select_related("region").get(pk=run_id)
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=1)
+    try:
+        _progress(run, 5, _("正在读取路网"))
+        from django.conf import settings
+
+        network = load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
+        estates = list(
+            Estate.objects.filter(
+                region_path__startswith=run.region.path,
+                latitude__isnull=False,
+                longitude__isnull=False,
+            ).values_list("pk", "latitude", "longitude")
+        )
+        if not estates:
+            raise DomainError(_("这个区划里没有带坐标的小区。"))
+        lat = np.array([float(e[1] or 0) for e in estates])
+        lon = np.array([float(e[2] or 0) for e in estates])
+        margin = 0.01
+        inside = (
+            (lat >= network.lat.min() - margin)
+            & (lat <= network.lat.max() + margin)
+            & (lon >= network.lon.min() - margin)
+            & (lon <= network.lon.max() + margin)
+        )
+        if not inside.any():
+            raise DomainError(_("路网文件没有覆盖这个区划的小区，请换一个覆盖该区域的文件。"))
+        kept = [e for e, ok in zip(estates, inside.tolist(), strict=True) if ok]
+        lat, lon = lat[inside], lon[inside]
+        types = list(FacilityType.objects.filter(active=True))
+        facilities = list(
+            Facility.objects.filter(
+                type__in=types,
+                latitude__gte=network.lat.min() - margin,
+                latitude__lte=network.lat.max() + margin,
+                longitude__gte=network.lon.min() - margin,
+                longitude__lte=network.lon.max() + margin,
+            ).select_related("type")
+        )
+        _progress(run, 30, _("正在计算步行距离"))
+        engine_facilities = [
+            EngineFacility(str(f.pk), f.type.code, float(f.latitude), float(f.longitude))
+            for f in facilities
+        ]
+        longest = max((t.distance_m for t in types), default=1000) * 3
+        result = nearest_by_type(network, lat, lon, engine_facilities, max_distance=longest)
+        _progress(run, 80, _("正在保存结果"))
+        rows = []
+        for t in types:
+            group, near = result.get(t.code, ([], None))
+            for i, (estate_id, _la, _lo) in enumerate(kept):
+                j = int(near.facility[i]) if near is not None else -1
+                distance = float(near.distance[i]) if j >= 0 and near is not None else None
+                rows.append(
+                    EstateAccess(
+                        run=run,
+                        estate_id=estate_id,
+                        type=t,
+                        facility_id=int(group[j].id) if j >= 0 else None,
+                        distance_m=Decimal(f"{distance:.2f}") if distance is not None else None,
+                        required_m=t.distance_m,
+                        within=distance is not None and distance <= t.distance_m,
+                    )
+                )
+        with transaction.atomic():
+            EstateAccess.objects.filter(run=run).delete()
+            EstateAccess.objects.bulk_create(rows, batch_size=5000)
+            AnalysisRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.DONE,
+                progress=100,
+                estates=len(kept),
+                message=_("已完成：%(n)d 个小区，%(f)d 处设施")
+                % {"n": len(kept), "f": len(facilities)},
+                finished_at=timezone.now(),
+            )
+    except (DomainError, NetworkError, OSError) as exc:
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, message=str(exc)[:500], finished_at=timezone.now()
+        )
+    run.refresh_from_db()
+    return run
+
+
+def gap_to_demand(*, result: EstateAccess, actor: Any) -> Any:
+    """Turn a gap of an estate (no facility of a type within its distance) into a demand of
+    class "enhance" in the estate's list, marked as coming from the analysis. Once per gap.
+    """
+    from xiaoqu.needs.models import Demand, DemandSource
+    from xiaoqu.needs.services import demand_create
+
+    if result.within:
+        raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
+    if not visible_estates(actor).filter(pk=result.estate_id).exists():
+        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    kind = result.type
+    if result.distance_m is None:
+        title = _("步行%(d)d米内没有%(t)s（附近都没有）") % {"d": result.required_m, "t": kind.name}
+    else:
+        title = _("步行%(d)d米内没有%(t)s（最近的约%(m)d米）") % {
+            "d": result.required_m,
+            "t": kind.name,
+            "m": int(result.distance_m),
+        }
+    existing = Demand.objects.filter(
+        estate_id=result.estate_id, source=DemandSource.ANALYSIS, title=title
+    ).first()
+    if existing is not None:
+        return existing
+    return demand_create(
+        estate=result.estate,
+        category=GAP_CATEGORY.get(kind.code, "community_space"),
+        title=title,
+        actor=actor,
+        source=DemandSource.ANALYSIS,
+    )

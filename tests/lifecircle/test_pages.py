@@ -1,0 +1,162 @@
+"""The life circle in the platform: facilities, a region's analysis, report cards, gaps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.factories import make_estate, make_user, region_chain
+from xiaoqu.core.errors import DomainError
+from xiaoqu.lifecircle import services
+from xiaoqu.lifecircle.models import AnalysisRun, EstateAccess, Facility, FacilityType
+from xiaoqu.needs.models import Demand
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "osm"
+GUIXI = DATA / "guixi-jiangxi.osm"
+HELSINKI = DATA / "helsinki-test.osm.pbf"
+
+
+@pytest.fixture
+def place():
+    """A community in Guixi with two estates inside the extract, and facilities near one."""
+    chain = region_chain(("江西省", "鹰潭市", "贵溪市", "雄石街道", "城北社区"))
+    near = make_estate(chain[-1], name="城北小区")
+    far = make_estate(chain[-1], name="河边小区")
+    # 城北小区 sits on a street node; its kindergarten is 69 m down that street.
+    for estate, (lat, lon) in ((near, (28.327973, 117.236307)), (far, (28.2790, 117.1910))):
+        estate.latitude, estate.longitude = Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}")
+        estate.save()
+    staff = make_user("street_staff", region=chain[-2])
+    csv = (
+        "id,type,name,lat,lon\n"
+        "k1,kindergarten,城北幼儿园,28.3273555,117.2363059\n"
+        "m1,marketplace,城北菜市场,28.3281073,117.2363025\n"
+    ).encode()
+    services.facilities_import_file(upload=SimpleUploadedFile("facilities.csv", csv), actor=staff)
+    return {"community": chain[-1], "near": near, "far": far, "staff": staff}
+
+
+def start(client, place, django_capture_on_commit_callbacks):
+    client.force_login(place["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("lifecircle:analysis_start", kwargs={"region_id": place["community"].pk}),
+            {"osm": SimpleUploadedFile("guixi.osm", GUIXI.read_bytes())},
+        )
+    return AnalysisRun.objects.get()
+
+
+def test_the_standard_is_seeded_and_editable_data():
+    kindergarten = FacilityType.objects.get(code="kindergarten")
+    assert (kindergarten.level, kindergarten.distance_m) == ("5min", 300)
+    assert FacilityType.objects.get(code="middle_school").distance_m == 1000
+
+
+def test_facility_file_import_is_all_or_nothing(place):
+    bad = b"id,type,lat,lon\nx1,kindergarten,28.3,117.2\nx2,spaceport,28.3,117.2\nx3,clinic,abc,117.2\n"
+    with pytest.raises(DomainError) as error:
+        services.facilities_import_file(
+            upload=SimpleUploadedFile("f.csv", bad), actor=place["staff"]
+        )
+    assert "spaceport" in error.value.message and "不是数字" in error.value.message
+    assert Facility.objects.count() == 2
+    with pytest.raises(DomainError) as error:
+        services.facilities_import_file(
+            upload=SimpleUploadedFile("f.csv", b"id,lat,lon\n1,2,3\n"), actor=place["staff"]
+        )
+    assert "type" in error.value.message
+
+
+def test_facilities_from_openstreetmap_tags(place):
+    result = services.facilities_import_osm(path=HELSINKI, actor=place["staff"])
+    assert result.created > 0
+    again = services.facilities_import_osm(path=HELSINKI, actor=place["staff"])
+    assert again.created == 0 and again.updated == result.created
+    assert Facility.objects.filter(source="osm").values("type__code").distinct().count() >= 2
+
+
+def test_region_analysis_runs_and_shows_gaps(client, place, django_capture_on_commit_callbacks):
+    run = start(client, place, django_capture_on_commit_callbacks)
+    assert run.status == "done" and run.progress == 100 and run.estates == 2
+    near = EstateAccess.objects.get(run=run, estate=place["near"], type__code="kindergarten")
+    assert near.within and near.facility.name == "城北幼儿园"
+    far = EstateAccess.objects.get(run=run, estate=place["far"], type__code="kindergarten")
+    assert not far.within
+    page = client.get(
+        reverse("lifecircle:region_analysis", kwargs={"region_id": place["community"].pk})
+    )
+    body = page.content.decode()
+    assert (
+        "河边小区" in body
+        and 'id="gap-map"' in body
+        and "/static/vendor/leaflet/leaflet.js" in body
+    )
+
+
+def test_report_card_and_a_gap_becomes_a_demand_once(
+    client, place, django_capture_on_commit_callbacks
+):
+    run = start(client, place, django_capture_on_commit_callbacks)
+    card = client.get(reverse("lifecircle:estate_card", kwargs={"estate_id": place["far"].pk}))
+    assert "缺口" in card.content.decode()
+    gap = EstateAccess.objects.get(run=run, estate=place["far"], type__code="kindergarten")
+    url = reverse("lifecircle:gap_demand", kwargs={"estate_id": place["far"].pk})
+    client.post(url, {"result": gap.pk})
+    client.post(url, {"result": gap.pk})
+    demand = Demand.objects.get()
+    assert demand.source == "analysis" and demand.category == "childcare"
+    assert demand.estate == place["far"] and "幼儿园" in demand.title
+    within = EstateAccess.objects.get(run=run, estate=place["near"], type__code="kindergarten")
+    client.post(
+        reverse("lifecircle:gap_demand", kwargs={"estate_id": place["near"].pk}),
+        {"result": within.pk},
+    )
+    assert Demand.objects.count() == 1
+
+
+def test_a_network_that_does_not_cover_the_region_fails_with_a_message(
+    client, place, django_capture_on_commit_callbacks
+):
+    client.force_login(place["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("lifecircle:analysis_start", kwargs={"region_id": place["community"].pk}),
+            {"osm": SimpleUploadedFile("helsinki.osm.pbf", HELSINKI.read_bytes())},
+        )
+    run = AnalysisRun.objects.get()
+    assert run.status == "failed" and "没有覆盖" in run.message
+
+
+def test_bad_uploads_and_scope(client, place):
+    client.force_login(place["staff"])
+    url = reverse("lifecircle:analysis_start", kwargs={"region_id": place["community"].pk})
+    client.post(url, {"osm": SimpleUploadedFile("map.txt", b"hello")})
+    assert not AnalysisRun.objects.exists()
+    worker = make_user("grid_worker", estate=place["near"])
+    client.force_login(worker)
+    assert client.post(url, {"osm": SimpleUploadedFile("g.osm", b"<osm/>")}).status_code == 404
+    other = make_user("street_staff", region=region_chain()[-2])
+    client.force_login(other)
+    page = reverse("lifecircle:estate_card", kwargs={"estate_id": place["near"].pk})
+    assert client.get(page).status_code == 404
+
+
+def test_facilities_command_imports_osm_and_sheets(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("lifecircle", "facilities", str(HELSINKI))
+    assert Facility.objects.filter(source="osm").exists()
+    sheet = tmp_path / "facilities.csv"
+    sheet.write_text("id,type,lat,lon\nb1,bus_stop,28.3,117.2\n", encoding="utf-8")
+    call_command("lifecircle", "facilities", str(sheet))
+    assert Facility.objects.filter(source="file", source_ref="b1").exists()
+    sheet.write_text("id,type,lat,lon\nb2,teleporter,28.3,117.2\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="teleporter"):
+        call_command("lifecircle", "facilities", str(sheet))
