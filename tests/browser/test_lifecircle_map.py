@@ -1,0 +1,52 @@
+"""A street-office user runs a region's walking-distance analysis and reads its map and gaps."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import DESKTOP
+from tests.browser.test_login_to_estate import PASSWORD, _assets_loaded, _fits_width, _watch
+from tests.factories import make_estate, make_user, region_chain
+from xiaoqu.lifecircle.models import AnalysisRun
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+GUIXI = Path(__file__).resolve().parents[1] / "data" / "osm" / "guixi-jiangxi.osm"
+
+
+def test_region_analysis_with_progress_map_and_report_card(live_server, chromium, shoot):
+    chain = region_chain(("江西省", "鹰潭市", "贵溪市", "雄石街道", "城北社区"))
+    for name, lat, lon in (("城北小区", 28.327973, 117.236307), ("河边小区", 28.2790, 117.1910)):
+        estate = make_estate(chain[-1], name=name)
+        estate.latitude, estate.longitude = Decimal(str(lat)), Decimal(str(lon))
+        estate.save()
+    user = make_user("street_staff", region=chain[-2], password=PASSWORD)
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    problems = _watch(page)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/?next=/lifecircle/regions/{chain[-1].pk}/")
+        page.fill("#id_phone", user.phone)
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(re.compile(rf"/lifecircle/regions/{chain[-1].pk}/$"))
+        page.set_input_files("#run-form input[type=file]", str(GUIXI))
+        page.click("#run-form button")
+        page.wait_for_selector("#gap-table")
+        assert AnalysisRun.objects.get().status == "done"
+        assert page.locator("#gap-map.leaflet-container").count() == 1
+        assert page.locator("#gap-map path.leaflet-interactive").count() == 2
+        _assets_loaded(page)
+        _fits_width(page)
+        shoot(page, "browser-lifecircle-region")
+        page.click("#gap-table >> text=河边小区")
+        page.wait_for_selector("#report-card")
+        assert "缺口" in page.locator("#report-card").inner_text()
+        shoot(page, "browser-lifecircle-card")
+    finally:
+        context.close()
+    assert problems == []
