@@ -46,22 +46,26 @@ def nearest_by_type(
     from scipy.sparse.csgraph import dijkstra
 
     origin_node, origin_snap = network.snap(origin_lat, origin_lon)
-    by_type: dict[str, list[Facility]] = {}
-    for f in facilities:
-        by_type.setdefault(f.type, []).append(f)
+    by_type: dict[str, list[int]] = {}
+    for i, f in enumerate(facilities):
+        by_type.setdefault(f.type, []).append(i)
     n = network.nodes
+    k = len(facilities)
     out: dict[str, tuple[list[Facility], Nearest]] = {}
-    for kind, group in by_type.items():
-        fac_node, fac_snap = network.snap([f.lat for f in group], [f.lon for f in group])
-        k = len(group)
-        virtual = np.arange(n, n + k, dtype=np.int64)
-        # The network's CSR plus k rows of virtual nodes, one edge each (explicit zeros count
-        # as edges in scipy's csgraph, so a facility exactly on a node is kept).
-        indptr = np.concatenate((network.indptr, network.indptr[-1] + np.arange(1, k + 1)))
-        indices = np.concatenate((network.indices, fac_node))
-        weights = np.concatenate((network.weights, fac_snap))
-        graph = csr_matrix((weights, indices, indptr), shape=(n + k, n + k))
-        limit = np.inf if max_distance is None else float(max_distance)
+    if k == 0:
+        return out
+    fac_node, fac_snap = network.snap([f.lat for f in facilities], [f.lon for f in facilities])
+    # One graph for every type: the network's CSR plus a virtual node per facility with a
+    # single out-edge to its snapped node. A virtual node has no in-edge, so the other
+    # types' virtual nodes never lie on a path; each type's pass starts from its own. Explicit
+    # zeros count as edges in scipy's csgraph, so a facility exactly on a node is kept.
+    indptr = np.concatenate((network.indptr, network.indptr[-1] + np.arange(1, k + 1)))
+    indices = np.concatenate((network.indices, fac_node))
+    weights = np.concatenate((network.weights, fac_snap))
+    graph = csr_matrix((weights, indices, indptr), shape=(n + k, n + k))
+    limit = np.inf if max_distance is None else float(max_distance)
+    for kind, members in by_type.items():
+        virtual = n + np.asarray(members, dtype=np.int64)
         dist, _pred, source = dijkstra(
             graph,
             directed=True,
@@ -73,6 +77,10 @@ def nearest_by_type(
         total = dist[origin_node] + origin_snap
         src = source[origin_node]
         reached = (src >= 0) & np.isfinite(total) & (total <= limit)
-        facility = np.where(reached, src - n, -1).astype(np.int64)
+        # Map the virtual node back to the facility's position within its type.
+        position = np.full(n + k, -1, dtype=np.int64)
+        position[virtual] = np.arange(len(members))
+        facility = np.where(reached, position[np.where(src >= 0, src, 0)], -1).astype(np.int64)
+        group = [facilities[i] for i in members]
         out[kind] = (group, Nearest(facility, np.where(reached, total, np.inf)))
     return out
