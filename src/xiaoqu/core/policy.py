@@ -325,6 +325,19 @@ def grid_buildings_in(user: Any, estate: Estate) -> set[int] | None:
     )
 
 
+def require_estate(user: Any, estate: Estate, roles: Iterable[str]) -> None:
+    """For services: the estate must be in the user's scope through one of ``roles``, else a
+    DomainError (a user who is community staff in one estate and a grid worker in another may
+    manage demands in the first only).
+    """
+    from django.utils.translation import gettext as _
+
+    from xiaoqu.core.errors import DomainError
+
+    if not visible_estates(user, roles).filter(pk=estate.pk).exists():
+        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+
+
 def home_dwellings(user: Any) -> QuerySet[Dwelling]:
     """Dwellings the user's person owns or lives in (a resident's own homes)."""
     from xiaoqu.registry.models import Dwelling

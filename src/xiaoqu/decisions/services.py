@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import visible_estates
+from xiaoqu.core.policy import require_estate
 from xiaoqu.decisions import chain
 from xiaoqu.decisions.models import (
     Ballot,
@@ -58,9 +58,8 @@ from xiaoqu.registry.models import (
 
 
 def _in_scope(actor: Any, estate: Estate) -> None:
-    """The estate must be in the actor's scope through a role that runs votes."""
-    if not visible_estates(actor, VOTE_ROLES).filter(pk=estate.pk).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    """Votes are run by community and street staff and the owners' committee."""
+    require_estate(actor, estate, VOTE_ROLES)
 
 
 def vote_create(
@@ -434,8 +433,7 @@ def _plan_scope(actor: Any, estate: Estate) -> None:
     """Plans are drawn up by those who manage the demand list (community and street staff)."""
     from xiaoqu.needs.rules import DEMAND_ROLES
 
-    if not visible_estates(actor, DEMAND_ROLES).filter(pk=estate.pk).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    require_estate(actor, estate, DEMAND_ROLES)
 
 
 def _plan_editable(plan: Plan) -> None:
@@ -721,8 +719,7 @@ def _meeting_scope(actor: Any, estate: Estate) -> None:
     """Meetings are held by those who gather opinions and those who run votes."""
     from xiaoqu.needs.rules import OPINION_ROLES
 
-    if not visible_estates(actor, OPINION_ROLES | VOTE_ROLES).filter(pk=estate.pk).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    require_estate(actor, estate, OPINION_ROLES | VOTE_ROLES)
 
 
 def meeting_create(

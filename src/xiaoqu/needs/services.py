@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import home_dwellings, home_estates, visible_dwellings, visible_estates
+from xiaoqu.core.policy import (
+    home_dwellings,
+    home_estates,
+    require_estate,
+    visible_dwellings,
+    visible_estates,
+)
 from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import merging
@@ -138,12 +144,7 @@ def _check_heard_on(heard_on: dt.date) -> None:
 
 
 def _in_scope(actor: Any, estate: Estate, roles: frozenset[str]) -> None:
-    """The estate must be in the actor's scope through a role that may do the work: a user
-    who is community staff in one estate and a grid worker in another manages demands in the
-    first only.
-    """
-    if not visible_estates(actor, roles).filter(pk=estate.pk).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    require_estate(actor, estate, roles)
 
 
 # --- opinions -------------------------------------------------------------------------------
