@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import require_estate
+from xiaoqu.core.uploads import check_photo
 from xiaoqu.decisions import chain
 from xiaoqu.decisions.models import (
     Ballot,
@@ -46,7 +47,6 @@ from xiaoqu.decisions.models import (
 )
 from xiaoqu.decisions.rules import VOTE_ROLES
 from xiaoqu.decisions.rules_engine import DEVELOPER, MATTERS
-from xiaoqu.needs.services import check_photo
 from xiaoqu.registry.models import (
     Building,
     Dwelling,

@@ -31,6 +31,7 @@ from xiaoqu.core.policy import (
     visible_dwellings,
     visible_estates,
 )
+from xiaoqu.core.uploads import check_photo
 from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import merging
@@ -52,7 +53,6 @@ from xiaoqu.needs.models import (
 from xiaoqu.needs.rules import DEMAND_ROLES, OPINION_ROLES, VISIT_ROLES
 from xiaoqu.registry.models import Building, Dwelling, Estate
 
-PHOTO_MAX_BYTES = 8 * 1024 * 1024
 TITLE_CHARS = 60
 # Statuses a demand may move to from each status (declined needs a reason; any status may be
 # reopened to "collected" when residents ask again or a decision is reversed).
@@ -86,27 +86,6 @@ def clean_opinion_text(text: str | None) -> str:
             _("意见内容为空：请用文字写下您的意见（只有表情符号无法处理）。"), code="text_empty"
         )
     return text
-
-
-_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF87a", b"GIF89a")
-
-
-def check_photo(photo: UploadedFile | None) -> None:
-    """A photo must be a JPEG, PNG, WebP or GIF of at most 8 MB."""
-    if photo is None:
-        return
-    if photo.size is not None and photo.size > PHOTO_MAX_BYTES:
-        raise DomainError(
-            _("照片太大（%(mb).1f MB），最大 8 MB。") % {"mb": photo.size / 1024 / 1024},
-            code="photo_too_large",
-        )
-    head = photo.read(12)
-    photo.seek(0)
-    is_webp = head.startswith(b"RIFF") and head[8:12] == b"WEBP"
-    if not (is_webp or any(head.startswith(m) for m in _IMAGE_MAGIC if m != b"RIFF")):
-        raise DomainError(
-            _("照片格式不支持：请上传 JPG、PNG、WebP 或 GIF 图片。"), code="photo_type"
-        )
 
 
 def _check_place(

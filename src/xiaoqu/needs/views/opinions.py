@@ -34,6 +34,7 @@ from xiaoqu.core.policy import (
     visible_buildings,
     visible_estates,
 )
+from xiaoqu.core.uploads import image_type
 from xiaoqu.decisions import services as decision_services
 from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
@@ -220,18 +221,6 @@ def opinion_category(request: HttpRequest, opinion_id: int) -> HttpResponse:
     return redirect("needs:opinion_list", estate_id=opinion.estate_id)
 
 
-def _image_type(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 @require_GET
 def opinion_photo(request: HttpRequest, opinion_id: int) -> FileResponse:
     """The photo of an opinion, for staff in scope or the resident it belongs to; else 404."""
@@ -253,7 +242,7 @@ def opinion_photo(request: HttpRequest, opinion_id: int) -> FileResponse:
     # The type comes from the bytes (checked on upload), never from the uploaded file name.
     head = fh.read(12)
     fh.seek(0)
-    content_type = _image_type(head)
+    content_type = image_type(head)
     if content_type is None:
         fh.close()
         raise Http404

@@ -37,7 +37,7 @@ from xiaoqu.registry.models import Dwelling, Estate, RegionLevel
 CAMPAIGNS_PER_PAGE = 30
 # Estates offered as check boxes in the create form at once (narrow by community or name).
 ESTATE_CHOICES_LIMIT = 200
-# A visit with its photo: the photo may be 8 MB (services.PHOTO_MAX_BYTES), the rest is small.
+# A visit with its photo: the photo may be 8 MB (core.uploads.PHOTO_MAX_BYTES), the rest is small.
 SUBMIT_MAX_BYTES = 9 * 1024 * 1024
 MAX_OPINIONS = 20
 
