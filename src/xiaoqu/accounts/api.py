@@ -1,19 +1,14 @@
-"""API authentication (bearer tokens for machines, the session for pages) and ``/me``."""
+"""API authentication: bearer tokens for machines, the session for pages."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from xiaoqu.accounts.models import ApiToken
-from xiaoqu.core.pii import mask_phone
-from xiaoqu.core.policy import home_estates
 
 # Recording every use would turn each read into a write; a minute's precision is enough
 # to tell a live token from a forgotten one.
@@ -46,33 +41,3 @@ class TokenHeaderAuth(APIKeyHeader):
 
 
 auth_methods = [TokenAuth(), TokenHeaderAuth(), django_auth]
-
-
-class RoleOut(Schema):
-    role: str
-    region_id: int | None
-    estate_id: int | None
-
-
-class MeOut(Schema):
-    id: int
-    name: str
-    phone: str
-    roles: list[RoleOut]
-    home_estate_ids: list[int]
-
-
-router = Router(tags=["accounts"])
-
-
-@router.get("/me", response=MeOut, operation_id="me", url_name="me", summary="当前用户")
-def me(request: HttpRequest) -> dict[str, Any]:
-    """Who the token or session belongs to, with the roles that decide their scope."""
-    user: Any = request.user
-    return {
-        "id": user.pk,
-        "name": user.name,
-        "phone": mask_phone(user.phone),
-        "roles": list(user.roles.order_by("pk").values("role", "region_id", "estate_id")),
-        "home_estate_ids": sorted(home_estates(user).values_list("pk", flat=True)),
-    }

@@ -16,6 +16,7 @@ from xiaoqu.accounts.forms import LoginForm
 from xiaoqu.accounts.services import sms_code_send
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.pii import normalize_phone
+from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, requires
 
 # Messages of the SMS service's domain errors, listed so they get translated when shown.
 _SMS_ERRORS = (gettext_noop("手机号格式不正确"), gettext_noop("验证码发送过于频繁，请稍后再试"))
@@ -33,6 +34,7 @@ def _safe_next(request) -> str:
     return ""
 
 
+@requires(PUBLIC)
 def login_view(request):
     target = _safe_next(request)
     if request.user.is_authenticated and request.method != "POST":
@@ -47,6 +49,7 @@ def login_view(request):
 
 
 @require_POST
+@requires(PUBLIC)
 def sms_code_view(request):
     phone = normalize_phone(request.POST.get("phone", ""))
     try:
@@ -63,6 +66,7 @@ def sms_code_view(request):
 
 
 @require_POST
+@requires(AUTHENTICATED)
 def logout_view(request):
     logout(request)
     messages.info(request, _("您已安全退出"))

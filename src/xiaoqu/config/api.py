@@ -10,7 +10,6 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from xiaoqu.accounts.api import auth_methods
-from xiaoqu.accounts.api import router as accounts_router
 from xiaoqu.needs.api import router as needs_router
 from xiaoqu.registry.api import router as registry_router
 
@@ -26,7 +25,6 @@ api = NinjaAPI(
     auth=auth_methods,
     urls_namespace="api-1.0.0",
 )
-api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
 api.add_router("/", needs_router)
 

@@ -1,404 +1,311 @@
-"""The one permission policy used by every page and endpoint.
+"""How pages declare what they need, and how it is enforced (see docs/permissions.md).
 
-Three layers:
+Every page view is declared with :func:`requires`: ``PUBLIC``, ``AUTHENTICATED``, or a named
+permission, and for a page about one object, how that object is found from the URL
+(:class:`Lookup`). The decorator resolves the object once, through the permission's scope,
+and answers 404 for a missing object and a forbidden one alike, so ids cannot be probed; the
+view receives the object instead of its id. ``PolicyMiddleware`` refuses any URL whose view
+carries no declaration (the admin site and the API are governed as whole namespaces).
 
-* ``URL_POLICY`` declares, for every named URL of the project, what it needs:
-  ``PUBLIC``, ``AUTHENTICATED``, ``API`` (token or session, checked by the API layer),
-  ``ADMIN_SITE`` (Django admin's own staff check) or a named permission. The
-  ``PolicyMiddleware`` enforces it on every request and refuses URLs that are not
-  declared; a test fails if a URL pattern is missing here.
-* Named permissions (``rules`` predicates) in each app's ``rules.py``.
-* Scope: ``visible_estates`` / ``visible_regions`` and ``access_*`` helpers, which
-  raise 404 for "missing" and "not yours" alike.
+A permission is any object with a ``name`` and two questions (the :class:`Permission`
+protocol): ``has(user, obj=None)`` — does the user hold it for ``obj`` (without an object:
+anywhere at all, which decides navigation and list pages) — and ``scoped(user, queryset)`` —
+the objects of ``queryset`` the user holds it for. The apps define theirs in ``rules.py``
+(the scoped kind lives in ``registry.scope``); models say where their objects sit in the
+register with :class:`ScopePath`.
+
+This module imports no app.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
-
-if TYPE_CHECKING:
-    from xiaoqu.registry.models import Building, Dwelling, Estate, Region
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 API = "api"
 ADMIN_SITE = "admin_site"
 
-# Roles that work on estates from the workbench (they see a scope of estates).
-WORKBENCH_ROLES = frozenset(
-    {
-        "grid_worker",
-        "party_member",
-        "community_staff",
-        "street_staff",
-        "housing_bureau",
-        "property_manager",
-        "owners_committee",
-        "contractor",
-        "admin",
-    }
-)
-# Roles whose duties need residents' full phone numbers (contacting them at home,
-# sending notices, repairs). Everyone else sees 138****1234.
-PHONE_ROLES = frozenset(
-    {"grid_worker", "community_staff", "street_staff", "property_manager", "admin"}
-)
-# Roles that may see owners' names on the estate page (outside these, names are masked).
-NAME_ROLES = PHONE_ROLES | {"party_member", "owners_committee", "housing_bureau"}
-
-URL_POLICY: dict[str, str] = {
-    "accounts:login": PUBLIC,
-    "accounts:sms_code": PUBLIC,
-    "accounts:logout": AUTHENTICATED,
-    "web:home": AUTHENTICATED,
-    "web:set_language": PUBLIC,
-    "web:favicon": PUBLIC,
-    "registry:workbench": "registry.view_workbench",
-    "registry:region_tree": "registry.view_workbench",
-    "registry:estate_list": "registry.view_workbench",
-    "registry:estate_detail": "registry.view_workbench",
-    "registry:resident_home": AUTHENTICATED,
-    # --- needs: campaigns and visits ---
-    "needs:campaign_list": "needs.view_needs",
-    "needs:campaign_detail": "needs.view_needs",
-    "needs:visit_page": "needs.record_visit",
-    "needs:visit_submit": "needs.record_visit",
-    # --- needs: opinions from every channel, residents' own pages ---
-    "needs:opinion_list": "needs.view_needs",
-    "needs:meeting_new": "needs.record_opinions",
-    "needs:hotline": "needs.record_opinions",
-    "needs:opinion_import": "needs.record_opinions",
-    "needs:meeting_detail": "needs.view_needs",
-    "needs:opinion_category": "needs.record_opinions",
-    "needs:opinion_import_template": "needs.view_needs",
-    # Staff in scope or the resident the opinion belongs to (checked in the view, else 404).
-    "needs:opinion_photo": AUTHENTICATED,
-    # A resident's own opinions and the phone form (scope: home_estates / home_dwellings).
-    "needs:my_opinions": AUTHENTICATED,
-    "needs:opinion_new": AUTHENTICATED,
-    # --- needs: demands and demand lists ---
-    "needs:demand_board": "needs.view_needs",
-    "needs:demand_create": "needs.manage_demands",
-    "needs:demand_detail": "needs.view_needs",
-    "needs:demand_update": "needs.manage_demands",
-    "needs:demand_status": "needs.manage_demands",
-    "needs:demand_split": "needs.manage_demands",
-    "needs:demand_join": "needs.manage_demands",
-    "needs:demand_list_versions": "needs.view_needs",
-    "needs:demand_list_publish": "needs.manage_demands",
-    "needs:demand_list_detail": "needs.view_needs",
-    "needs:demand_list_xlsx": "needs.view_needs",
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "needs:demand_list_print": AUTHENTICATED,
-    "needs:demand_notice": AUTHENTICATED,
-    # --- decisions: owner votes ---
-    "decisions:vote_list": "decisions.view_votes",
-    "decisions:vote_new": "decisions.manage_votes",
-    "decisions:vote_detail": "decisions.view_votes",
-    "decisions:vote_action": "decisions.manage_votes",
-    "decisions:ballot_paper": "decisions.enter_ballots",
-    "decisions:ballot": AUTHENTICATED,
-    "decisions:receipt_check": PUBLIC,
-    "decisions:my_votes": AUTHENTICATED,
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "decisions:vote_result": AUTHENTICATED,
-    "decisions:vote_publish": "decisions.manage_votes",
-    "decisions:vote_objection": AUTHENTICATED,
-    "decisions:vote_result_print": AUTHENTICATED,
-    "decisions:meeting_list": "decisions.view_plans",
-    "decisions:meeting_new": "decisions.hold_meetings",
-    "decisions:meeting_record": "decisions.view_plans",
-    "decisions:meeting_action": "decisions.hold_meetings",
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "decisions:meeting_minutes": AUTHENTICATED,
-    # --- lifecircle ---
-    "lifecircle:standard": "lifecircle.view",
-    "lifecircle:region_analysis": "lifecircle.view",
-    "lifecircle:analysis_start": "lifecircle.run_analysis",
-    "lifecircle:estate_card": "lifecircle.view",
-    "lifecircle:gap_demand": "needs.manage_demands",
-    "decisions:plan_list": "decisions.view_plans",
-    "decisions:plan_new": "decisions.manage_plans",
-    "decisions:plan_detail": "decisions.view_plans",
-    "decisions:plan_action": "decisions.manage_plans",
-    # Residents of the estate and staff in scope; drafts are 404 (checked in the view).
-    "decisions:plan_public": AUTHENTICATED,
-    "decisions:plan_comment": AUTHENTICATED,
-}
-# Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
-# checks token or session authentication and scopes every query.
+# Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API checks
+# token or session authentication and scopes every query with the same permissions.
 NAMESPACE_POLICY: dict[str, str] = {"admin": ADMIN_SITE, "api-1.0.0": API}
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class ScopePath:
+    """Where the objects of a model sit in the register, as ORM paths from the model.
+
+    ``estate``: the path to the object's estate ("" for the Estate model itself);
+    ``building``: the path to its building, when it belongs to one (a grid, which covers
+    buildings rather than whole estates, then reaches only the objects of its buildings);
+    ``dwelling``: the path to its dwelling, when a resident of that dwelling counts as its
+    own; ``region``: for objects placed at a region instead of an estate ("" for the Region
+    model itself); ``many``: the estate path crosses a to-many relation (a campaign spans
+    several estates), so filters select distinct objects.
+    """
+
+    estate: str | None = None
+    building: str | None = None
+    dwelling: str | None = None
+    region: str | None = None
+    many: bool = False
+
+    def join(self, path: str, field_name: str) -> str:
+        return f"{path}__{field_name}" if path else field_name
+
+
+def scope_path_of(model: type[Model]) -> ScopePath:
+    path = getattr(model, "scope_path", None)
+    if not isinstance(path, ScopePath):
+        raise ImproperlyConfigured(f"{model.__name__} declares no scope_path")
+    return path
+
+
+@runtime_checkable
+class Permission(Protocol):
+    name: str
+
+    def has(self, user: Any, obj: Any = None) -> bool: ...
+
+    def scoped(self, user: Any, queryset: QuerySet[M]) -> QuerySet[M]: ...
+
+
+# Every permission the apps define, by name: the policy listing (docs/permissions.md) reads it.
+PERMISSIONS: dict[str, Permission] = {}
+
+
+def register_permission(permission: Permission) -> None:
+    if permission.name in PERMISSIONS:
+        raise ImproperlyConfigured(f"permission {permission.name!r} is defined twice")
+    PERMISSIONS[permission.name] = permission
+
+
+def object_pk(value: Any) -> int:
+    """A primary key from a URL or form value; anything else is a 404 like a missing id."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if pk <= 0 or pk > 2**63 - 1:
+        raise Http404
+    return pk
+
+
+def find_permitted(user: Any, permission: Permission, queryset: QuerySet[M], pk: Any) -> M:
+    """The object ``pk`` of ``queryset`` if the user holds ``permission`` for it, else 404.
+
+    One query answers both questions, so "missing" and "not yours" cannot be told apart.
+    """
+    found = permission.scoped(user, queryset).filter(pk=object_pk(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How a page finds its object: the model (or a function giving the queryset), the URL
+    keyword that holds its id, and the name under which the view receives it."""
+
+    model: type[Model] | Callable[[], QuerySet[Any]]
+    kwarg: str
+    arg: str = ""
+    select_related: tuple[str, ...] = field(default=())
+
+    def queryset(self) -> QuerySet[Any]:
+        if isinstance(self.model, type) and issubclass(self.model, Model):
+            qs = self.model._default_manager.all()
+        else:
+            qs = self.model()
+        return qs.select_related(*self.select_related) if self.select_related else qs
+
+    @property
+    def receives(self) -> str:
+        return self.arg or self.kwarg.removesuffix("_id")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a view was declared to need (read by the middleware and the policy listing)."""
+
+    rule: str | Permission
+    lookup: Lookup | None = None
+
+    @property
+    def rule_name(self) -> str:
+        return self.rule if isinstance(self.rule, str) else self.rule.name
+
+
+def requires(
+    rule: str | Permission, *, find: Lookup | None = None
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Declare and enforce what a page needs.
+
+    ``rule`` is ``PUBLIC``, ``AUTHENTICATED`` or a permission. Anonymous visitors of a
+    non-public page are sent to the login page; a user without the permission anywhere gets
+    404; with ``find``, the object is looked up through the permission's scope (404 when
+    missing or forbidden) and passed to the view under ``find.receives`` in place of its id.
+    """
+    if isinstance(rule, str) and rule not in (PUBLIC, AUTHENTICATED):
+        raise ImproperlyConfigured(
+            f"requires() takes PUBLIC, AUTHENTICATED or a permission: {rule}"
+        )
+    if find is not None and isinstance(rule, str):
+        raise ImproperlyConfigured("an object lookup needs a permission to scope it")
+    declaration = Declaration(rule, find)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if rule == PUBLIC:
+                return view(request, *args, **kwargs)
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if isinstance(rule, str):
+                return view(request, *args, **kwargs)
+            if not rule.has(user):
+                raise Http404
+            if find is not None:
+                pk = kwargs.pop(find.kwarg)
+                kwargs[find.receives] = find_permitted(user, rule, find.queryset(), pk)
+            return view(request, *args, **kwargs)
+
+        checked.xiaoqu_declaration = declaration  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def declaration_of(view: Any) -> Declaration | None:
+    found = getattr(view, "xiaoqu_declaration", None)
+    return found if isinstance(found, Declaration) else None
+
+
+# --- the policy of every URL, read from the declarations ------------------------------------
+
+
+def _walk(patterns: list[Any], namespaces: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = namespaces + ((p.namespace,) if p.namespace else ())
+            yield from _walk(p.url_patterns, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            yield ":".join((*namespaces, p.name)), p.callback
+
+
+class _UrlPolicy(Mapping[str, str]):
+    """``{view name: rule name}`` for every declared page of the URL configuration."""
+
+    def _table(self) -> dict[str, str]:
+        table = {}
+        for name, callback in _walk(get_resolver().url_patterns, ()):
+            declaration = declaration_of(callback)
+            if declaration is not None:
+                table[name] = declaration.rule_name
+            elif name in legacy.URL_POLICY:
+                table[name] = legacy.URL_POLICY[name]
+        return table
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+URL_POLICY: Mapping[str, str] = _UrlPolicy()
 
 
 def policy_for(view_name: str) -> str | None:
-    if view_name in URL_POLICY:
-        return URL_POLICY[view_name]
+    """The rule of a named URL: its view's declaration or its namespace's policy."""
+    table = URL_POLICY
+    if view_name in table:
+        return table[view_name]
     namespace = view_name.split(":", 1)[0] if ":" in view_name else ""
     return NAMESPACE_POLICY.get(namespace)
 
 
-def _assignments(user: Any) -> list[Any]:
-    if not getattr(user, "is_authenticated", False):
-        return []
-    cached = getattr(user, "_xiaoqu_roles", None)
-    if cached is None:
-        cached = list(user.roles.select_related("region", "estate", "grid"))
-        user._xiaoqu_roles = cached
-    return cached
+class PolicyMiddleware:
+    """Refuses every URL whose view declares nothing (outside the governed namespaces)."""
 
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
 
-def user_roles(user: Any) -> set[str]:
-    return {a.role for a in _assignments(user)}
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
 
-
-def has_any_role(user: Any, roles: Iterable[str]) -> bool:
-    wanted = set(roles)
-    return any(a.role in wanted for a in _assignments(user))
-
-
-def is_global_admin(user: Any) -> bool:
-    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
-        return True
-    return any(a.role == "admin" and _is_unscoped(a) for a in _assignments(user))
-
-
-def _is_unscoped(a: Any) -> bool:
-    return a.region_id is None and a.estate_id is None and a.grid_id is None
-
-
-def _grid_building_ids(grid_id: int) -> QuerySet[Any]:
-    from xiaoqu.organization.models import GridBuilding
-
-    return GridBuilding.objects.filter(grid_id=grid_id).values("building_id")
-
-
-def _grid_estate_ids(grid_id: int) -> QuerySet[Any]:
-    from xiaoqu.organization.models import GridBuilding
-
-    return GridBuilding.objects.filter(grid_id=grid_id).values("building__estate_id")
-
-
-def _scope_q(user: Any, roles: Iterable[str], region_field: str, estate_field: str) -> Q | None:
-    """Q over estates for the given roles; None means everything.
-
-    A grid scope counts every estate with at least one building in the grid.
-    """
-    wanted = set(roles)
-    q = Q(pk__in=[])
-    for a in _assignments(user):
-        if a.role not in wanted:
-            continue
-        if _is_unscoped(a):
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None or declaration_of(view_func) is not None:
             return None
-        if a.region_id is not None:
-            q |= Q(**{f"{region_field}__startswith": a.region.path})
-        elif a.estate_id is not None:
-            q |= Q(**{estate_field: a.estate_id})
-        else:
-            q |= Q(**{f"{estate_field}__in": _grid_estate_ids(a.grid_id)})
-    return q
-
-
-def _unit_scope_q(user: Any, roles: Iterable[str], building_field: str) -> Q | None:
-    """Q over buildings or dwellings (both carry ``estate``); None means everything.
-
-    Region and estate scopes mean what they mean for estates; a grid scope narrows to the
-    grid's own buildings.
-    """
-    wanted = set(roles)
-    q = Q(pk__in=[])
-    for a in _assignments(user):
-        if a.role not in wanted:
-            continue
-        if _is_unscoped(a):
+        if match.view_name in legacy.URL_POLICY:
+            return _legacy_check(request, legacy.URL_POLICY[match.view_name])
+        if match.namespaces and match.namespaces[0] in NAMESPACE_POLICY:
             return None
-        if a.region_id is not None:
-            q |= Q(estate__region_path__startswith=a.region.path)
-        elif a.estate_id is not None:
-            q |= Q(estate_id=a.estate_id)
-        else:
-            q |= Q(**{f"{building_field}__in": _grid_building_ids(a.grid_id)})
-    return q
-
-
-def visible_estates(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QuerySet[Estate]:
-    """Estates the user works on through any of ``roles`` (empty for nobody)."""
-    from xiaoqu.registry.models import Estate
-
-    if is_global_admin(user):
-        return Estate.objects.all()
-    q = _scope_q(user, roles, "region_path", "pk")
-    if q is None:
-        return Estate.objects.all()
-    return Estate.objects.filter(q)
-
-
-def visible_regions(user: Any) -> QuerySet[Region]:
-    """Regions inside the user's workbench scope, plus the community of each estate scope."""
-    from xiaoqu.registry.models import Region
-
-    if is_global_admin(user):
-        return Region.objects.all()
-    q = Q(pk__in=[])
-    for a in _assignments(user):
-        if a.role not in WORKBENCH_ROLES:
-            continue
-        if _is_unscoped(a):
-            return Region.objects.all()
-        if a.region_id is not None:
-            q |= Q(path__startswith=a.region.path)
-        elif a.estate_id is not None:
-            q |= Q(pk=a.estate.community_id)
-        else:
-            q |= Q(pk=a.grid.community_id)
-    return Region.objects.filter(q)
-
-
-def visible_buildings(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QuerySet[Building]:
-    """Buildings the user works on; a grid scope gives the grid's buildings only."""
-    from xiaoqu.registry.models import Building
-
-    if is_global_admin(user):
-        return Building.objects.all()
-    q = _unit_scope_q(user, roles, "pk")
-    if q is None:
-        return Building.objects.all()
-    return Building.objects.filter(q)
-
-
-def visible_dwellings(user: Any, roles: Iterable[str] = WORKBENCH_ROLES) -> QuerySet[Dwelling]:
-    """Dwellings the user works on; a grid scope gives the dwellings of its buildings."""
-    from xiaoqu.registry.models import Dwelling
-
-    if is_global_admin(user):
-        return Dwelling.objects.all()
-    q = _unit_scope_q(user, roles, "building_id")
-    if q is None:
-        return Dwelling.objects.all()
-    return Dwelling.objects.filter(q)
-
-
-def home_estates(user: Any) -> QuerySet[Estate]:
-    """Estates where the user's person owns or lives in a dwelling (resident view)."""
-    from xiaoqu.registry.models import Estate
-
-    person_id = getattr(user, "person_id", None)
-    if not person_id:
-        return Estate.objects.none()
-    return Estate.objects.filter(
-        Q(dwellings__ownerships__person_id=person_id)
-        | Q(dwellings__residencies__person_id=person_id)
-    ).distinct()
-
-
-def grid_buildings_in(user: Any, estate: Estate) -> set[int] | None:
-    """The buildings of ``estate`` a user reaches only through grid scopes, or None for all.
-
-    None when any workbench scope of the user covers the whole estate (unscoped, its region,
-    the estate itself); otherwise the ids of the estate's buildings in the user's grids, so a
-    grid worker whose grid holds part of an estate sees that part only.
-    """
-    from xiaoqu.organization.models import GridBuilding
-
-    if is_global_admin(user):
-        return None
-    grids = []
-    for a in _assignments(user):
-        if a.role not in WORKBENCH_ROLES:
-            continue
-        if (
-            _is_unscoped(a)
-            or a.estate_id == estate.pk
-            or (a.region_id is not None and estate.region_path.startswith(a.region.path))
-        ):
+        if _is_static(request):
             return None
-        if a.grid_id is not None:
-            grids.append(a.grid_id)
-    return set(
-        GridBuilding.objects.filter(grid_id__in=grids, building__estate=estate).values_list(
-            "building_id", flat=True
+        raise ImproperlyConfigured(
+            f"URL {match.view_name!r} is not declared: decorate its view with requires()"
         )
-    )
 
 
-def require_estate(user: Any, estate: Estate, roles: Iterable[str]) -> None:
-    """For services: the estate must be in the user's scope through one of ``roles``, else a
-    DomainError (a user who is community staff in one estate and a grid worker in another may
-    manage demands in the first only).
-    """
-    from django.utils.translation import gettext as _
+def redirect_to_login(next_url: str) -> HttpResponse:
+    # Imported here: the auth views module needs the app registry, and models import this one.
+    from django.contrib.auth.views import redirect_to_login as redirect
 
-    from xiaoqu.core.errors import DomainError
-
-    if not visible_estates(user, roles).filter(pk=estate.pk).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    return redirect(next_url)
 
 
-def home_dwellings(user: Any) -> QuerySet[Dwelling]:
-    """Dwellings the user's person owns or lives in (a resident's own homes)."""
-    from xiaoqu.registry.models import Dwelling
+def _is_static(request: HttpRequest) -> bool:
+    from django.conf import settings
 
-    person_id = getattr(user, "person_id", None)
-    if not person_id:
-        return Dwelling.objects.none()
-    return Dwelling.objects.filter(
-        Q(ownerships__person_id=person_id) | Q(residencies__person_id=person_id)
-    ).distinct()
+    return bool(settings.STATIC_URL) and request.path.startswith(str(settings.STATIC_URL))
 
 
-def access_estate(user: Any, estate_id: Any) -> Estate:
-    """The estate if the user may work on it, else 404 (same for missing and out of scope)."""
-    try:
-        pk = int(estate_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    estate = visible_estates(user).filter(pk=pk).select_related("community").first()
-    if estate is None:
+def _legacy_check(request: HttpRequest, rule: str) -> HttpResponse | None:
+    if rule in (PUBLIC, API, ADMIN_SITE):
+        return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if rule != AUTHENTICATED and not request.user.has_perm(rule):
         raise Http404
-    return estate
+    return None
 
 
-def access_region(user: Any, region_id: Any) -> Region:
-    try:
-        pk = int(region_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    region = visible_regions(user).filter(pk=pk).first()
-    if region is None:
-        raise Http404
-    return region
-
-
-def _roles_for_estate(user: Any, estate: Estate) -> set[str]:
-    if is_global_admin(user):
-        return {"admin"}
-    roles = set()
-    for a in _assignments(user):
-        in_grid = a.grid_id is not None and estate.pk in _grid_estates_cached(a)
-        if (
-            a.estate_id == estate.pk
-            or (a.region_id is not None and estate.region_path.startswith(a.region.path))
-            or in_grid
-        ):
-            roles.add(a.role)
-    return roles
-
-
-def _grid_estates_cached(a: Any) -> set[int]:
-    cached = getattr(a, "_xiaoqu_grid_estates", None)
-    if cached is None:
-        cached = set(_grid_estate_ids(a.grid_id).values_list("building__estate_id", flat=True))
-        a._xiaoqu_grid_estates = cached
-    return cached
-
-
-def can_see_phone(user: Any, estate: Estate) -> bool:
-    return bool(_roles_for_estate(user, estate) & PHONE_ROLES)
-
-
-def can_see_names(user: Any, estate: Estate) -> bool:
-    return bool(_roles_for_estate(user, estate) & NAME_ROLES)
+# TEMPORARY re-exports while the apps move to requires() and registry.scope.
+from xiaoqu.core import legacy_policy as legacy  # noqa: E402
+from xiaoqu.core.legacy_policy import (  # noqa: E402, F401
+    NAME_ROLES,
+    PHONE_ROLES,
+    WORKBENCH_ROLES,
+    access_estate,
+    access_region,
+    can_see_names,
+    can_see_phone,
+    grid_buildings_in,
+    has_any_role,
+    home_dwellings,
+    home_estates,
+    is_global_admin,
+    require_estate,
+    visible_buildings,
+    visible_dwellings,
+    visible_estates,
+    visible_regions,
+)

@@ -13,8 +13,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from xiaoqu.core.policy import access_region
+from xiaoqu.core.pii import mask_phone
+from xiaoqu.core.policy import find_permitted
 from xiaoqu.registry import api_selectors as sel
+from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Region
+from xiaoqu.registry.rules import READ_REGISTER, VIEW_WORKBENCH
 from xiaoqu.registry.schemas import (
     BuildingPageOut,
     DwellingOut,
@@ -23,11 +26,13 @@ from xiaoqu.registry.schemas import (
     EstateDetailOut,
     EstateFilterIn,
     EstatePageOut,
+    MeOut,
     PageIn,
     RegionFilterIn,
     RegionOut,
     RegionPageOut,
 )
+from xiaoqu.registry.scope import home_estate_ids
 
 router = Router(tags=["registry"])
 
@@ -45,6 +50,28 @@ def _page(
 
 
 @router.get(
+    "/me", response=MeOut, operation_id="me", url_name="me", summary="当前用户", tags=["accounts"]
+)
+def me(request: HttpRequest) -> dict[str, Any]:
+    """Who the token or session belongs to, with the roles that decide their scope and the
+    estates where they own or live in a dwelling."""
+    user: Any = request.user
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "phone": mask_phone(user.phone),
+        "roles": list(user.roles.order_by("pk").values("role", "region_id", "estate_id")),
+        "home_estate_ids": sorted(home_estate_ids(user)),
+    }
+
+
+def _estate(request: HttpRequest, estate_id: int) -> Estate:
+    return find_permitted(
+        request.user, READ_REGISTER, Estate.objects.select_related("community"), estate_id
+    )
+
+
+@router.get(
     "/regions",
     response=RegionPageOut,
     operation_id="region_list",
@@ -57,7 +84,7 @@ def region_list(
     """Regions in the caller's scope, in tree order; ``parent`` lists one node's children."""
     qs = sel.api_regions(request.user)
     if filters.parent is not None:
-        parent = access_region(request.user, filters.parent)
+        parent = find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), filters.parent)
         qs = qs.filter(parent=parent)
     if filters.level:
         qs = qs.filter(level=filters.level)
@@ -72,7 +99,7 @@ def region_list(
     summary="区划详情",
 )
 def region_detail(request: HttpRequest, region_id: int) -> Any:
-    return access_region(request.user, region_id)
+    return find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), region_id)
 
 
 @router.get(
@@ -83,7 +110,7 @@ def region_detail(request: HttpRequest, region_id: int) -> Any:
     summary="下级区划",
 )
 def region_children(request: HttpRequest, region_id: int, page: Query[PageIn]) -> dict[str, Any]:
-    region = access_region(request.user, region_id)
+    region = find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), region_id)
     return _page(sel.api_regions(request.user).filter(parent=region), page)
 
 
@@ -118,8 +145,8 @@ def estate_list(
     summary="小区详情",
 )
 def estate_detail(request: HttpRequest, estate_id: int) -> dict[str, Any]:
-    access = sel.api_access_estate(request.user, estate_id)
-    return {**sel.estate_row(access.estate), **sel.estate_counts(access.estate)}
+    estate = _estate(request, estate_id)
+    return {**sel.estate_row(estate), **sel.estate_counts(estate)}
 
 
 @router.get(
@@ -130,8 +157,8 @@ def estate_detail(request: HttpRequest, estate_id: int) -> dict[str, Any]:
     summary="小区的楼栋",
 )
 def estate_buildings(request: HttpRequest, estate_id: int, page: Query[PageIn]) -> dict[str, Any]:
-    access = sel.api_access_estate(request.user, estate_id)
-    return _page(sel.estate_buildings(access), page)
+    estate = _estate(request, estate_id)
+    return _page(sel.estate_buildings(request.user, estate), page)
 
 
 @router.get(
@@ -143,9 +170,9 @@ def estate_buildings(request: HttpRequest, estate_id: int, page: Query[PageIn]) 
 )
 def estate_dwellings(request: HttpRequest, estate_id: int, page: Query[PageIn]) -> dict[str, Any]:
     """All dwellings for staff; a resident's own dwellings only. Owners masked per role."""
-    access = sel.api_access_estate(request.user, estate_id)
-    disclosure = sel.Disclosure.for_estate(request.user, access)
-    qs = sel.dwellings_for(user=request.user, access=access)
+    estate = _estate(request, estate_id)
+    disclosure = sel.Disclosure.for_estate(request.user, estate.pk)
+    qs = sel.dwellings_for(user=request.user, estate=estate)
     return _page(qs, page, lambda d: sel.dwelling_row(d, disclosure))
 
 
@@ -159,7 +186,7 @@ def estate_dwellings(request: HttpRequest, estate_id: int, page: Query[PageIn]) 
 def building_entrances(
     request: HttpRequest, building_id: int, page: Query[PageIn]
 ) -> dict[str, Any]:
-    building, _access = sel.api_access_building(request.user, building_id)
+    building = find_permitted(request.user, READ_REGISTER, Building.objects.all(), building_id)
     return _page(sel.building_entrances(building), page)
 
 
@@ -173,9 +200,12 @@ def building_entrances(
 def entrance_dwellings(
     request: HttpRequest, entrance_id: int, page: Query[PageIn]
 ) -> dict[str, Any]:
-    entrance, access = sel.api_access_entrance(request.user, entrance_id)
-    disclosure = sel.Disclosure.for_estate(request.user, access)
-    qs = sel.dwellings_for(user=request.user, access=access, entrance=entrance)
+    entrance = find_permitted(
+        request.user, READ_REGISTER, Entrance.objects.select_related("building"), entrance_id
+    )
+    estate = Estate(pk=entrance.building.estate_id)
+    disclosure = sel.Disclosure.for_estate(request.user, estate.pk)
+    qs = sel.dwellings_for(user=request.user, estate=estate, entrance=entrance)
     return _page(qs, page, lambda d: sel.dwelling_row(d, disclosure))
 
 
@@ -187,5 +217,10 @@ def entrance_dwellings(
     summary="房屋详情",
 )
 def dwelling_detail(request: HttpRequest, dwelling_id: int) -> dict[str, Any]:
-    dwelling, access = sel.api_access_dwelling(request.user, dwelling_id)
-    return sel.dwelling_row(dwelling, sel.Disclosure.for_estate(request.user, access))
+    dwelling = find_permitted(
+        request.user,
+        READ_REGISTER,
+        sel.with_owners(Dwelling.objects.all()),
+        dwelling_id,
+    )
+    return sel.dwelling_row(dwelling, sel.Disclosure.for_estate(request.user, dwelling.estate_id))

@@ -1,15 +1,15 @@
-"""Reads behind the register API, scoped with the helpers of ``core.policy``.
+"""Reads behind the register API, scoped by the register's permissions (``registry.rules``).
 
-Who sees what through the API:
+Who sees what through the API (``registry.read_register``):
 
-* Staff (any role in ``WORKBENCH_ROLES``) see ``visible_estates`` and ``visible_regions``:
-  every estate, building, entrance and dwelling of their scope, with owners' names and
-  phones shown or masked per ``can_see_names`` / ``can_see_phone``.
-* Residents and owners see their home estates (``home_estates``: where their person owns or
-  lives in a dwelling) with their buildings and entrances, but only their own dwellings;
-  they see no regions. Their own name and phone are shown to them, co-owners' are masked.
-* A user who is both sees the union: full access to the estates of their workbench scope,
-  the resident view of their other home estates.
+* Staff (any workbench role) see every estate, building, entrance and dwelling of their
+  scope (a grid narrows an estate to the grid's buildings), and the regions of their scope;
+  owners' names and phones are shown or masked per ``registry.see_names`` and
+  ``registry.see_phones``.
+* Residents and owners see their home estates (where their person owns or lives in a
+  dwelling) with their buildings and entrances, but only their own dwellings; they see no
+  regions. Their own name and phone are shown to them, co-owners' are masked.
+* A user who is both sees the union.
 
 Missing and out-of-scope objects both raise ``Http404`` so ids cannot be probed.
 """
@@ -20,19 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 
 from xiaoqu.core.pii import mask_name, mask_phone
-from xiaoqu.core.policy import (
-    access_estate,
-    can_see_names,
-    can_see_phone,
-    grid_buildings_in,
-    home_estates,
-    is_global_admin,
-    visible_estates,
-    visible_regions,
-)
 from xiaoqu.registry.models import (
     Building,
     Dwelling,
@@ -42,54 +31,16 @@ from xiaoqu.registry.models import (
     Region,
     RenovationStage,
 )
-
-
-@dataclass(frozen=True)
-class EstateAccess:
-    """An estate the caller may read, and how: ``full`` for staff scope, else own dwellings.
-
-    ``buildings`` narrows a staff scope reached only through grids to the grid's buildings
-    (None: the whole estate).
-    """
-
-    estate: Estate
-    full: bool
-    buildings: frozenset[int] | None = None
-
-
-def _pk(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+from xiaoqu.registry.rules import READ_REGISTER, SEE_NAMES, SEE_PHONES, VIEW_WORKBENCH
 
 
 def api_estates(user: Any) -> QuerySet[Estate]:
     """Estates the caller may read: workbench scope plus home estates."""
-    if is_global_admin(user):
-        return Estate.objects.all()
-    work = visible_estates(user).values("pk")
-    home = home_estates(user).values("pk")
-    return Estate.objects.filter(Q(pk__in=work) | Q(pk__in=home))
-
-
-def api_access_estate(user: Any, estate_id: Any) -> EstateAccess:
-    """The estate with the caller's kind of access, or 404 (missing and out of scope alike)."""
-    try:
-        work = access_estate(user, estate_id)
-    except Http404:
-        pass
-    else:
-        only = grid_buildings_in(user, work)
-        return EstateAccess(work, full=True, buildings=None if only is None else frozenset(only))
-    estate = home_estates(user).filter(pk=_pk(estate_id)).select_related("community").first()
-    if estate is None:
-        raise Http404
-    return EstateAccess(estate, full=False)
+    return READ_REGISTER.scoped(user, Estate.objects.all())
 
 
 def api_regions(user: Any) -> QuerySet[Region]:
-    return visible_regions(user).order_by("path")
+    return VIEW_WORKBENCH.scoped(user, Region.objects.all()).order_by("path")
 
 
 def estate_list(
@@ -129,84 +80,32 @@ def estate_counts(estate: Estate) -> dict[str, int]:
     )
 
 
-def estate_buildings(access: EstateAccess) -> QuerySet[Building]:
-    qs = Building.objects.filter(estate=access.estate)
-    if access.buildings is not None:
-        qs = qs.filter(pk__in=access.buildings)
-    return qs.order_by("number", "pk")
-
-
-def _check_building(access: EstateAccess, building_id: int) -> None:
-    if access.buildings is not None and building_id not in access.buildings:
-        raise Http404
-
-
-def api_access_building(user: Any, building_id: Any) -> tuple[Building, EstateAccess]:
-    building = Building.objects.filter(pk=_pk(building_id)).first()
-    if building is None:
-        raise Http404
-    access = api_access_estate(user, building.estate_id)
-    _check_building(access, building.pk)
-    return building, access
-
-
-def api_access_entrance(user: Any, entrance_id: Any) -> tuple[Entrance, EstateAccess]:
-    entrance = (
-        Entrance.objects.filter(pk=_pk(entrance_id))
-        .select_related("building")
-        .only("pk", "number", "building_id", "building__estate_id")
-        .first()
+def estate_buildings(user: Any, estate: Estate) -> QuerySet[Building]:
+    return READ_REGISTER.scoped(user, Building.objects.filter(estate=estate)).order_by(
+        "number", "pk"
     )
-    if entrance is None:
-        raise Http404
-    access = api_access_estate(user, entrance.building.estate_id)
-    _check_building(access, entrance.building_id)
-    return entrance, access
 
 
 def building_entrances(building: Building) -> QuerySet[Entrance]:
     return Entrance.objects.filter(building=building).order_by("number", "pk")
 
 
-def _own_dwellings_q(user: Any) -> Q:
-    person_id = getattr(user, "person_id", None)
-    if not person_id:
-        return Q(pk__in=[])
-    return Q(ownerships__person_id=person_id) | Q(residencies__person_id=person_id)
-
-
 def dwellings_for(
-    *, user: Any, access: EstateAccess, entrance: Entrance | None = None
+    *, user: Any, estate: Estate, entrance: Entrance | None = None
 ) -> QuerySet[Dwelling]:
-    """Dwellings of an estate (or one entrance of it), with owners prefetched."""
-    qs = Dwelling.objects.filter(estate=access.estate)
+    """Dwellings of an estate (or one entrance of it) the caller may read, owners prefetched."""
+    qs = Dwelling.objects.filter(estate=estate)
     if entrance is not None:
         qs = qs.filter(entrance=entrance)
-    if not access.full:
-        qs = qs.filter(pk__in=Dwelling.objects.filter(_own_dwellings_q(user)).values("pk"))
-    elif access.buildings is not None:
-        qs = qs.filter(building_id__in=access.buildings)
-    return (
-        qs.select_related("building", "entrance")
-        .prefetch_related(
-            Prefetch(
-                "ownerships",
-                queryset=Ownership.objects.select_related("person").order_by("pk"),
-            )
-        )
-        .order_by("building_id", "entrance_id", "floor", "number", "pk")
+    return with_owners(READ_REGISTER.scoped(user, qs)).order_by(
+        "building_id", "entrance_id", "floor", "number", "pk"
     )
 
 
-def api_access_dwelling(user: Any, dwelling_id: Any) -> tuple[Dwelling, EstateAccess]:
-    dwelling = Dwelling.objects.filter(pk=_pk(dwelling_id)).only("pk", "estate_id").first()
-    if dwelling is None:
-        raise Http404
-    access = api_access_estate(user, dwelling.estate_id)
-    found = dwellings_for(user=user, access=access).filter(pk=dwelling.pk).first()
-    if found is None:
-        raise Http404
-    return found, access
+def with_owners(qs: QuerySet[Dwelling]) -> QuerySet[Dwelling]:
+    return qs.select_related("building", "entrance").prefetch_related(
+        Prefetch("ownerships", queryset=Ownership.objects.select_related("person").order_by("pk"))
+    )
 
 
 @dataclass(frozen=True)
@@ -218,11 +117,11 @@ class Disclosure:
     person_id: int | None
 
     @classmethod
-    def for_estate(cls, user: Any, access: EstateAccess) -> Disclosure:
-        full = access.full
+    def for_estate(cls, user: Any, estate_id: int) -> Disclosure:
+        estate = Estate(pk=estate_id)
         return cls(
-            names=full and can_see_names(user, access.estate),
-            phones=full and can_see_phone(user, access.estate),
+            names=SEE_NAMES.has(user, estate),
+            phones=SEE_PHONES.has(user, estate),
             person_id=getattr(user, "person_id", None),
         )
 

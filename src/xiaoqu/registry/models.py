@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped, TreeNode
 from xiaoqu.core.pii import mask_id_last4, mask_phone
+from xiaoqu.core.policy import ScopePath
 
 
 class RegionLevel(models.TextChoices):
@@ -56,6 +57,8 @@ class Region(TimeStamped, TreeNode):
         on_delete=models.PROTECT,
         related_name="children",
     )
+
+    scope_path = ScopePath(region="")
 
     class Meta:
         verbose_name = _("行政区划")
@@ -156,6 +159,8 @@ class Estate(TimeStamped):
 
     objects = EstateQuerySet.as_manager()
 
+    scope_path = ScopePath(estate="")
+
     class Meta:
         verbose_name = _("小区")
         verbose_name_plural = _("小区")
@@ -208,6 +213,8 @@ class Building(TimeStamped):
         _("结构"), max_length=32, choices=Structure.choices, default=Structure.BRICK_CONCRETE
     )
 
+    scope_path = ScopePath(estate="estate", building="")
+
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
@@ -226,6 +233,8 @@ class Entrance(TimeStamped):
         Building, verbose_name=_("楼栋"), on_delete=models.CASCADE, related_name="entrances"
     )
     number = models.CharField(_("单元号"), max_length=32)
+
+    scope_path = ScopePath(estate="building__estate", building="building")
 
     class Meta:
         verbose_name = _("单元")
@@ -276,6 +285,8 @@ class Dwelling(TimeStamped):
     status = models.CharField(
         _("登记状态"), max_length=16, choices=RegisterStatus.choices, default=RegisterStatus.OWNED
     )
+
+    scope_path = ScopePath(estate="estate", building="building", dwelling="")
 
     class Meta:
         verbose_name = _("房屋")

@@ -144,3 +144,17 @@ class EntrancePageOut(_Page):
 
 class DwellingPageOut(_Page):
     items: list[DwellingOut]
+
+
+class RoleOut(Schema):
+    role: str
+    region_id: int | None
+    estate_id: int | None
+
+
+class MeOut(Schema):
+    id: int
+    name: str
+    phone: str
+    roles: list[RoleOut]
+    home_estate_ids: list[int]

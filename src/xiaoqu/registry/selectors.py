@@ -1,7 +1,7 @@
 """Reads for the register pages: scoped counts, region tree, estate lists and pages.
 
-Every function takes the user and starts from the scope helpers in
-``xiaoqu.core.policy``; none of them walks dwellings to count them (``Estate.households``
+Every function takes the user and narrows to their scope with the register's permissions
+(``registry.rules``); none of them walks dwellings to count them (``Estate.households``
 holds the count), so a province-sized register stays cheap to show.
 """
 
@@ -15,13 +15,6 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from xiaoqu.core.pii import mask_name
-from xiaoqu.core.policy import (
-    can_see_names,
-    can_see_phone,
-    grid_buildings_in,
-    visible_estates,
-    visible_regions,
-)
 from xiaoqu.registry.models import (
     Building,
     Dwelling,
@@ -35,6 +28,15 @@ from xiaoqu.registry.models import (
     RenovationStage,
     Residency,
 )
+from xiaoqu.registry.rules import SEE_NAMES, SEE_PHONES, VIEW_WORKBENCH
+
+
+def visible_estates(user: Any) -> QuerySet[Estate]:
+    return VIEW_WORKBENCH.scoped(user, Estate.objects.all())
+
+
+def visible_regions(user: Any) -> QuerySet[Region]:
+    return VIEW_WORKBENCH.scoped(user, Region.objects.all())
 
 
 def _eligible_q() -> Q:
@@ -236,15 +238,11 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
     Owners' names and phones are masked here according to the viewer's roles, so the
     template receives only what it may show; ID numbers only ever as the last four.
     """
-    show_phones = can_see_phone(user, estate)
-    show_names = can_see_names(user, estate)
+    show_phones = SEE_PHONES.has(user, estate)
+    show_names = SEE_NAMES.has(user, estate)
     # A grid worker whose grid holds part of the estate sees that part only.
-    only_buildings = grid_buildings_in(user, estate)
-    building_qs = Building.objects.filter(estate=estate)
-    dwelling_qs = Dwelling.objects.filter(estate=estate)
-    if only_buildings is not None:
-        building_qs = building_qs.filter(pk__in=only_buildings)
-        dwelling_qs = dwelling_qs.filter(building_id__in=only_buildings)
+    building_qs = VIEW_WORKBENCH.scoped(user, Building.objects.filter(estate=estate))
+    dwelling_qs = VIEW_WORKBENCH.scoped(user, Dwelling.objects.filter(estate=estate))
     buildings = [
         BuildingView(b)
         for b in building_qs.only(

@@ -8,10 +8,11 @@ from django.db.models import Min
 from django.shortcuts import render
 from django.urls import reverse
 
-from xiaoqu.core.policy import access_estate, access_region, visible_regions
+from xiaoqu.core.policy import AUTHENTICATED, Lookup, find_permitted, requires
 from xiaoqu.registry import selectors
 from xiaoqu.registry.forms import EstateFilterForm
-from xiaoqu.registry.models import RenovationStage
+from xiaoqu.registry.models import Estate, Region, RenovationStage
+from xiaoqu.registry.rules import VIEW_WORKBENCH
 
 ESTATES_PER_PAGE = 50
 # Region options offered in the estate filter: the top levels of the user's scope only,
@@ -20,6 +21,7 @@ REGION_OPTION_LEVELS = 3
 REGION_OPTION_LIMIT = 300
 
 
+@requires(VIEW_WORKBENCH)
 def workbench(request):
     summary = selectors.workbench_summary(user=request.user)
     assignments = list(request.user.roles.select_related("region", "estate"))
@@ -34,6 +36,7 @@ def workbench(request):
     )
 
 
+@requires(VIEW_WORKBENCH)
 def region_tree(request):
     """The visible regions as a tree; ``?parent=<id>`` gives one node's children.
 
@@ -42,7 +45,7 @@ def region_tree(request):
     """
     parent_id = request.GET.get("parent")
     if parent_id is not None:
-        parent = access_region(request.user, parent_id)
+        parent = find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), parent_id)
         children = selectors.region_children(user=request.user, parent=parent)
         if request.headers.get("HX-Request"):
             return render(request, "registry/_region_nodes.html", {"nodes": children})
@@ -64,7 +67,7 @@ def region_tree(request):
 
 
 def _region_options(user, current):
-    visible = visible_regions(user)
+    visible = VIEW_WORKBENCH.scoped(user, Region.objects.all())
     top = visible.aggregate(d=Min("depth"))["d"]
     options = []
     if top is not None:
@@ -81,13 +84,16 @@ def _region_options(user, current):
     return options
 
 
+@requires(VIEW_WORKBENCH)
 def estate_list(request):
     form = EstateFilterForm(request.GET)
     values, notes = form.filters()
     region = None
     if "region" in values:
         # An id outside the scope answers like a missing one (404), so ids cannot be probed.
-        region = access_region(request.user, values["region"])
+        region = find_permitted(
+            request.user, VIEW_WORKBENCH, Region.objects.all(), values["region"]
+        )
     eligibility = values.get("eligibility")
     estates = selectors.estate_search(
         user=request.user,
@@ -126,8 +132,8 @@ def estate_list(request):
     )
 
 
-def estate_detail(request, estate_id: int):
-    estate = access_estate(request.user, estate_id)
+@requires(VIEW_WORKBENCH, find=Lookup(Estate, "estate_id", select_related=("community",)))
+def estate_detail(request, estate: Estate):
     register = selectors.estate_register(user=request.user, estate=estate)
     return render(
         request,
@@ -140,6 +146,7 @@ def estate_detail(request, estate_id: int):
     )
 
 
+@requires(AUTHENTICATED)
 def resident_home(request):
     user = request.user
     dwellings = selectors.resident_dwellings(user=user)

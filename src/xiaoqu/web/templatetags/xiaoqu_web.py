@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from xiaoqu.core.policy import WORKBENCH_ROLES, has_any_role, is_global_admin
+from xiaoqu.accounts.roles import is_staff_member
 
 register = template.Library()
 
@@ -26,7 +26,7 @@ def nav_items(context) -> list[dict[str, object]]:
     current = match.view_name if match else ""
     current = _SECTIONS.get(current, current)
     entries: list[tuple[str, str]] = []
-    staff = is_global_admin(user) or has_any_role(user, WORKBENCH_ROLES)
+    staff = is_staff_member(user)
     if staff:
         entries += [
             ("registry:workbench", _("工作台")),
