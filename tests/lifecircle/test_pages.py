@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,6 +99,26 @@ def test_region_analysis_runs_and_shows_gaps(client, place, django_capture_on_co
         and 'id="gap-map"' in body
         and "/static/vendor/leaflet/leaflet.js" in body
     )
+
+
+def test_an_estate_name_reaches_the_map_as_data_never_as_markup(
+    client, place, django_capture_on_commit_callbacks
+):
+    """An estate named like a closing script tag cannot end the page's script: the response
+    holds no raw `</script><script>` from the name, and the map's data carries the name as is.
+    """
+    hostile = "</script><script>alert(document.domain)</script>河边小区"
+    place["far"].name = hostile
+    place["far"].save()
+    start(client, place, django_capture_on_commit_callbacks)
+    page = client.get(
+        reverse("lifecircle:region_analysis", kwargs={"region_id": place["community"].pk})
+    )
+    body = page.content.decode()
+    assert "</script><script>" not in body
+    data = re.search(r'<script id="gap-points" type="application/json">(.*?)</script>', body)
+    assert data is not None
+    assert hostile in {point["name"] for point in json.loads(data.group(1))}
 
 
 def test_report_card_and_a_gap_becomes_a_demand_once(

@@ -3,11 +3,10 @@ estate's report card with "turn this gap into a demand"."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,7 +45,7 @@ def region_analysis(request, region_id):
                 "lat": float(row.estate.latitude),
                 "lon": float(row.estate.longitude),
                 "gaps": len(row.gaps),
-                "url": f"/lifecircle/estates/{row.estate.pk}/",
+                "url": reverse("lifecircle:estate_card", kwargs={"estate_id": row.estate.pk}),
             }
             for row in table.rows
             if row.estate.latitude is not None
@@ -58,7 +57,7 @@ def region_analysis(request, region_id):
             "region": region,
             "run": run,
             "table": table,
-            "points_json": json.dumps(points, ensure_ascii=False),
+            "points": points,
             "can_run": request.user.has_perm("lifecircle.run_analysis"),
         },
     )
