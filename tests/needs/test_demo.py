@@ -12,7 +12,7 @@ from django.urls import reverse
 from xiaoqu.accounts.models import User
 from xiaoqu.core.policy import home_estates
 from xiaoqu.decisions.models import Meeting
-from xiaoqu.needs.demo import (
+from xiaoqu.demo.needs import (
     CAMPAIGN_NAME,
     CORRECTIONS,
     DECLINED_REASON,
@@ -34,7 +34,7 @@ from xiaoqu.needs.models import (
     VisitOutcome,
 )
 from xiaoqu.needs.selectors import campaign_progress
-from xiaoqu.registry.demo import load_demo
+from xiaoqu.demo import load_demo
 from xiaoqu.registry.models import Dwelling, Estate
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +192,7 @@ def test_published_lists_cannot_be_changed_in_the_admin(demo):
 def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
     from django.core.management import call_command
 
-    from xiaoqu.decisions.demo import COVENANT_TITLE, ELEVATOR_TITLE, load_demo_decisions
+    from xiaoqu.demo.decisions import COVENANT_TITLE, ELEVATOR_TITLE, load_demo_decisions
     from xiaoqu.decisions.models import Ballot, Vote
     from xiaoqu.decisions.selectors import tally
     from xiaoqu.decisions.services import elector_for
@@ -211,7 +211,7 @@ def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
 
 
 def test_the_demo_plan_answers_demands_and_is_open_for_comments(demo):
-    from xiaoqu.decisions.demo import PLAN_TITLE
+    from xiaoqu.demo.decisions import PLAN_TITLE
     from xiaoqu.decisions.models import Plan
     from xiaoqu.decisions.selectors import plan_view
 

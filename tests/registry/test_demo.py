@@ -10,7 +10,7 @@ from django.db.models import Count
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.core.models import AuditLog
-from xiaoqu.registry.demo import DEMO_DIR, DEMO_PASSWORD, load_demo
+from xiaoqu.demo import DEMO_DIR, DEMO_PASSWORD, load_demo
 from xiaoqu.registry.models import (
     Building,
     Dwelling,

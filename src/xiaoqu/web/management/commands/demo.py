@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
-from xiaoqu.registry.demo import DemoLogin, load_demo
+from xiaoqu.demo import DemoLogin, load_demo
 from xiaoqu.web.management import ensure_local_dirs
 
 

@@ -399,7 +399,7 @@ def _hotline(staff: User) -> None:
 
 
 def _resident_submission(estate: Estate) -> None:
-    from xiaoqu.core.policy import home_dwellings
+    from xiaoqu.registry.scope import home_dwellings
 
     resident = _user(RESIDENT_PHONE)
     if resident is None:

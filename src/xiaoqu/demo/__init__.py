@@ -1,4 +1,6 @@
-"""The demo data set: the register of data/demo/ and one login per role.
+"""The demo data set: the register, one login per role, and each stage's demo data.
+
+This package sits at the top of the project and may import every app; no app imports it.
 
 Loading is idempotent: the register import matches rows by natural key, and users and role
 assignments are looked up before they are created, so a second run changes nothing.
@@ -15,12 +17,12 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
-from xiaoqu.decisions.demo import load_demo_decisions
-from xiaoqu.needs.demo import load_demo_needs
-from xiaoqu.organization.demo import load_demo_organization
+from xiaoqu.demo.decisions import load_demo_decisions
+from xiaoqu.demo.needs import load_demo_needs
+from xiaoqu.demo.organization import load_demo_organization
 from xiaoqu.registry.models import Estate, Person, Region
 
-DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "registry" / "data" / "demo"
 DEMO_PASSWORD = "xiaoqu-demo"
 
 # role, phone, scope kind, scope code, person ref (the register's 人员编号) or "".
