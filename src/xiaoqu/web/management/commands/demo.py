@@ -7,7 +7,6 @@ import unicodedata
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
@@ -36,18 +35,18 @@ def logins_table(logins: list[DemoLogin]) -> str:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("创建或迁移本地数据库，载入演示数据，打印演示账号，并在本机启动网站")  # type: ignore[assignment]
+    help = _("创建或迁移本地数据库，载入演示数据，打印演示账号，并在本机启动网站")
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--no-serve",
             action="store_true",
-            help=gettext_lazy("只准备数据库和演示数据，不启动网站"),
+            help=_("只准备数据库和演示数据，不启动网站"),
         )
         parser.add_argument(
             "--addrport",
             default="127.0.0.1:8000",
-            help=gettext_lazy("网站监听的地址和端口（默认 127.0.0.1:8000）"),
+            help=_("网站监听的地址和端口（默认 127.0.0.1:8000）"),
         )
 
     def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:

@@ -12,7 +12,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from xiaoqu.web.management import ensure_local_dirs
 
@@ -28,25 +27,25 @@ def _unapplied_migrations() -> int:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("在已配置的数据库上启动生产环境网站（gunicorn）")  # type: ignore[assignment]
+    help = _("在已配置的数据库上启动生产环境网站（gunicorn）")
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--bind",
             default="127.0.0.1:8000",
-            help=gettext_lazy("监听地址（默认 127.0.0.1:8000）"),
+            help=_("监听地址（默认 127.0.0.1:8000）"),
         )
         parser.add_argument(
             "--workers",
             type=int,
             default=default_workers(),
-            help=gettext_lazy("工作进程数（默认 CPU 核数×2+1，最多 8）"),
+            help=_("工作进程数（默认 CPU 核数×2+1，最多 8）"),
         )
         parser.add_argument(
             "--timeout",
             type=int,
             default=60,
-            help=gettext_lazy("请求超时秒数（默认 60）"),
+            help=_("请求超时秒数（默认 60）"),
         )
 
     def handle(self, *args, bind: str, workers: int, timeout: int, **options) -> None:
