@@ -63,9 +63,9 @@ def test_many_estates_at_once_equal_each_estate_alone() -> None:
 
 def test_large_estate_path_gives_the_same_groups(monkeypatch) -> None:
     """Above DENSE_LIMIT the chunked similarity path groups exactly like the dense one."""
-    from xiaoqu.needs.benchmarks import synthetic
+    from xiaoqu.bench.workloads import synthetic_opinions
 
-    texts = synthetic(400, seed=7)
+    texts = synthetic_opinions(400, seed=7)
     dense = merging.merge(texts)
     monkeypatch.setattr(merging, "DENSE_LIMIT", 10)
     monkeypatch.setattr(merging, "CHUNK", 64)

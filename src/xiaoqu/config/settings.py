@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "xiaoqu.decisions",
     "xiaoqu.lifecircle",
     "xiaoqu.web",
+    # The benchmark suite (`xiaoqu bench`): sits above every app, no models.
+    "xiaoqu.bench",
 ]
 
 MIDDLEWARE = [

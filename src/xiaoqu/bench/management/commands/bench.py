@@ -1,45 +1,26 @@
-"""xiaoqu bench [NAME ...]: run the benchmark suite and print a table per benchmark.
+"""xiaoqu bench [NAME ...] [--json] [--database URL] [--list]: the benchmark suite.
 
-Each app may have a ``benchmarks`` module with ``BENCHMARKS = {"name": callable}``. A
-benchmark is called with the command's options (a dict; ``database`` is the URL given with
-``--database`` or ``XIAOQU_BENCH_DATABASE``, else None) and returns a list of rows (dicts of
-column → value) for its table. ``xiaoqu bench`` alone runs them all.
+Runs the named benchmarks (all of them by default, in the order of ``xiaoqu.bench.BENCHMARKS``)
+and prints a table per benchmark, or one JSON object of name → rows with ``--json``. An
+unknown name is a usage error: exit 2, nothing run.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-Benchmark = Callable[[dict[str, Any]], list[dict[str, Any]]]
+from xiaoqu.bench import BENCHMARKS, Row, benchmark
 
 
-def discover() -> dict[str, Benchmark]:
-    """Every benchmark of the project's apps, by name, in app order."""
-    found: dict[str, Benchmark] = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("xiaoqu."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.benchmarks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.benchmarks":
-                raise
-            continue
-        found.update(getattr(module, "BENCHMARKS", {}))
-    return found
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
+def format_table(rows: list[Row]) -> str:
+    """Rows as an aligned text table: one header of every column, numbers to the right."""
     if not rows:
         return _("（没有结果）")
     columns: list[str] = []
@@ -83,25 +64,24 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help=_("列出可用的基准"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        available = discover()
         if options["list"]:
-            for name in available:
+            for name in BENCHMARKS:
                 self.stdout.write(name)
             return
-        names = options["names"] or list(available)
-        unknown = [n for n in names if n not in available]
+        names = options["names"] or list(BENCHMARKS)
+        unknown = [n for n in names if n not in BENCHMARKS]
         if unknown:
             self.stderr.write(
                 _("未知的基准：%(names)s；可用：%(available)s")
-                % {"names": "、".join(unknown), "available": "、".join(available)}
+                % {"names": "、".join(unknown), "available": "、".join(BENCHMARKS)}
             )
             sys.exit(2)
-        results: dict[str, list[dict[str, Any]]] = {}
+        results: dict[str, list[Row]] = {}
         for name in names:
             if not options["json"]:
                 self.stderr.write(_("正在运行基准 %(name)s …") % {"name": name})
             started = time.perf_counter()
-            results[name] = available[name](dict(options))
+            results[name] = benchmark(name)(dict(options))
             if not options["json"]:
                 self.stdout.write(
                     f"\n== {name} ({time.perf_counter() - started:.0f} s) ==\n"

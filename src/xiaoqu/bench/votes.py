@@ -1,38 +1,45 @@
-"""Benchmarks of owner votes (``xiaoqu bench votes``).
+"""``xiaoqu bench votes``: evaluating and tallying owner votes.
 
 Rows, all in one run:
 
-* ``vote evaluate`` on 100,000 units (each owner holds two units, 1 % unsold) and 40,000
-  ballots: the engine alone (parse + evaluate) in this process, and the whole command as a
-  child process (Python and Django start-up included); goal ≤ 1 s.
-* Tally of an estate vote of 10,000 units from the database (a fresh SQLite database, or the
-  PostgreSQL server given with ``--database``): median and p95 of 20 runs; goal ≤ 50 ms.
-  Baseline in the same run: reading the same rows with ``values_list`` alone.
-* Concurrent casting on PostgreSQL (only with a PostgreSQL ``--database``): 16 threads cast
-  the ballots of 2,000 owners; ballots per second.
+* ``vote evaluate`` on a document of 100,000 units (each owner holds two units, 1 % unsold)
+  and 40,000 ballots: the engine alone (parse the JSON + evaluate) in a child process, and
+  the whole ``xiaoqu vote evaluate`` command as a child process (Python start-up included);
+  goal ≤ 1 s. Baseline, same run: ``xiaoqu vote evaluate --help``, the command's start-up
+  alone.
+* The tally of an estate vote of 10,000 units (80 % of the owners have cast) from the
+  database (a scratch SQLite database, or one on the PostgreSQL server given with
+  ``--database``): median and p95 of 20 runs; goal ≤ 50 ms. Baseline, same run: reading the
+  same rows with ``values_list`` alone, interleaved with the tally runs.
+* Concurrent casting (only on PostgreSQL): 16 threads cast the ballots of the 2,000 owners of
+  another vote, one ``ballot_cast`` each; ballots per second.
 """
 
 from __future__ import annotations
 
 import gc
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xiaoqu.bench import Row
+from xiaoqu.bench.harness import Scratch, child_env, measure, percentile, run_in_child
+from xiaoqu.bench.workloads import estate_with_dwellings
+
 EVALUATE_UNITS = 100_000
 TALLY_UNITS = 10_000
+TALLY_RUNS = 20
 CONCURRENT_OWNERS = 2_000
+CONCURRENT_THREADS = 16
 
 
 def evaluate_document(n: int = EVALUATE_UNITS, seed: int = 1) -> dict[str, Any]:
+    """A ``vote evaluate`` input of ``n`` units, two per owner, 80 % of the owners voting."""
     rng = random.Random(seed)
     units = [
         {
@@ -51,68 +58,27 @@ def evaluate_document(n: int = EVALUATE_UNITS, seed: int = 1) -> dict[str, Any]:
     return {"matter": 7, "units": units, "ballots": ballots}
 
 
-def _bench_evaluate(folder: Path) -> list[dict[str, Any]]:
+def _evaluate_in_child(path: str) -> float:
+    """Runs in the child process: seconds to parse and evaluate the document at ``path``."""
     from xiaoqu.decisions.evaluate_cli import _reject_constant
     from xiaoqu.decisions.rules_engine import evaluate_document as engine_evaluate
 
-    document = evaluate_document()
-    path = folder / "vote.json"
-    text = json.dumps(document)
-    path.write_text(text, encoding="utf-8")
+    text = Path(path).read_text(encoding="utf-8")
     gc.disable()  # as the command does
     try:
         started = time.perf_counter()
         parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         engine_evaluate(parsed)
-        engine_s = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         gc.enable()
-    env = {**os.environ, "XIAOQU_DEBUG": "1"}
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "xiaoqu.cli", "vote", "evaluate", str(path)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    command_s = time.perf_counter() - started
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "xiaoqu.cli", "vote", "evaluate", "--help"],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    startup_s = time.perf_counter() - started
-    return [
-        {
-            "step": "vote evaluate: engine (parse JSON + evaluate)",
-            "units": EVALUATE_UNITS,
-            "ballots": len(document["ballots"]),
-            "ms": round(engine_s * 1000, 1),
-            "target": "≤ 1 s",
-        },
-        {
-            "step": "xiaoqu vote evaluate (whole command)",
-            "units": EVALUATE_UNITS,
-            "ms": round(command_s * 1000, 1),
-            "target": "≤ 1 s",
-        },
-        {
-            "step": "baseline: xiaoqu vote evaluate --help (start-up only)",
-            "ms": round(startup_s * 1000, 1),
-        },
-    ]
 
 
-def _child(concurrent: bool) -> None:
-    import django
-
-    django.setup()
+def _tally_in_child(concurrent: bool) -> dict[str, Any]:
+    """Runs in the child process (Django set up on a migrated database)."""
     import datetime as dt
     from concurrent.futures import ThreadPoolExecutor
 
-    from django.core.management import call_command
     from django.db import connection, connections
     from django.utils import timezone
 
@@ -120,15 +86,13 @@ def _child(concurrent: bool) -> None:
     from xiaoqu.decisions import services
     from xiaoqu.decisions.models import Ballot, ElectorUnit
     from xiaoqu.decisions.selectors import tally
-    from xiaoqu.needs.recordbench import _estate
     from xiaoqu.registry.models import Dwelling, Ownership, Person
 
-    call_command("migrate", verbosity=0)
     out: dict[str, Any] = {}
     admin = User.objects.create_superuser(phone="13900000009", password=None, name="管理员")
 
     def make_vote(name: str, code: str, n: int) -> Any:
-        estate = _estate(name, code, n)
+        estate = estate_with_dwellings(name, code, n)
         dwellings = list(Dwelling.objects.filter(estate=estate).values_list("pk", flat=True))
         people = Person.objects.bulk_create(
             Person(name=f"业主{i}", phone=f"137{i:08d}", ref=f"{code}-{i}")
@@ -173,7 +137,7 @@ def _child(concurrent: bool) -> None:
         )
     Ballot.objects.bulk_create(ballots, batch_size=2_000)
     runs, base = [], []
-    for _ in range(20):
+    for _ in range(TALLY_RUNS):
         started = time.perf_counter()
         list(
             ElectorUnit.objects.filter(vote=vote).values_list(
@@ -186,7 +150,7 @@ def _child(concurrent: bool) -> None:
         tally(vote=vote)
         runs.append(time.perf_counter() - started)
     out["tally_median_ms"] = statistics.median(runs) * 1000
-    out["tally_p95_ms"] = sorted(runs)[int(0.95 * len(runs)) - 1] * 1000
+    out["tally_p95_ms"] = percentile(runs, 0.95) * 1000
     out["read_median_ms"] = statistics.median(base) * 1000
     out["engine"] = connection.vendor
 
@@ -212,36 +176,49 @@ def _child(concurrent: bool) -> None:
                 connections.close_all()
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=16) as pool:
+        with ThreadPoolExecutor(max_workers=CONCURRENT_THREADS) as pool:
             list(pool.map(cast, electors))
         spent = time.perf_counter() - started
         out["concurrent_ballots"] = Ballot.objects.filter(vote=vote).count()
         out["concurrent_s"] = spent
-    print(json.dumps(out))
+    return out
 
 
-def bench_votes(options: dict[str, Any]) -> list[dict[str, Any]]:
-    from xiaoqu.registry.benchmarks import _Server, child_env
+def _bench_evaluate(folder: Path) -> list[Row]:
+    document = evaluate_document()
+    path = folder / "vote.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    env = child_env()
+    engine_s = run_in_child(_evaluate_in_child, env=env, django=False, path=str(path))[0]
+    xiaoqu = [sys.executable, "-m", "xiaoqu.cli", "vote", "evaluate"]
+    command_s = measure([*xiaoqu, str(path)], env)[1].seconds
+    startup_s = measure([*xiaoqu, "--help"], env)[1].seconds
+    return [
+        {
+            "step": "vote evaluate: engine (parse JSON + evaluate)",
+            "units": EVALUATE_UNITS,
+            "ballots": len(document["ballots"]),
+            "ms": round(engine_s * 1000, 1),
+            "target": "≤ 1 s",
+        },
+        {
+            "step": "xiaoqu vote evaluate (whole command)",
+            "units": EVALUATE_UNITS,
+            "ms": round(command_s * 1000, 1),
+            "target": "≤ 1 s",
+        },
+        {
+            "step": "baseline: xiaoqu vote evaluate --help (start-up only)",
+            "ms": round(startup_s * 1000, 1),
+        },
+    ]
 
-    with tempfile.TemporaryDirectory(prefix="xiaoqu-bench-votes-") as tmp:
-        folder = Path(tmp)
-        rows = _bench_evaluate(folder)
-        server = _Server(options.get("database"), folder)
-        try:
-            url = server.fresh("votes")
-            env = child_env(url)
-            env["XIAOQU_MEDIA_ROOT"] = str(folder / "media")
-            command = [sys.executable, "-m", "xiaoqu.decisions.benchmarks", "--child"]
-            done = subprocess.run(
-                [*command, "--concurrent"] if server.postgres else command,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        finally:
-            server.drop_all()
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+
+def run(options: dict[str, Any]) -> list[Row]:
+    with Scratch(options.get("database"), "xiaoqu-bench-votes-") as scratch:
+        rows = _bench_evaluate(scratch.folder)
+        url = scratch.database("votes")
+        r = run_in_child(_tally_in_child, env=scratch.env(url), concurrent=scratch.postgres)[0]
     rows += [
         {
             "step": f"baseline: read the rows of a {TALLY_UNITS:,}-unit vote ({r['engine']})",
@@ -258,17 +235,10 @@ def bench_votes(options: dict[str, Any]) -> list[dict[str, Any]]:
     if "concurrent_s" in r:
         rows.append(
             {
-                "step": "concurrent casting, 16 threads (PostgreSQL)",
+                "step": f"concurrent casting, {CONCURRENT_THREADS} threads (PostgreSQL)",
                 "ballots": r["concurrent_ballots"],
                 "seconds": r["concurrent_s"],
                 "per second": round(r["concurrent_ballots"] / r["concurrent_s"]),
             }
         )
     return rows
-
-
-BENCHMARKS = {"votes": bench_votes}
-
-
-if __name__ == "__main__" and "--child" in sys.argv:
-    _child("--concurrent" in sys.argv)
