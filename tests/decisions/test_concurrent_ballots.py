@@ -7,7 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from tests.factories import make_estate, make_owner, make_user
@@ -16,12 +16,10 @@ from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot
 from xiaoqu.decisions.verify import verify_vote
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_ballots_leave_one_per_owner():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions: run on PostgreSQL (DATABASE_URL)")
     estate = make_estate(name="并发小区", floors=25, per_floor=2)
     for d in estate.dwellings.all():
         make_owner(d)
