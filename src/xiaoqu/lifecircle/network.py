@@ -139,7 +139,8 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
 
 
-def _check_path(path: Path) -> None:
+def check_osm_file(path: Path) -> None:
+    """Refuse, with a message for people, a path that is not a non-empty OSM file."""
     name = path.name.lower()
     if not any(name.endswith(s) for s in SUFFIXES):
         raise NetworkError(
@@ -156,7 +157,7 @@ def read_ways(path: Path | str) -> tuple[dict[int, tuple[float, float]], list[li
     import osmium
 
     path = Path(path)
-    _check_path(path)
+    check_osm_file(path)
     coords: dict[int, tuple[float, float]] = {}
     ways: list[list[int]] = []
     try:
@@ -255,7 +256,7 @@ def load_network(path: Path | str, cache_dir: Path | str | None = None) -> Netwo
     """
     if cache_dir is None:
         return read_network(path)
-    _check_path(Path(path))
+    check_osm_file(Path(path))
     cache = Path(cache_dir)
     cached = cache / f"network-{file_digest(path)[:32]}.npz"
     if cached.exists():

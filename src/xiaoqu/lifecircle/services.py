@@ -131,10 +131,10 @@ def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, fl
     """
     import osmium
 
-    from xiaoqu.lifecircle.network import NetworkError, _check_path
+    from xiaoqu.lifecircle.network import NetworkError, check_osm_file
 
     path = Path(path)
-    _check_path(path)
+    check_osm_file(path)
     found: list[tuple[str, str, str, float, float]] = []
     try:
         for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
