@@ -2,10 +2,24 @@ import os
 import tempfile
 
 import pytest
+from django.test import override_settings
 
 os.environ.setdefault("XIAOQU_DEBUG", "1")
-# Uploaded photos and ballot scans written by tests go to a scratch folder, never to var/.
-os.environ.setdefault("XIAOQU_MEDIA_ROOT", tempfile.mkdtemp(prefix="xiaoqu-test-media-"))
+
+# Tests run background tasks at once, inside the code that queues them, so they need no worker
+# (tests/lifecircle/test_pages.py checks that the default queues them for the worker instead).
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def test_settings():
+    """Settings every test runs with. pytest-django reads the settings before this file loads,
+    so they are overridden here rather than set in the environment."""
+    # Uploaded photos, ballot scans and street networks go to a scratch folder, never to var/.
+    with override_settings(
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="xiaoqu-test-media-"), TASKS=IMMEDIATE_TASKS
+    ):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import runpy
+import signal
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import make_estate, make_user, region_chain
+from xiaoqu.config import settings as settings_module
 from xiaoqu.core.errors import DomainError
-from xiaoqu.lifecircle import services
+from xiaoqu.lifecircle import engine, services
 from xiaoqu.lifecircle.models import AnalysisRun, EstateAccess, Facility, FacilityType
 from xiaoqu.needs.models import Demand
 
@@ -182,3 +187,100 @@ def test_facilities_command_imports_osm_and_sheets(tmp_path):
     sheet.write_text("id,type,lat,lon\nb2,teleporter,28.3,117.2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="teleporter"):
         call_command("lifecircle", "facilities", str(sheet))
+
+
+def progress_part(client, place) -> str:
+    url = reverse("lifecircle:region_analysis", kwargs={"region_id": place["community"].pk})
+    return client.get(f"{url}?part=progress", headers={"HX-Request": "true"}).content.decode()
+
+
+def test_an_unexpected_error_ends_the_run_as_failed_and_the_page_stops_polling(
+    client, place, monkeypatch, django_capture_on_commit_callbacks
+):
+    """An exception nobody foresaw ends the run as failed with a message on the page, whose
+    progress part then stops polling."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("index out of range")
+
+    monkeypatch.setattr(engine, "nearest_by_type", broken)
+    run = start(client, place, django_capture_on_commit_callbacks)
+    assert run.status == "failed" and "内部错误" in run.message and run.finished_at
+    part = progress_part(client, place)
+    assert run.message in part
+    assert "hx-trigger" not in part
+
+
+def test_a_running_analysis_polls_until_it_ends(client, place):
+    """While a run is queued the progress part asks again every two seconds."""
+    client.force_login(place["staff"])
+    AnalysisRun.objects.create(region=place["community"], created_by=place["staff"])
+    assert 'hx-trigger="every 2s"' in progress_part(client, place)
+
+
+def test_an_interrupted_analysis_is_marked_failed_before_it_stops(place, monkeypatch):
+    """When the worker is stopped mid-analysis (SystemExit), the run ends as failed first."""
+    run = AnalysisRun(region=place["community"], created_by=place["staff"])
+    run.osm_file.save("guixi.osm", ContentFile(GUIXI.read_bytes()))
+
+    def stopped(*args, **kwargs):
+        raise SystemExit(1)
+
+    monkeypatch.setattr(engine, "nearest_by_type", stopped)
+    with pytest.raises(SystemExit):
+        services.analysis_execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "中断" in run.message
+
+
+def test_a_queue_that_refuses_the_task_ends_the_run_as_failed(
+    client, place, monkeypatch, django_capture_on_commit_callbacks
+):
+    """When the task cannot be queued the run does not wait for ever: it fails, saying so."""
+    from xiaoqu.lifecircle.tasks import run_analysis
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("queue unavailable")
+
+    monkeypatch.setattr(type(run_analysis), "enqueue", refuse)
+    run = start(client, place, django_capture_on_commit_callbacks)
+    assert run.status == "failed" and "无法安排" in run.message
+
+
+def test_a_worker_that_died_leaves_its_analysis_failed(place):
+    """A run whose worker was killed (out of memory) is ended as interrupted."""
+    run = AnalysisRun.objects.create(
+        region=place["community"], created_by=place["staff"], status="running"
+    )
+    services.analysis_fail_interrupted(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "中断" in run.message
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_by_default_the_analysis_runs_in_the_worker_not_in_the_request(
+    client, place, settings, monkeypatch
+):
+    """With the default settings the upload only queues the analysis; `xiaoqu db_worker` runs it."""
+    from django_tasks_db.models import DBTaskResult
+
+    monkeypatch.delenv("XIAOQU_TASKS_BACKEND", raising=False)
+    settings.TASKS = runpy.run_path(settings_module.__file__)["TASKS"]
+    client.force_login(place["staff"])
+    client.post(
+        reverse("lifecircle:analysis_start", kwargs={"region_id": place["community"].pk}),
+        {"osm": SimpleUploadedFile("guixi.osm", GUIXI.read_bytes())},
+    )
+    run = AnalysisRun.objects.get()
+    assert (run.status, run.progress) == ("queued", 0)
+    assert not EstateAccess.objects.exists()
+    queued = DBTaskResult.objects.get()
+    assert queued.status == "READY" and queued.task_path.endswith("tasks.run_analysis")
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    run.refresh_from_db()
+    assert run.status == "done" and EstateAccess.objects.filter(run=run).exists()

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks",
+    # Background tasks queued as rows and run by `xiaoqu db_worker` (see TASKS below).
+    "django_tasks_db",
     "ninja",
     "xiaoqu.core",
     "xiaoqu.accounts",
@@ -130,12 +132,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Background work (a region's life-circle analysis) is queued in the database and run by a
+# separate process, `xiaoqu db_worker`, which `xiaoqu serve` and `xiaoqu demo` start beside
+# the web server and stop with it: a long analysis never runs inside the upload request.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "XIAOQU_TASKS_BACKEND",
-            "django_tasks.backends.immediate.ImmediateBackend",
-        )
+        "BACKEND": os.environ.get("XIAOQU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
 

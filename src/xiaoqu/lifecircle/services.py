@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,7 +28,16 @@ from xiaoqu.lifecircle.models import (
 from xiaoqu.lifecircle.standard import GAP_CATEGORY, osm_facility_type
 from xiaoqu.registry.models import Region
 
+if TYPE_CHECKING:
+    from xiaoqu.lifecircle.engine import Facility as EngineFacility
+    from xiaoqu.lifecircle.engine import Nearest
+    from xiaoqu.lifecircle.network import Network
+
+logger = logging.getLogger(__name__)
+
 OSM_MAX_BYTES = 200 * 1024 * 1024
+# Estates and facilities this far (degrees) outside the street network still take part.
+NETWORK_MARGIN_DEG = 0.01
 COLUMNS = ("id", "type", "lat", "lon")
 
 
@@ -189,8 +199,6 @@ def facilities_import_osm(*, path: Path | str, actor: Any) -> ImportResult:
 
 def analysis_start(*, region: Region, osm: UploadedFile, actor: Any) -> AnalysisRun:
     """Store the street network file and queue the analysis of the region's estates."""
-    from xiaoqu.lifecircle.tasks import run_analysis
-
     if not visible_regions(actor).filter(pk=region.pk).exists():
         raise DomainError(_("这个区划不在您的工作范围内。"), code="out_of_scope")
     name = (osm.name or "").lower()
@@ -206,104 +214,183 @@ def analysis_start(*, region: Region, osm: UploadedFile, actor: Any) -> Analysis
         run.osm_file.save(Path(osm.name or "network.osm.pbf").name, osm, save=False)
         run.save()
         audit_record(actor=actor, action="lifecircle.analysis_start", obj=run)
-        transaction.on_commit(lambda: run_analysis.enqueue(run.pk))
+        transaction.on_commit(lambda: _enqueue(run))
     return run
+
+
+def _enqueue(run: AnalysisRun) -> None:
+    """Queue the run's task; when the queue cannot take it, the run ends as failed."""
+    from xiaoqu.lifecircle.tasks import run_analysis
+
+    try:
+        run_analysis.enqueue(run.pk)
+    except Exception:
+        logger.exception("life-circle analysis %s could not be queued", run.pk)
+        _fail(run.pk, _("无法安排后台分析，请稍后重试。"))
 
 
 def _progress(run: AnalysisRun, percent: int, message: str = "") -> None:
     AnalysisRun.objects.filter(pk=run.pk).update(progress=percent, message=message[:500])
 
 
-def analysis_execute(run_id: int) -> AnalysisRun:
-    """The analysis itself (the task's body): network, snapping, one pass per type, results."""
-    import numpy as np
+def _fail(run_id: int, message: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id).update(
+        status=RunStatus.FAILED, message=message[:500], finished_at=timezone.now()
+    )
 
-    from xiaoqu.lifecircle.engine import Facility as EngineFacility
-    from xiaoqu.lifecircle.engine import nearest_by_type
-    from xiaoqu.lifecircle.network import NetworkError, load_network
-    from xiaoqu.registry.models import Estate
+
+def _interrupted() -> str:
+    return _("分析被中断（后台任务进程已停止），请重新开始分析。")
+
+
+def analysis_execute(run_id: int) -> AnalysisRun:
+    """The analysis itself (the task's body): network, snapping, one pass per type, results.
+
+    However it ends, the run ends done or failed with a message the page shows: a problem with
+    the input says what it is, anything unexpected is logged and shown as an internal error, and
+    an interruption (the background worker being stopped) marks the run failed, then goes on.
+    """
+    from xiaoqu.lifecircle.network import NetworkError
 
     run = AnalysisRun.objects.select_related("region").get(pk=run_id)
     AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=1)
     try:
-        _progress(run, 5, _("正在读取路网"))
-        from django.conf import settings
-
-        network = load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
-        estates = list(
-            Estate.objects.filter(
-                region_path__startswith=run.region.path,
-                latitude__isnull=False,
-                longitude__isnull=False,
-            ).values_list("pk", "latitude", "longitude")
-        )
-        if not estates:
-            raise DomainError(_("这个区划里没有带坐标的小区。"))
-        lat = np.array([float(e[1] or 0) for e in estates])
-        lon = np.array([float(e[2] or 0) for e in estates])
-        margin = 0.01
-        inside = (
-            (lat >= network.lat.min() - margin)
-            & (lat <= network.lat.max() + margin)
-            & (lon >= network.lon.min() - margin)
-            & (lon <= network.lon.max() + margin)
-        )
-        if not inside.any():
-            raise DomainError(_("路网文件没有覆盖这个区划的小区，请换一个覆盖该区域的文件。"))
-        kept = [e for e, ok in zip(estates, inside.tolist(), strict=True) if ok]
-        lat, lon = lat[inside], lon[inside]
-        types = list(FacilityType.objects.filter(active=True))
-        facilities = list(
-            Facility.objects.filter(
-                type__in=types,
-                latitude__gte=network.lat.min() - margin,
-                latitude__lte=network.lat.max() + margin,
-                longitude__gte=network.lon.min() - margin,
-                longitude__lte=network.lon.max() + margin,
-            ).select_related("type")
-        )
-        _progress(run, 30, _("正在计算步行距离"))
-        engine_facilities = [
-            EngineFacility(str(f.pk), f.type.code, float(f.latitude), float(f.longitude))
-            for f in facilities
-        ]
-        longest = max((t.distance_m for t in types), default=1000) * 3
-        result = nearest_by_type(network, lat, lon, engine_facilities, max_distance=longest)
-        _progress(run, 80, _("正在保存结果"))
-        rows = []
-        for t in types:
-            group, near = result.get(t.code, ([], None))
-            for i, (estate_id, _la, _lo) in enumerate(kept):
-                j = int(near.facility[i]) if near is not None else -1
-                distance = float(near.distance[i]) if j >= 0 and near is not None else None
-                rows.append(
-                    EstateAccess(
-                        run=run,
-                        estate_id=estate_id,
-                        type=t,
-                        facility_id=int(group[j].id) if j >= 0 else None,
-                        distance_m=Decimal(f"{distance:.2f}") if distance is not None else None,
-                        required_m=t.distance_m,
-                        within=distance is not None and distance <= t.distance_m,
-                    )
-                )
-        with transaction.atomic():
-            EstateAccess.objects.filter(run=run).delete()
-            EstateAccess.objects.bulk_create(rows, batch_size=5000)
-            AnalysisRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.DONE,
-                progress=100,
-                estates=len(kept),
-                message=_("已完成：%(n)d 个小区，%(f)d 处设施")
-                % {"n": len(kept), "f": len(facilities)},
-                finished_at=timezone.now(),
-            )
+        _analyse(run)
     except (DomainError, NetworkError, OSError) as exc:
-        AnalysisRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, message=str(exc)[:500], finished_at=timezone.now()
-        )
+        _fail(run.pk, str(exc))
+    except Exception:
+        logger.exception("life-circle analysis %s failed", run.pk)
+        _fail(run.pk, _("分析出错，未能完成（内部错误，已记入日志）。请稍后重试或联系管理员。"))
+    except BaseException:
+        _fail(run.pk, _interrupted())
+        raise
     run.refresh_from_db()
     return run
+
+
+def analysis_fail_interrupted(*, run_id: int) -> None:
+    """End a run that was queued or running when its worker died (killed, out of memory)."""
+    unfinished = AnalysisRun.objects.filter(
+        pk=run_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
+    )
+    unfinished.update(status=RunStatus.FAILED, message=_interrupted(), finished_at=timezone.now())
+
+
+def _analyse(run: AnalysisRun) -> None:
+    from django.conf import settings
+
+    from xiaoqu.lifecircle.network import load_network
+
+    _progress(run, 5, _("正在读取路网"))
+    network = load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
+    estates = _estates_on(network, region=run.region)
+    types = list(FacilityType.objects.filter(active=True))
+    facilities = _facilities_on(network, types)
+    _progress(run, 30, _("正在计算步行距离"))
+    nearest = _nearest(network, estates, facilities, types)
+    _progress(run, 80, _("正在保存结果"))
+    rows = _access_rows(run, estates, types, nearest)
+    with transaction.atomic():
+        EstateAccess.objects.filter(run=run).delete()
+        EstateAccess.objects.bulk_create(rows, batch_size=5000)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE,
+            progress=100,
+            estates=len(estates),
+            message=_("已完成：%(n)d 个小区，%(f)d 处设施")
+            % {"n": len(estates), "f": len(facilities)},
+            finished_at=timezone.now(),
+        )
+
+
+def _bounds(network: Network) -> tuple[float, float, float, float]:
+    """South, north, west, east of the network, widened by NETWORK_MARGIN_DEG."""
+    m = NETWORK_MARGIN_DEG
+    return (
+        float(network.lat.min()) - m,
+        float(network.lat.max()) + m,
+        float(network.lon.min()) - m,
+        float(network.lon.max()) + m,
+    )
+
+
+def _estates_on(network: Network, *, region: Region) -> list[tuple[int, float, float]]:
+    """(id, lat, lon) of the region's estates with coordinates that the network covers."""
+    from xiaoqu.registry.models import Estate
+
+    located = Estate.objects.filter(
+        region_path__startswith=region.path, latitude__isnull=False, longitude__isnull=False
+    ).values_list("pk", "latitude", "longitude")
+    estates = [(pk, float(lat or 0), float(lon or 0)) for pk, lat, lon in located]
+    if not estates:
+        raise DomainError(_("这个区划里没有带坐标的小区。"))
+    south, north, west, east = _bounds(network)
+    kept = [e for e in estates if south <= e[1] <= north and west <= e[2] <= east]
+    if not kept:
+        raise DomainError(_("路网文件没有覆盖这个区划的小区，请换一个覆盖该区域的文件。"))
+    return kept
+
+
+def _facilities_on(network: Network, types: list[FacilityType]) -> list[Facility]:
+    south, north, west, east = _bounds(network)
+    return list(
+        Facility.objects.filter(
+            type__in=types,
+            latitude__gte=south,
+            latitude__lte=north,
+            longitude__gte=west,
+            longitude__lte=east,
+        ).select_related("type")
+    )
+
+
+def _nearest(
+    network: Network,
+    estates: list[tuple[int, float, float]],
+    facilities: list[Facility],
+    types: list[FacilityType],
+) -> dict[str, tuple[list[EngineFacility], Nearest]]:
+    import numpy as np
+
+    from xiaoqu.lifecircle.engine import Facility as EngineFacility
+    from xiaoqu.lifecircle.engine import nearest_by_type
+
+    engine_facilities = [
+        EngineFacility(str(f.pk), f.type.code, float(f.latitude), float(f.longitude))
+        for f in facilities
+    ]
+    # Three times the longest required distance: a gap still shows how far the nearest is.
+    longest = max((t.distance_m for t in types), default=1000) * 3
+    lat = np.array([e[1] for e in estates])
+    lon = np.array([e[2] for e in estates])
+    return nearest_by_type(network, lat, lon, engine_facilities, max_distance=longest)
+
+
+def _access_rows(
+    run: AnalysisRun,
+    estates: list[tuple[int, float, float]],
+    types: list[FacilityType],
+    nearest: dict[str, tuple[list[EngineFacility], Nearest]],
+) -> list[EstateAccess]:
+    """One result per estate and active type: its nearest facility and whether it is near enough."""
+    rows = []
+    for t in types:
+        group, near = nearest.get(t.code, ([], None))
+        for i, (estate_id, _lat, _lon) in enumerate(estates):
+            j = int(near.facility[i]) if near is not None else -1
+            distance = float(near.distance[i]) if j >= 0 and near is not None else None
+            rows.append(
+                EstateAccess(
+                    run=run,
+                    estate_id=estate_id,
+                    type=t,
+                    facility_id=int(group[j].id) if j >= 0 else None,
+                    distance_m=Decimal(f"{distance:.2f}") if distance is not None else None,
+                    required_m=t.distance_m,
+                    within=distance is not None and distance <= t.distance_m,
+                )
+            )
+    return rows
 
 
 def gap_to_demand(*, result: EstateAccess, actor: Any) -> Any:

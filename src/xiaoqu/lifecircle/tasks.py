@@ -1,4 +1,5 @@
-"""Background tasks of the life circle (django-tasks; the default backend runs them at once)."""
+"""Background tasks of the life circle (django-tasks: by default queued in the database and run
+by `xiaoqu db_worker`, which `xiaoqu serve` and `xiaoqu demo` start beside the web server)."""
 
 from __future__ import annotations
 

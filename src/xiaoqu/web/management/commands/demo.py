@@ -1,4 +1,5 @@
-"""`xiaoqu demo`: migrate the local database, load the demo data, print the logins, serve."""
+"""`xiaoqu demo`: migrate the local database, load the demo data, print the logins, serve
+the site with its background worker."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
 from xiaoqu.demo import DemoLogin, load_demo
 from xiaoqu.web.management import ensure_local_dirs
+from xiaoqu.web.management.worker import background_worker
 
 
 def _width(text: str) -> int:
@@ -68,5 +70,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _("打开 http://%(addr)s/ 并用上面的手机号和密码登录。") % {"addr": addrport}
         )
-        # No autoreloader: it would run this whole command again in a child process.
-        call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
+        # The life-circle analysis runs in a background worker beside the site.
+        with background_worker(verbosity=verbosity):
+            # No autoreloader: it would run this whole command again in a child process.
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)

@@ -1,4 +1,5 @@
-"""`xiaoqu serve`: the production server (gunicorn) on the configured database."""
+"""`xiaoqu serve`: the production server (gunicorn) on the configured database, with the
+background worker that runs queued tasks beside it (see xiaoqu.web.management.worker)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from xiaoqu.web.management import ensure_local_dirs
+from xiaoqu.web.management.worker import background_worker
 
 
 def default_workers() -> int:
@@ -47,8 +49,15 @@ class Command(BaseCommand):
             default=60,
             help=_("请求超时秒数（默认 60）"),
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("不在本机启动后台任务进程（已另行运行 xiaoqu db_worker 时）"),
+        )
 
-    def handle(self, *args, bind: str, workers: int, timeout: int, **options) -> None:
+    def handle(
+        self, *args, bind: str, workers: int, timeout: int, no_worker: bool, **options
+    ) -> None:
         # Settings only insist on a secret key outside debug mode; a production server
         # insists always, so a forgotten XIAOQU_DEBUG=1 cannot run on the public dev key.
         if not os.environ.get("XIAOQU_SECRET_KEY"):
@@ -67,7 +76,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         # Workers are forked: no connection may be shared with them.
         connections.close_all()
-        _run_gunicorn({"bind": bind, "workers": workers, "timeout": timeout})
+        if no_worker:
+            _run_gunicorn({"bind": bind, "workers": workers, "timeout": timeout})
+            return
+        with background_worker(verbosity=options.get("verbosity", 1)):
+            _run_gunicorn({"bind": bind, "workers": workers, "timeout": timeout})
 
 
 def _run_gunicorn(options: dict[str, Any]) -> None:
