@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.admin.sites import site
 from django.test import Client
@@ -150,15 +148,15 @@ def test_no_opinion_names_a_resident(demo):
         .distinct()
     )
     texts = " ".join(Opinion.objects.values_list("text", flat=True))
+    assert names and texts, "the demo wrote no owners or no opinions: nothing was checked"
     assert not [n for n in names if n and len(n) >= 2 and n in texts]
 
 
-def test_loading_the_needs_demo_twice_changes_nothing_and_is_fast(demo):
-    """A second load adds no rows, and takes well under the first load's few seconds."""
+def test_loading_the_needs_demo_twice_changes_nothing(demo):
+    """The first load wrote rows of every needs model; a second load adds none."""
     before = {m.__name__: m.objects.count() for m in MODELS}
-    started = time.perf_counter()
+    assert all(before.values()), before
     load_demo_needs()
-    assert time.perf_counter() - started < 5
     assert {m.__name__: m.objects.count() for m in MODELS} == before
 
 
