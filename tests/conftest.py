@@ -12,7 +12,7 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.Immed
 
 
 @pytest.fixture(autouse=True, scope="session")
-def test_settings():
+def suite_settings():
     """Settings every test runs with. pytest-django reads the settings before this file loads,
     so they are overridden here rather than set in the environment."""
     # Uploaded photos, ballot scans and street networks go to a scratch folder, never to var/.
