@@ -234,7 +234,6 @@ def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:
     from django.utils import timezone
 
     from xiaoqu.needs import services
-    from xiaoqu.needs.models import Channel
 
     actor = actor or make_user("admin", password=None)
     campaign = services.campaign_create(
@@ -253,7 +252,7 @@ def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:
         campaign=campaign,
         opinions=[services.OpinionInput(text="楼道灯坏了，晚上上楼黑黢黢的")],
     ).visit
-    from xiaoqu.decisions.services import meeting_create
+    from xiaoqu.meetings.services import meeting_create, meeting_hear
 
     meeting = meeting_create(
         estate=estate,
@@ -263,11 +262,9 @@ def make_needs_world(estate: Estate, homes: list[Dwelling], actor) -> dict:
         attendance=30,
         actor=actor,
     )
-    (heard,) = services.opinions_record(
-        estate=estate,
-        items=[services.OpinionInput(text="下雨屋顶就漏水", dwelling=homes[1])],
-        channel=Channel.MEETING,
+    (heard,) = meeting_hear(
         meeting=meeting,
+        items=[services.OpinionInput(text="下雨屋顶就漏水", dwelling=homes[1])],
         actor=actor,
     )
     opinions = [visit.opinions.get(), heard]

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from xiaoqu.accounts.models import User
 from xiaoqu.core.policy import home_estates
-from xiaoqu.decisions.models import Meeting
+from xiaoqu.demo import load_demo
 from xiaoqu.demo.needs import (
     CAMPAIGN_NAME,
     CORRECTIONS,
@@ -19,6 +19,7 @@ from xiaoqu.demo.needs import (
     RESIDENT_OPINION,
     load_demo_needs,
 )
+from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs.models import (
     Campaign,
     Channel,
@@ -32,7 +33,6 @@ from xiaoqu.needs.models import (
     VisitOutcome,
 )
 from xiaoqu.needs.selectors import campaign_progress
-from xiaoqu.demo import load_demo
 from xiaoqu.registry.models import Dwelling, Estate
 
 pytestmark = pytest.mark.django_db
@@ -190,10 +190,10 @@ def test_published_lists_cannot_be_changed_in_the_admin(demo):
 def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
     from django.core.management import call_command
 
-    from xiaoqu.demo.decisions import COVENANT_TITLE, ELEVATOR_TITLE, load_demo_decisions
     from xiaoqu.decisions.models import Ballot, Vote
     from xiaoqu.decisions.selectors import tally
     from xiaoqu.decisions.services import elector_for
+    from xiaoqu.demo.decisions import COVENANT_TITLE, ELEVATOR_TITLE, load_demo_decisions
 
     elevator = Vote.objects.get(title=ELEVATOR_TITLE)
     covenant = Vote.objects.get(title=COVENANT_TITLE)
@@ -209,9 +209,9 @@ def test_the_demo_votes_verify_and_the_demo_owner_can_still_vote(demo):
 
 
 def test_the_demo_plan_answers_demands_and_is_open_for_comments(demo):
-    from xiaoqu.demo.decisions import PLAN_TITLE
     from xiaoqu.decisions.models import Plan
     from xiaoqu.decisions.selectors import plan_view
+    from xiaoqu.demo.decisions import PLAN_TITLE
 
     plan = Plan.objects.get(title=PLAN_TITLE)
     view = plan_view(plan=plan)

@@ -1,4 +1,4 @@
-"""Opinion pages: the staff list and corrections, meetings, hotline, photos, and the residents'
+"""Opinion pages: the staff list and corrections, hotline, photos, and the residents'
 own pages ("我的意见" and the phone form), for permitted, not permitted and out-of-scope users."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from tests.factories import make_estate, make_grid, make_owner, make_user, region_chain
 from xiaoqu.accounts.models import RoleAssignment, User
-from xiaoqu.decisions.models import Meeting
-from xiaoqu.decisions.services import meeting_create
+from xiaoqu.meetings.services import meeting_create, meeting_hear
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Channel, Correction, Opinion
 from xiaoqu.needs.services import OpinionInput
@@ -132,11 +131,9 @@ def test_staff_list_filters_by_channel_category_dates_and_text(estate, staff):
         attendance=9,
         actor=staff,
     )
-    services.opinions_record(
-        estate=estate,
-        items=[OpinionInput(text="想要加装电梯", heard_on=dt.date(2026, 3, 1))],
-        channel=Channel.MEETING,
+    meeting_hear(
         meeting=meeting,
+        items=[OpinionInput(text="想要加装电梯", heard_on=dt.date(2026, 3, 1))],
         actor=staff,
     )
     client = login(staff)
@@ -306,99 +303,6 @@ def test_media_is_not_served_publicly(photo_opinion, staff):
     """Uploaded files have no public URL: /media/ is not routed."""
     response = login(staff).get("/media/" + photo_opinion.photo.name)
     assert response.status_code == 404
-
-
-# ---------------------------------------------------------------- meetings
-
-
-def _meeting_data(**overrides):
-    data = {
-        "kind": "courtyard",
-        "held_on": "2026-03-05",
-        "place": "3栋前院坝",
-        "attendance": "28",
-        "opinions": "屋顶下雨漏水\n\n楼道灯坏了\n想加装电梯",
-    }
-    data.update(overrides)
-    return data
-
-
-def test_meeting_form_stores_the_meeting_and_its_opinions(estate, staff):
-    response = login(staff).post(reverse("needs:meeting_new", args=[estate.pk]), _meeting_data())
-    meeting = Meeting.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("needs:meeting_detail", args=[meeting.pk])
-    assert (meeting.kind, meeting.place, meeting.attendance) == ("courtyard", "3栋前院坝", 28)
-    opinions = list(meeting.opinions.order_by("pk"))
-    assert [o.text for o in opinions] == ["屋顶下雨漏水", "楼道灯坏了", "想加装电梯"]
-    assert {o.channel for o in opinions} == {Channel.MEETING}
-    assert {o.heard_on for o in opinions} == {dt.date(2026, 3, 5)}
-    detail = login(staff).get(response["Location"])
-    assert detail.status_code == 200
-    assert "3栋前院坝" in text_of(detail)
-    assert "想加装电梯" in text_of(detail)
-
-
-@pytest.mark.parametrize(
-    ("lines", "expected"),
-    [
-        ("屋顶漏水\n😀😀😀\n楼道灯坏了", "第 2 行"),
-        ("屋顶漏水\n" + "很" * 2001, "最长 2000 字"),
-        ("\n \n", "请至少填写一条意见"),
-    ],
-    ids=["emoji-only-line", "too-long-line", "no-lines"],
-)
-def test_a_bad_opinion_line_stores_nothing_and_keeps_the_input(estate, staff, lines, expected):
-    response = login(staff).post(
-        reverse("needs:meeting_new", args=[estate.pk]), _meeting_data(opinions=lines)
-    )
-    assert response.status_code == 400
-    body = text_of(response)
-    assert expected in body
-    assert "3栋前院坝" in body
-    assert not Meeting.objects.exists()
-    assert not Opinion.objects.exists()
-
-
-def test_meeting_in_the_future_or_without_place_is_refused(estate, staff):
-    client = login(staff)
-    url = reverse("needs:meeting_new", args=[estate.pk])
-    tomorrow = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
-    assert "日期不能晚于今天" in text_of(client.post(url, _meeting_data(held_on=tomorrow)))
-    assert client.post(url, _meeting_data(place="")).status_code == 400
-    assert client.post(url, _meeting_data(kind="party")).status_code == 400
-    assert not Meeting.objects.exists()
-
-
-def test_meeting_with_ten_megabytes_of_text_gets_a_clear_message(estate, staff):
-    response = login(staff).post(
-        reverse("needs:meeting_new", args=[estate.pk]), _meeting_data(opinions=TEN_MB)
-    )
-    assert response.status_code == 400
-    assert "提交的内容太大" in text_of(response)
-    assert not Meeting.objects.exists()
-
-
-def test_meeting_pages_need_permission_and_scope(estate, other_estate, staff, party_member):
-    """Recording needs record_opinions; the meeting page is 404 outside the scope."""
-    assert (
-        login(party_member).get(reverse("needs:meeting_new", args=[estate.pk])).status_code == 404
-    )
-    assert login(staff).get(reverse("needs:meeting_new", args=[other_estate.pk])).status_code == 404
-    assert login(staff).get(reverse("needs:meeting_new", args=[estate.pk])).status_code == 200
-    admin = make_user("admin")
-    meeting = meeting_create(
-        estate=other_estate,
-        kind="council",
-        held_on=dt.date(2026, 3, 1),
-        place="会议室",
-        attendance=5,
-        actor=admin,
-    )
-    url = reverse("needs:meeting_detail", args=[meeting.pk])
-    assert login(staff).get(url).status_code == 404
-    assert login(party_member).get(url).status_code == 404
-    assert login(admin).get(url).status_code == 200
 
 
 # ---------------------------------------------------------------- hotline

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "xiaoqu.registry",
     "xiaoqu.organization",
     "xiaoqu.needs",
+    "xiaoqu.meetings",
     "xiaoqu.decisions",
     "xiaoqu.lifecircle",
     "xiaoqu.web",

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("xiaoqu.accounts.urls")),
     path("registry/", include("xiaoqu.registry.urls")),
     path("needs/", include("xiaoqu.needs.urls")),
+    path("meetings/", include("xiaoqu.meetings.urls")),
     path("decisions/", include("xiaoqu.decisions.urls")),
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("admin/", admin.site.urls),

@@ -1,14 +1,30 @@
-"""The audit log in the admin: readable, never editable."""
+"""Admin helpers shared by the apps, and the audit log: readable, never editable."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from xiaoqu.core.models import AuditLog
 
 
+class ReadOnlyMixin:
+    """View-only: no add, change or delete, whoever asks."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     list_select_related = ["actor"]
@@ -16,12 +32,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = ["at", "actor", "action", "object_type", "object_id", "before", "after"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -58,10 +58,8 @@ URL_POLICY: dict[str, str] = {
     "needs:visit_submit": "needs.record_visit",
     # --- needs: opinions from every channel, residents' own pages ---
     "needs:opinion_list": "needs.view_needs",
-    "needs:meeting_new": "needs.record_opinions",
     "needs:hotline": "needs.record_opinions",
     "needs:opinion_import": "needs.record_opinions",
-    "needs:meeting_detail": "needs.view_needs",
     "needs:opinion_category": "needs.record_opinions",
     "needs:opinion_import_template": "needs.view_needs",
     # Staff in scope or the resident the opinion belongs to (checked in the view, else 404).
@@ -98,12 +96,7 @@ URL_POLICY: dict[str, str] = {
     "decisions:vote_publish": "decisions.manage_votes",
     "decisions:vote_objection": AUTHENTICATED,
     "decisions:vote_result_print": AUTHENTICATED,
-    "decisions:meeting_list": "decisions.view_plans",
-    "decisions:meeting_new": "decisions.hold_meetings",
-    "decisions:meeting_record": "decisions.view_plans",
-    "decisions:meeting_action": "decisions.hold_meetings",
     # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "decisions:meeting_minutes": AUTHENTICATED,
     # --- lifecircle ---
     "lifecircle:standard": "lifecircle.view",
     "lifecircle:region_analysis": "lifecircle.view",

@@ -1,4 +1,4 @@
-"""Admin for meetings, plans and votes (Chinese, like the other apps).
+"""Admin for plans and votes (Chinese, like the other apps).
 
 Votes, electorates and ballots are shown read-only: ballots are append-only and hash-chained
 (``xiaoqu audit verify`` would report any change made here or anywhere else), the electorate
@@ -13,11 +13,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from xiaoqu.core.admin import ReadOnlyMixin
 from xiaoqu.decisions.models import (
     Ballot,
     Elector,
-    Meeting,
-    MeetingAttendance,
     Objection,
     Plan,
     PlanComment,
@@ -25,26 +24,6 @@ from xiaoqu.decisions.models import (
     PlanItem,
     Vote,
 )
-from xiaoqu.needs.admin import MeetingOpinionInline, ReadOnlyMixin
-
-
-class AttendanceInline(ReadOnlyMixin, admin.TabularInline):
-    model = MeetingAttendance
-    extra = 0
-    fields = readonly_fields = ("dwelling", "person", "signed_in_by", "signed_in_at")
-
-
-@admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
-    list_display = ["held_on", "kind", "estate", "place", "attendance", "minutes_published_at"]
-    list_filter = ["kind"]
-    list_select_related = ["estate"]
-    search_fields = ["estate__name", "place", "convenor"]
-    date_hierarchy = "held_on"
-    autocomplete_fields = ["estate", "recorded_by"]
-    raw_id_fields = ["agenda_demands", "agenda_plans"]
-    readonly_fields = ["minutes_published_at"]
-    inlines = [AttendanceInline, MeetingOpinionInline]
 
 
 class PlanItemInline(admin.TabularInline):
@@ -72,6 +51,7 @@ class PlanAdmin(admin.ModelAdmin):
     list_select_related = ["estate"]
     search_fields = ["estate__name", "title"]
     autocomplete_fields = ["estate", "created_by"]
+    raw_id_fields = ["meetings"]
     readonly_fields = ["status", "published_at"]
     inlines = [PlanItemInline, PlanExclusionInline, PlanCommentInline]
 

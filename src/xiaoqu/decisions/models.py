@@ -19,122 +19,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.policy import ScopePath
 from xiaoqu.decisions.rules_engine import MATTERS
-
-
-class MeetingKind(models.TextChoices):
-    COURTYARD = "courtyard", _("坝坝会")
-    COUNCIL = "council", _("居民议事会")
-    OWNERS_ASSEMBLY = "owners_assembly", _("业主大会")
-    JOINT = "joint", _("联席会议")
-    HEARING = "hearing", _("听证会")
-
-
-class Meeting(TimeStamped):
-    """A meeting where residents speak and decide: 坝坝会, 居民议事会, 业主大会, 联席会议, 听证会.
-
-    Opinions heard at it are the needs app's (``Opinion.meeting``). Its record: the convenor,
-    the agenda (free text plus the demands and plans it discusses), who attended (by dwelling
-    and person, signed in by staff), minutes, decisions and photos; publishing the minutes
-    shows them to the estate's residents.
-    """
-
-    estate = models.ForeignKey(
-        "registry.Estate",
-        verbose_name=_("小区"),
-        on_delete=models.PROTECT,
-        related_name="meetings",
-    )
-    kind = models.CharField(_("形式"), max_length=16, choices=MeetingKind.choices)
-    held_on = models.DateField(_("日期"))
-    place = models.CharField(_("地点"), max_length=100)
-    # Headcount as announced (a courtyard meeting counts people, not dwellings); the signed-in
-    # attendance below is the record by dwelling and person.
-    attendance = models.PositiveIntegerField(_("参加人数"), default=0)
-    convenor = models.CharField(_("召集人"), max_length=100, blank=True)
-    agenda = models.TextField(_("议程"), blank=True)
-    agenda_demands = models.ManyToManyField(
-        "needs.Demand", verbose_name=_("议题中的需求"), blank=True, related_name="meetings"
-    )
-    agenda_plans = models.ManyToManyField(
-        "decisions.Plan", verbose_name=_("议题中的方案"), blank=True, related_name="meetings"
-    )
-    minutes = models.TextField(_("会议纪要"), blank=True)
-    decisions = models.TextField(_("议定事项"), blank=True)
-    minutes_published_at = models.DateTimeField(_("纪要公布时间"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("议事活动")
-        verbose_name_plural = _("议事活动")
-        ordering = ["-held_on", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.held_on} {self.place}"
-
-
-class MeetingAttendance(models.Model):
-    """One person (or one dwelling's household) signed in at a meeting by staff."""
-
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
-    dwelling = models.ForeignKey(
-        "registry.Dwelling", verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+"
-    )
-    person = models.ForeignKey(
-        "registry.Person",
-        verbose_name=_("人员"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    signed_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签到人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    signed_in_at = models.DateTimeField(_("签到时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("签到")
-        verbose_name_plural = _("签到")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["meeting", "dwelling", "person"], name="attendance_once"
-            ),
-            models.UniqueConstraint(
-                fields=["meeting", "dwelling"],
-                condition=Q(person__isnull=True),
-                name="attendance_household_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.meeting_id}:{self.dwelling_id}"
-
-
-class MeetingPhoto(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="photos")
-    photo = models.FileField(_("照片"), upload_to="decisions/meetings/%Y/%m/")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("会议照片")
-        verbose_name_plural = _("会议照片")
-
-    def __str__(self) -> str:
-        return self.photo.name or ""
 
 
 class VoteScope(models.TextChoices):
@@ -212,6 +98,8 @@ class Vote(TimeStamped):
     result = models.JSONField(_("表决结果"), null=True, blank=True, editable=False)
     result_published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     objection_until = models.DateTimeField(_("异议期截止"), null=True, blank=True)
+
+    scope_path = ScopePath(estate="estate")
 
     class Meta:
         verbose_name = _("业主表决")
@@ -370,6 +258,10 @@ class Plan(TimeStamped):
     consultation_starts = models.DateField(_("征求意见开始"), null=True, blank=True)
     consultation_ends = models.DateField(_("征求意见截止"), null=True, blank=True)
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    # Meetings come before plans in the lifecycle, so the plan holds the link.
+    meetings = models.ManyToManyField(
+        "meetings.Meeting", verbose_name=_("讨论过的会议"), blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("编制人"),
@@ -378,6 +270,8 @@ class Plan(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    scope_path = ScopePath(estate="estate")
 
     class Meta:
         verbose_name = _("改造方案")

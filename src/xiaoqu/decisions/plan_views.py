@@ -18,6 +18,7 @@ from xiaoqu.core.policy import access_estate
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import Plan, PlanItem, PlanStatus
 from xiaoqu.decisions.selectors import object_pk
+from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs.models import Demand, DemandClass
 
 
@@ -59,6 +60,9 @@ def plan_detail(request, plan_id):
             "classes": DemandClass.choices,
             "comments": plan.comments.select_related("item").order_by("created_at"),
             "today": timezone.localdate(),
+            "meetings": Meeting.objects.filter(estate=plan.estate).order_by("-held_on", "-pk"),
+            "discussed": set(plan.meetings.values_list("pk", flat=True)),
+            "can_link_meetings": request.user.has_perm("decisions.manage_plans"),
         },
     )
 
@@ -135,6 +139,13 @@ def plan_action(request, plan_id):
         elif action == "publish":
             services.plan_publish(plan=plan, actor=request.user)
             messages.success(request, _("方案已公布。"))
+        elif action == "meetings":
+            services.plan_meetings_set(
+                plan=plan,
+                meeting_ids=[object_pk(v) for v in data.getlist("meetings")],
+                actor=request.user,
+            )
+            messages.success(request, _("已记录讨论过该方案的会议。"))
         else:
             raise DomainError(_("操作不正确。"))
     except DomainError as error:
@@ -155,7 +166,13 @@ def plan_public(request, plan_id):
     return render(
         request,
         "decisions/plan_public.html",
-        {"view": selectors.plan_view(plan=plan), "consulting": consulting},
+        {
+            "view": selectors.plan_view(plan=plan),
+            "consulting": consulting,
+            "meetings": plan.meetings.filter(minutes_published_at__isnull=False).order_by(
+                "held_on"
+            ),
+        },
     )
 
 

@@ -4,8 +4,6 @@
 * ``decisions.manage_votes``: create, open and close votes (community and street staff, the
   owners' committee).
 * ``decisions.enter_ballots``: enter paper and proxy ballots (the same roles).
-* ``decisions.hold_meetings``: schedule meetings, sign people in, write and publish minutes
-  (those who gather opinions and those who run votes).
 * ``decisions.view_plans``: staff of the estate's scope read plans, drafts included.
 * ``decisions.manage_plans``: draw up, consult on and publish renovation plans (community and
   street staff, who manage the demand list).
@@ -20,7 +18,7 @@ import rules
 
 from xiaoqu.core.policy import has_any_role
 from xiaoqu.core.rules import has_workbench_role, is_global_administrator
-from xiaoqu.needs.rules import can_manage_demands, can_record_opinions
+from xiaoqu.needs.rules import can_manage_demands
 
 VOTE_ROLES = frozenset({"community_staff", "street_staff", "owners_committee", "admin"})
 
@@ -34,9 +32,5 @@ rules.add_perm("decisions.view_votes", has_workbench_role | is_global_administra
 rules.add_perm("decisions.manage_votes", can_run_votes | is_global_administrator)
 rules.add_perm("decisions.enter_ballots", can_run_votes | is_global_administrator)
 rules.add_perm("decisions.view_plans", has_workbench_role | is_global_administrator)
-# Meetings are held by those who gather opinions and those who run votes.
-rules.add_perm(
-    "decisions.hold_meetings", can_record_opinions | can_run_votes | is_global_administrator
-)
 # Renovation plans are drawn up by those who manage the demand list.
 rules.add_perm("decisions.manage_plans", can_manage_demands | is_global_administrator)

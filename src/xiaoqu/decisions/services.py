@@ -31,10 +31,6 @@ from xiaoqu.decisions.models import (
     Choice,
     Elector,
     ElectorUnit,
-    Meeting,
-    MeetingAttendance,
-    MeetingKind,
-    MeetingPhoto,
     Objection,
     Plan,
     PlanComment,
@@ -610,6 +606,26 @@ def plan_exclusion_set(*, plan: Plan, demand: Any, reason: str, actor: Any) -> P
     return exclusion
 
 
+def plan_meetings_set(*, plan: Plan, meeting_ids: list[int], actor: Any) -> Plan:
+    """Record which of the estate's meetings discussed the plan. Published plans too: where a
+    plan was discussed is a record that grows (an owners' assembly after publication)."""
+    from xiaoqu.meetings.models import Meeting
+
+    _plan_scope(actor, plan.estate)
+    meetings = list(Meeting.objects.filter(estate=plan.estate, pk__in=meeting_ids))
+    if len(meetings) != len(set(meeting_ids)):
+        raise DomainError(_("会议不属于这个小区。"), code="meeting_estate")
+    with transaction.atomic():
+        plan.meetings.set(meetings)
+        audit_record(
+            actor=actor,
+            action="decisions.plan_meetings_set",
+            obj=plan,
+            after={"meetings": sorted(m.pk for m in meetings)},
+        )
+    return plan
+
+
 def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor: Any) -> Plan:
     """Put the draft to the residents for comment between two dates."""
     _plan_scope(actor, plan.estate)
@@ -710,160 +726,3 @@ def plan_publish(*, plan: Plan, actor: Any) -> Plan:
             after={"version": plan.version, "items": plan.items.count()},
         )
     return plan
-
-
-# --- meetings ------------------------------------------------------------------------------
-
-
-def _meeting_scope(actor: Any, estate: Estate) -> None:
-    """Meetings are held by those who gather opinions and those who run votes."""
-    from xiaoqu.needs.rules import OPINION_ROLES
-
-    require_estate(actor, estate, OPINION_ROLES | VOTE_ROLES)
-
-
-def meeting_create(
-    *,
-    estate: Estate,
-    kind: str,
-    held_on: dt.date,
-    place: str,
-    attendance: int,
-    actor: Any,
-) -> Meeting:
-    _meeting_scope(actor, estate)
-    if kind not in MeetingKind.values:
-        raise DomainError(_("会议形式不正确。"), code="kind")
-    place = place.strip()
-    if not place or len(place) > 100:
-        raise DomainError(_("请填写会议地点（最长 100 字）。"), code="place")
-    if attendance < 0 or attendance > 100_000:
-        raise DomainError(_("参加人数不正确。"), code="attendance")
-    if held_on > timezone.localdate() + dt.timedelta(days=365):
-        raise DomainError(_("会议日期太远。"), code="date_far")
-    with transaction.atomic():
-        meeting = Meeting.objects.create(
-            estate=estate,
-            kind=kind,
-            held_on=held_on,
-            place=place,
-            attendance=attendance,
-            recorded_by=actor,
-        )
-        audit_record(actor=actor, action="decisions.meeting_create", obj=meeting)
-    return meeting
-
-
-def meeting_record_update(
-    *,
-    meeting: Meeting,
-    actor: Any,
-    convenor: str | None = None,
-    agenda: str | None = None,
-    minutes: str | None = None,
-    decisions: str | None = None,
-    agenda_demand_ids: list[int] | None = None,
-    agenda_plan_ids: list[int] | None = None,
-) -> Meeting:
-    """Write the meeting's record: convenor, agenda (and the demands and plans on it), minutes
-    and decisions. Published minutes are not rewritten.
-    """
-    from xiaoqu.needs.models import Demand
-
-    _meeting_scope(actor, meeting.estate)
-    if meeting.minutes_published_at is not None:
-        raise DomainError(_("纪要已公布，不能再修改。"), code="published")
-    limits = {"convenor": 100, "agenda": 5000, "minutes": 20000, "decisions": 5000}
-    labels = {
-        "convenor": _("召集人"),
-        "agenda": _("议程"),
-        "minutes": _("会议纪要"),
-        "decisions": _("议定事项"),
-    }
-    values = {"convenor": convenor, "agenda": agenda, "minutes": minutes, "decisions": decisions}
-    for field, value in values.items():
-        if value is not None:
-            value = value.strip()
-            if len(value) > limits[field]:
-                raise DomainError(
-                    _("%(f)s最长 %(n)d 字。") % {"f": labels[field], "n": limits[field]},
-                    code="too_long",
-                )
-            setattr(meeting, field, value)
-    demands = plans = None
-    if agenda_demand_ids is not None:
-        demands = list(Demand.objects.filter(estate=meeting.estate, pk__in=agenda_demand_ids))
-        if len(demands) != len(set(agenda_demand_ids)):
-            raise DomainError(_("议题中的需求不属于这个小区。"), code="demand_estate")
-    if agenda_plan_ids is not None:
-        plans = list(Plan.objects.filter(estate=meeting.estate, pk__in=agenda_plan_ids))
-        if len(plans) != len(set(agenda_plan_ids)):
-            raise DomainError(_("议题中的方案不属于这个小区。"), code="plan_estate")
-    with transaction.atomic():
-        meeting.save()
-        if demands is not None:
-            meeting.agenda_demands.set(demands)
-        if plans is not None:
-            meeting.agenda_plans.set(plans)
-        audit_record(
-            actor=actor,
-            action="decisions.meeting_record_update",
-            obj=meeting,
-            after={k: v for k, v in values.items() if v is not None},
-        )
-    return meeting
-
-
-def meeting_sign_in(
-    *, meeting: Meeting, dwelling: Dwelling, actor: Any, person: Any = None
-) -> MeetingAttendance:
-    """Staff sign a household (or one of its people) in; signing the same one twice is refused."""
-    _meeting_scope(actor, meeting.estate)
-    if dwelling.estate_id != meeting.estate_id:
-        raise DomainError(_("房屋不在这个小区。"), code="dwelling_outside")
-    if person is not None and not (
-        Ownership.objects.filter(person=person, dwelling=dwelling).exists()
-        or dwelling.residencies.filter(person=person).exists()
-    ):
-        raise DomainError(_("这个人不是这户的业主或住户。"), code="person_not_of_dwelling")
-    try:
-        with transaction.atomic():
-            row = MeetingAttendance.objects.create(
-                meeting=meeting, dwelling=dwelling, person=person, signed_in_by=actor
-            )
-            audit_record(
-                actor=actor,
-                action="decisions.meeting_sign_in",
-                obj=row,
-                after={"meeting": meeting.pk, "dwelling": dwelling.pk},
-            )
-    except IntegrityError:
-        raise DomainError(_("已经签到过了。"), code="already") from None
-    return row
-
-
-def meeting_photo_add(*, meeting: Meeting, photo: UploadedFile, actor: Any) -> MeetingPhoto:
-    _meeting_scope(actor, meeting.estate)
-    check_photo(photo)
-    with transaction.atomic():
-        row = MeetingPhoto(meeting=meeting, uploaded_by=actor)
-        row.photo.save(photo.name or "meeting.jpg", photo, save=False)
-        row.save()
-        audit_record(actor=actor, action="decisions.meeting_photo_add", obj=row)
-    return row
-
-
-def meeting_publish_minutes(*, meeting: Meeting, actor: Any) -> Meeting:
-    """Publish the minutes and decisions to the estate's residents (never attendees' names)."""
-    _meeting_scope(actor, meeting.estate)
-    if meeting.minutes_published_at is not None:
-        raise DomainError(_("纪要已公布。"), code="published")
-    if not meeting.minutes.strip():
-        raise DomainError(_("请先写好会议纪要。"), code="no_minutes")
-    if meeting.held_on > timezone.localdate():
-        raise DomainError(_("会议还没有开。"), code="future")
-    with transaction.atomic():
-        meeting.minutes_published_at = timezone.now()
-        meeting.save(update_fields=["minutes_published_at", "updated_at"])
-        audit_record(actor=actor, action="decisions.meeting_publish_minutes", obj=meeting)
-    return meeting

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xiaoqu.decisions import meeting_views, plan_views, views
+from xiaoqu.decisions import plan_views, views
 
 app_name = "decisions"
 urlpatterns = [
@@ -16,13 +16,6 @@ urlpatterns = [
     path("votes/<int:vote_id>/result/objection/", views.vote_objection, name="vote_objection"),
     path("votes/<int:vote_id>/result/print/", views.vote_result_print, name="vote_result_print"),
     path("mine/", views.my_votes, name="my_votes"),
-    path("estates/<int:estate_id>/meetings/", meeting_views.meeting_list, name="meeting_list"),
-    path("estates/<int:estate_id>/meetings/new/", meeting_views.meeting_new, name="meeting_new"),
-    path("meetings/<int:meeting_id>/record/", meeting_views.meeting_record, name="meeting_record"),
-    path("meetings/<int:meeting_id>/action/", meeting_views.meeting_action, name="meeting_action"),
-    path(
-        "meetings/<int:meeting_id>/minutes/", meeting_views.meeting_minutes, name="meeting_minutes"
-    ),
     path("estates/<int:estate_id>/plans/", plan_views.plan_list, name="plan_list"),
     path("estates/<int:estate_id>/plans/new/", plan_views.plan_new, name="plan_new"),
     path("plans/<int:plan_id>/", plan_views.plan_detail, name="plan_detail"),

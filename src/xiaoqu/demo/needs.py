@@ -35,8 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
-from xiaoqu.decisions import services as decision_services
-from xiaoqu.decisions.models import Meeting, MeetingKind
+from xiaoqu.meetings import services as meeting_services
+from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.needs import services
 from xiaoqu.needs.models import (
     Campaign,
@@ -346,7 +346,7 @@ def _meeting(estate: Estate, staff: User) -> None:
         estate=estate, kind=MeetingKind.COURTYARD, held_on=MEETING_ON, place=MEETING_PLACE
     ).first()
     if meeting is None:
-        meeting = decision_services.meeting_create(
+        meeting = meeting_services.meeting_create(
             estate=estate,
             kind=MeetingKind.COURTYARD,
             held_on=MEETING_ON,
@@ -356,14 +356,12 @@ def _meeting(estate: Estate, staff: User) -> None:
         )
     if meeting.opinions.exists():
         return
-    services.opinions_record(
-        estate=estate,
+    meeting_services.meeting_hear(
+        meeting=meeting,
         items=[
             services.OpinionInput(text=t, heard_on=MEETING_ON, client_key=_key("meeting", i))
             for i, t in enumerate(MEETING_OPINIONS)
         ],
-        channel=Channel.MEETING,
-        meeting=meeting,
         actor=staff,
     )
 

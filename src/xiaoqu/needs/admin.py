@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from xiaoqu.core.admin import ReadOnlyMixin
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import (
     Campaign,
@@ -51,19 +52,6 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(category=self.value()) if self.value() else queryset
-
-
-class ReadOnlyMixin:
-    """View-only: no add, change or delete, whoever asks."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Campaign)
@@ -107,12 +95,6 @@ class VisitAdmin(admin.ModelAdmin):
     inlines = [VisitOpinionInline]
 
 
-class MeetingOpinionInline(VisitOpinionInline):
-    fk_name = "meeting"
-    verbose_name = _("会上听到的意见")
-    verbose_name_plural = _("会上听到的意见")
-
-
 class CorrectionInline(ReadOnlyMixin, admin.TabularInline):
     model = Correction
     extra = 0
@@ -141,7 +123,7 @@ class OpinionAdmin(admin.ModelAdmin):
     search_fields = ["text", "estate__name", "estate__code"]
     date_hierarchy = "heard_on"
     autocomplete_fields = ["estate", "submitted_by", "recorded_by"]
-    raw_id_fields = ["building", "dwelling", "visit", "meeting", "demand"]
+    raw_id_fields = ["building", "dwelling", "visit", "demand"]
     readonly_fields = [
         "client_key",
         "category",

@@ -231,7 +231,6 @@ def opinion_row(opinion: Opinion, mine: bool = False) -> dict[str, Any]:
         "category_by_staff": opinion.category_by_staff,
         "urgent": opinion.urgent,
         "visit_id": opinion.visit_id,
-        "meeting_id": opinion.meeting_id,
         "demand_id": opinion.demand_id,
         "demand_title": demand.title if demand else "",
         "demand_status": demand.status if demand else None,

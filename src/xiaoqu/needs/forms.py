@@ -1,4 +1,4 @@
-"""Forms of the needs pages (opinions part): filters, meetings, hotline, import, residents.
+"""Forms of the needs pages (opinions part): filters, hotline, import, residents.
 
 Forms parse and check what a person typed; the rules about opinions themselves (length,
 emoji only, dwelling in the estate) stay in the services, whose messages the forms reuse.
@@ -17,13 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.decisions.models import MeetingKind
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import OPINION_MAX_CHARS, Channel
 from xiaoqu.needs.services import clean_opinion_text
-
-# Lines a meeting form takes at once (a long meeting is entered in a few goes).
-MEETING_MAX_LINES = 200
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -46,7 +42,7 @@ def _clean_text(value: str) -> str:
         raise forms.ValidationError(error.message, code=error.code) from None
 
 
-def _not_future(value: dt.date | None) -> dt.date | None:
+def not_future(value: dt.date | None) -> dt.date | None:
     if value is not None and value > timezone.localdate():
         raise forms.ValidationError(_("日期不能晚于今天。"), code="date_future")
     return value
@@ -106,57 +102,6 @@ class CategoryForm(forms.Form):
         field.choices = category_choices()
 
 
-class MeetingForm(forms.Form):
-    """A 坝坝会 or 居民议事会 with the opinions heard, one a line."""
-
-    kind = forms.ChoiceField(label=_("形式"), choices=MeetingKind.choices)
-    held_on = forms.DateField(
-        label=_("日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        initial=timezone.localdate,
-    )
-    place = forms.CharField(
-        label=_("地点"), max_length=100, widget=forms.TextInput(attrs={"placeholder": "院坝"})
-    )
-    attendance = forms.IntegerField(
-        label=_("参加人数"),
-        min_value=0,
-        max_value=100_000,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-    opinions = forms.CharField(
-        label=_("听到的意见（一行一条）"),
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 10}),
-        error_messages={"required": _("请至少填写一条意见，一行一条。")},
-    )
-
-    def clean_held_on(self) -> dt.date | None:
-        return _not_future(self.cleaned_data.get("held_on"))
-
-    def clean_opinions(self) -> list[str]:
-        raw: str = self.cleaned_data["opinions"]
-        lines = raw.splitlines()
-        texts: list[str] = []
-        errors: list[str] = []
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                texts.append(clean_opinion_text(line))
-            except DomainError as error:
-                errors.append(gettext("第 %(n)d 行：%(msg)s") % {"n": n, "msg": error.message})
-        if errors:
-            raise forms.ValidationError(errors)
-        if not texts:
-            raise forms.ValidationError(gettext("请至少填写一条意见，一行一条。"))
-        if len(texts) > MEETING_MAX_LINES:
-            raise forms.ValidationError(
-                gettext("一次最多录入 %(n)d 条意见，请分几次录入。") % {"n": MEETING_MAX_LINES}
-            )
-        return texts
-
-
 class HotlineForm(forms.Form):
     """What a caller said, with where they live if they told."""
 
@@ -194,7 +139,7 @@ class HotlineForm(forms.Form):
         return _clean_text(self.cleaned_data["text"])
 
     def clean_heard_on(self) -> dt.date | None:
-        return _not_future(self.cleaned_data.get("heard_on"))
+        return not_future(self.cleaned_data.get("heard_on"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

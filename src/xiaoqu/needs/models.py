@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.policy import ScopePath
 
 # Longest opinion text kept; longer input is refused with a message, never truncated silently.
 OPINION_MAX_CHARS = 2000
@@ -49,6 +50,8 @@ class Campaign(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    scope_path = ScopePath(estate="estates", many=True)
 
     class Meta:
         verbose_name = _("入户走访活动")
@@ -104,6 +107,8 @@ class Visit(models.Model):
     note = models.CharField(_("备注"), max_length=500, blank=True)
     photo = models.FileField(_("照片"), upload_to="needs/visits/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    scope_path = ScopePath(estate="estate", building="dwelling__building", dwelling="dwelling")
 
     class Meta:
         verbose_name = _("入户走访")
@@ -174,6 +179,8 @@ class Demand(TimeStamped):
         related_name="+",
     )
 
+    scope_path = ScopePath(estate="estate")
+
     class Meta:
         verbose_name = _("需求")
         verbose_name_plural = _("需求")
@@ -218,20 +225,15 @@ class Opinion(models.Model):
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    # Where it was heard, in words (e.g. "坝坝会 2026-03-05 3栋前院坝"): the meeting itself,
+    # a later stage, lists the opinions heard at it.
+    occasion = models.CharField(_("收集场合"), max_length=150, blank=True)
     visit = models.ForeignKey(
         Visit,
         verbose_name=_("走访"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="opinions",
-    )
-    meeting = models.ForeignKey(
-        "decisions.Meeting",
-        verbose_name=_("议事活动"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
         related_name="opinions",
     )
     # The resident who submitted it themself (channel "resident"), for "what happened".
@@ -269,6 +271,8 @@ class Opinion(models.Model):
     )
     placed_by_staff = models.BooleanField(_("人工归并"), default=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    scope_path = ScopePath(estate="estate", building="building", dwelling="dwelling")
 
     class Meta:
         verbose_name = _("居民意见")
@@ -330,6 +334,8 @@ class DemandList(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    scope_path = ScopePath(estate="estate")
 
     class Meta:
         verbose_name = _("需求清单")

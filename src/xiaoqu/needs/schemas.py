@@ -105,7 +105,6 @@ class OpinionOut(Schema):
     category_by_staff: bool = Field(description="类别是否经工作人员校正")
     urgent: bool
     visit_id: int | None
-    meeting_id: int | None
     demand_id: int | None = Field(description="归入的需求")
     demand_title: str
     demand_status: DemandStatus | None = Field(description="所归需求的当前状态")

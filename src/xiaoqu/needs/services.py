@@ -32,7 +32,6 @@ from xiaoqu.core.policy import (
     visible_estates,
 )
 from xiaoqu.core.uploads import check_photo
-from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import merging
 from xiaoqu.needs.models import (
@@ -142,6 +141,7 @@ class OpinionInput:
     urgent: bool = False
     photo: UploadedFile | None = None
     client_key: uuid.UUID | None = None
+    occasion: str = ""
 
 
 def _build_opinions(
@@ -152,7 +152,6 @@ def _build_opinions(
     recorded_by: Any = None,
     submitted_by: Any = None,
     visit: Visit | None = None,
-    meeting: Meeting | None = None,
 ) -> list[Opinion]:
     if not items:
         return []
@@ -176,8 +175,8 @@ def _build_opinions(
                 latitude=item.latitude,
                 longitude=item.longitude,
                 channel=channel,
+                occasion=item.occasion[:150],
                 visit=visit,
-                meeting=meeting,
                 submitted_by=submitted_by,
                 recorded_by=recorded_by,
                 text=text,
@@ -204,19 +203,15 @@ def opinions_record(
     items: Sequence[OpinionInput],
     channel: str,
     actor: Any,
-    meeting: Meeting | None = None,
 ) -> list[Opinion]:
     """Staff record opinions heard through ``channel`` (meeting, hotline, import) in one go.
 
     All or nothing: one bad opinion (empty, too long, a dwelling outside the estate) refuses
-    the whole batch with a message naming it.
+    the whole batch with a message naming it. Opinions heard at a meeting are linked to it by
+    the meetings app, which calls this.
     """
     if channel not in (Channel.MEETING, Channel.HOTLINE, Channel.IMPORT):
         raise DomainError(_("渠道不正确。"), code="channel")
-    if (channel == Channel.MEETING) != (meeting is not None):
-        raise DomainError(_("坝坝会和议事会的意见需要注明是哪一次会议。"), code="meeting")
-    if meeting is not None and meeting.estate_id != estate.pk:
-        raise DomainError(_("会议不是这个小区的。"), code="meeting_estate")
     _in_scope(actor, estate, OPINION_ROLES)
     if not items:
         raise DomainError(_("没有可录入的意见。"), code="nothing")
@@ -229,7 +224,7 @@ def opinions_record(
             ) from None
     with transaction.atomic():
         opinions = _build_opinions(
-            estate=estate, items=items, channel=channel, recorded_by=actor, meeting=meeting
+            estate=estate, items=items, channel=channel, recorded_by=actor
         )
         _save_opinions(opinions, items)
         _place(estate, opinions)

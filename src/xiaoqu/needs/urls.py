@@ -11,10 +11,8 @@ urlpatterns: list[URLPattern] = [
     path("visits/submit/", visits.visit_submit, name="visit_submit"),
     # --- opinions from every channel, residents' own pages (views/opinions.py) ---
     path("estates/<int:estate_id>/opinions/", opinions.opinion_list, name="opinion_list"),
-    path("estates/<int:estate_id>/meetings/new/", opinions.meeting_new, name="meeting_new"),
     path("estates/<int:estate_id>/hotline/", opinions.hotline, name="hotline"),
     path("estates/<int:estate_id>/import/", opinions.opinion_import, name="opinion_import"),
-    path("meetings/<int:meeting_id>/", opinions.meeting_detail, name="meeting_detail"),
     path(
         "opinions/<int:opinion_id>/category/",
         opinions.opinion_category,

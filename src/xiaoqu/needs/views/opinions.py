@@ -1,7 +1,7 @@
 """Pages: opinions from every channel (staff) and residents' own opinions.
 
-Staff: the estate's opinion list with filters and category correction, meetings (坝坝会,
-居民议事会) with the opinions heard, hotline calls, spreadsheet import. Residents: "我的意见"
+Staff: the estate's opinion list with filters and category correction, hotline calls,
+spreadsheet import (opinions heard at meetings are recorded on the meeting pages). Residents: "我的意见"
 (what happened to what I said) and a phone form to say something new.
 
 Residents' names and phones never appear on these pages: an opinion is shown with its
@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,15 +34,12 @@ from xiaoqu.core.policy import (
     visible_estates,
 )
 from xiaoqu.core.uploads import image_type
-from xiaoqu.decisions import services as decision_services
-from xiaoqu.decisions.models import Meeting
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.forms import (
     CategoryForm,
     HotlineForm,
     ImportForm,
-    MeetingForm,
     OpinionFilterForm,
     ResidentOpinionForm,
     category_choices,
@@ -78,17 +74,13 @@ def _place_label(opinion: Opinion) -> str:
     return _("整个小区")
 
 
-def _meeting_label(meeting: Meeting) -> str:
-    return f"{meeting.get_kind_display()} {meeting.held_on:%Y-%m-%d} {meeting.place}"
-
-
 @dataclass
 class Row:
     """One opinion as a staff row shows it."""
 
     opinion: Opinion
     channel: str
-    meeting: str
+    occasion: str
     place: str
     category_name: str
     score: int
@@ -105,7 +97,7 @@ def _row(opinion: Opinion, names: dict[str, str]) -> Row:
     return Row(
         opinion=opinion,
         channel=str(opinion.get_channel_display()),
-        meeting=_meeting_label(opinion.meeting) if opinion.meeting is not None else "",
+        occasion=opinion.occasion,
         place=_place_label(opinion),
         category_name=names.get(opinion.category, opinion.category),
         score=round(opinion.score * 100),
@@ -120,7 +112,6 @@ def _with_related(qs: QuerySet[Opinion]) -> QuerySet[Opinion]:
         "building",
         "dwelling__building",
         "dwelling__entrance",
-        "meeting",
         "demand__merged_into",
     )
 
@@ -254,7 +245,7 @@ def opinion_photo(request: HttpRequest, opinion_id: int) -> FileResponse:
     return response
 
 
-# --- staff: meetings --------------------------------------------------------------------------
+# --- staff: hotline ---------------------------------------------------------------------------
 
 
 def _post(request: HttpRequest) -> tuple[Any, Any, str]:
@@ -267,80 +258,6 @@ def _post(request: HttpRequest) -> tuple[Any, Any, str]:
             None,
             _("提交的内容太大（超过 5 MB），没有保存。意见最长 2000 字，请删减后重新提交。"),
         )
-
-
-@require_http_methods(["GET", "POST"])
-def meeting_new(request: HttpRequest, estate_id: int) -> HttpResponse:
-    estate = access_estate(request.user, estate_id)
-    if request.method != "POST":
-        return _meeting_form(request, estate, MeetingForm())
-    data, _files, too_big = _post(request)
-    if too_big:
-        return _meeting_form(request, estate, MeetingForm(), status=400, page_error=too_big)
-    form = MeetingForm(data)
-    if not form.is_valid():
-        return _meeting_form(request, estate, form, status=400)
-    texts: list[str] = form.cleaned_data["opinions"]
-    try:
-        with transaction.atomic():
-            meeting = decision_services.meeting_create(
-                estate=estate,
-                kind=form.cleaned_data["kind"],
-                held_on=form.cleaned_data["held_on"],
-                place=form.cleaned_data["place"],
-                attendance=form.cleaned_data["attendance"],
-                actor=request.user,
-            )
-            services.opinions_record(
-                estate=estate,
-                items=[OpinionInput(text=t, heard_on=meeting.held_on) for t in texts],
-                channel=Channel.MEETING,
-                meeting=meeting,
-                actor=request.user,
-            )
-    except DomainError as e:
-        form.add_error(None, e.message)
-        return _meeting_form(request, estate, form, status=400)
-    messages.success(
-        request,
-        _("已记录%(meeting)s和 %(n)d 条意见。")
-        % {"meeting": meeting.get_kind_display(), "n": len(texts)},
-    )
-    return redirect("needs:meeting_detail", meeting_id=meeting.pk)
-
-
-def _meeting_form(
-    request: HttpRequest,
-    estate: Estate,
-    form: MeetingForm,
-    status: int = 200,
-    page_error: str = "",
-) -> HttpResponse:
-    return render(
-        request,
-        "needs/opinions/meeting_new.html",
-        {"estate": estate, "form": form, "page_error": page_error},
-        status=status,
-    )
-
-
-@require_GET
-def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
-    if meeting is None:
-        raise Http404
-    estate = access_estate(request.user, meeting.estate_id)
-    qs = selectors.opinions_visible(user=request.user, estate=estate).filter(meeting=meeting)
-    names = _category_names()
-    rows = [_row(o, names) for o in _with_related(qs).order_by("pk")]
-    return render(
-        request,
-        "needs/opinions/meeting_detail.html",
-        {"estate": estate, "meeting": meeting, "rows": rows, **_row_context(request)},
-    )
-
-
-# --- staff: hotline ---------------------------------------------------------------------------
 
 
 def _buildings(user: Any, estate: Estate) -> list[Building]:
