@@ -25,6 +25,21 @@ def test_a_function_runs_in_a_child_and_returns_its_result():
     assert usage.peak_rss_mb > 0
 
 
+def chatty(word: str) -> str:
+    """Writes to standard output before returning and again when its process ends."""
+    import atexit
+
+    print("not json")
+    atexit.register(print, "written after the result")
+    return word
+
+
+def test_what_a_child_prints_does_not_disturb_its_result():
+    """Output of the child, even after the function returned, is not taken for the result."""
+    result, _ = run_in_child(chatty, env=child_env(), django=False, word="完成")
+    assert result == "完成"
+
+
 def test_a_child_reports_its_own_peak_memory_not_the_bench_process_size():
     """A small child started from a large bench process reports its own peak RSS."""
     ballast = bytearray(400 * 1024 * 1024)

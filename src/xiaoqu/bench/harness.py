@@ -128,20 +128,25 @@ def run_in_child(
     """Call ``function(**kwargs)`` in a measured child process; its result and resources.
 
     ``function`` is a module-level function of an importable module; its keyword arguments
-    and its result travel as JSON. With ``django`` Django is set up in the child first.
+    and its result travel as JSON, the result through a file of its own (libraries the child
+    loads may write to standard output, pandana's C++ code even after Python has finished).
+    With ``django`` Django is set up in the child first.
     """
-    command = [
-        sys.executable,
-        "-m",
-        "xiaoqu.bench.harness",
-        "call",
-        f"{function.__module__}:{function.__qualname__}",
-        json.dumps(kwargs),
-    ]
-    if django:
-        command.append("--django")
-    stdout, usage = measure(command, env, one_core=one_core)
-    return json.loads(stdout.strip().splitlines()[-1]), usage
+    with tempfile.TemporaryDirectory(prefix="xiaoqu-bench-result-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        command = [
+            sys.executable,
+            "-m",
+            "xiaoqu.bench.harness",
+            "call",
+            f"{function.__module__}:{function.__qualname__}",
+            json.dumps(kwargs),
+            str(result_file),
+        ]
+        if django:
+            command.append("--django")
+        usage = measure(command, env, one_core=one_core)[1]
+        return json.loads(result_file.read_text(encoding="utf-8")), usage
 
 
 class Scratch:
@@ -254,15 +259,16 @@ def _measure_main(usage_file: str, command: list[str]) -> int:
     return 0
 
 
-def _call_main(target: str, kwargs: str, django: bool) -> int:
-    """In the child: call ``module:function`` and print its result as one JSON line."""
+def _call_main(target: str, kwargs: str, result_file: str, django: bool) -> int:
+    """In the child: call ``module:function``, write its result as JSON to ``result_file``."""
     if django:
         import django as django_module
 
         django_module.setup()
     module, _, name = target.partition(":")
     function = getattr(importlib.import_module(module), name)
-    print(json.dumps(function(**json.loads(kwargs)), ensure_ascii=False))
+    result = function(**json.loads(kwargs))
+    Path(result_file).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0
 
 
@@ -272,14 +278,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrapper = commands.add_parser("measure", help="run COMMAND, write its resources as JSON")
     wrapper.add_argument("usage_file")
     wrapper.add_argument("command", nargs=argparse.REMAINDER)
-    child = commands.add_parser("call", help="call module:function, print its result")
+    child = commands.add_parser("call", help="call module:function, write its result as JSON")
     child.add_argument("target")
     child.add_argument("kwargs")
+    child.add_argument("result_file")
     child.add_argument("--django", action="store_true")
     args = parser.parse_args(argv)
     if args.mode == "measure":
         return _measure_main(args.usage_file, args.command)
-    return _call_main(args.target, args.kwargs, args.django)
+    return _call_main(args.target, args.kwargs, args.result_file, args.django)
 
 
 if __name__ == "__main__":
