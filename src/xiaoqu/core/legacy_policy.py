@@ -98,11 +98,6 @@ URL_POLICY: dict[str, str] = {
     "decisions:vote_result_print": AUTHENTICATED,
     # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
     # --- lifecircle ---
-    "lifecircle:standard": "lifecircle.view",
-    "lifecircle:region_analysis": "lifecircle.view",
-    "lifecircle:analysis_start": "lifecircle.run_analysis",
-    "lifecircle:estate_card": "lifecircle.view",
-    "lifecircle:gap_demand": "needs.manage_demands",
     "decisions:plan_list": "decisions.view_plans",
     "decisions:plan_new": "decisions.manage_plans",
     "decisions:plan_detail": "decisions.view_plans",

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
+from xiaoqu.core.policy import ScopePath
 
 
 class Level(models.TextChoices):
@@ -92,6 +93,8 @@ class AnalysisRun(TimeStamped):
         related_name="+",
     )
 
+    scope_path = ScopePath(region="region")
+
     class Meta:
         verbose_name = _("生活圈分析")
         verbose_name_plural = _("生活圈分析")
@@ -113,6 +116,8 @@ class EstateAccess(models.Model):
     distance_m = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     required_m = models.PositiveIntegerField()
     within = models.BooleanField()
+
+    scope_path = ScopePath(estate="estate")
 
     class Meta:
         verbose_name = _("步行可达结果")

@@ -1,25 +1,32 @@
-"""Named permissions of the life circle.
+"""Named permissions of the life circle (see docs/permissions.md).
 
-* ``lifecircle.view``: every workbench role reads the standard, analyses and report cards.
+* ``lifecircle.view``: every workbench role reads the standard, the analyses of the regions
+  of its scope (the gap table narrowed to the estates of its scope) and estates' report cards.
 * ``lifecircle.run_analysis``: community and street staff, the housing bureau and
-  administrators run an analysis for a region and import facilities.
-Turning a gap into a demand needs ``needs.manage_demands`` (checked by the needs service).
+  administrators run an analysis of a region of their scope — through those roles only, so a
+  community clerk who is also a Party member elsewhere runs analyses of the clerk's
+  community only.
+
+Turning a gap into a demand needs ``needs.manage_demands`` for the estate.
 """
 
 from __future__ import annotations
 
-import rules
+from xiaoqu.accounts.models import Role
+from xiaoqu.accounts.roles import WORKBENCH_ROLES
+from xiaoqu.registry.scope import define
 
-from xiaoqu.core.policy import has_any_role
-from xiaoqu.core.rules import has_workbench_role, is_global_administrator
+ANALYSIS_ROLES = frozenset(
+    {Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.HOUSING_BUREAU, Role.ADMIN}
+)
 
-ANALYSIS_ROLES = frozenset({"community_staff", "street_staff", "housing_bureau", "admin"})
-
-
-@rules.predicate
-def can_run_analysis(user) -> bool:
-    return has_any_role(user, ANALYSIS_ROLES)
-
-
-rules.add_perm("lifecircle.view", has_workbench_role | is_global_administrator)
-rules.add_perm("lifecircle.run_analysis", can_run_analysis | is_global_administrator)
+VIEW_LIFE_CIRCLE = define(
+    "lifecircle.view",
+    roles=WORKBENCH_ROLES,
+    description="the facility standard, regions' analyses and estates' report cards",
+)
+RUN_ANALYSIS = define(
+    "lifecircle.run_analysis",
+    roles=ANALYSIS_ROLES,
+    description="run a region's walking-distance analysis from a street network file",
+)

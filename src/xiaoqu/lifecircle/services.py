@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import visible_estates, visible_regions
 from xiaoqu.lifecircle.models import (
     AnalysisRun,
     EstateAccess,
@@ -25,6 +24,7 @@ from xiaoqu.lifecircle.models import (
     FacilityType,
     RunStatus,
 )
+from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
 from xiaoqu.lifecircle.standard import GAP_CATEGORY, osm_facility_type
 from xiaoqu.registry.models import Region
 
@@ -199,8 +199,7 @@ def facilities_import_osm(*, path: Path | str, actor: Any) -> ImportResult:
 
 def analysis_start(*, region: Region, osm: UploadedFile, actor: Any) -> AnalysisRun:
     """Store the street network file and queue the analysis of the region's estates."""
-    if not visible_regions(actor).filter(pk=region.pk).exists():
-        raise DomainError(_("这个区划不在您的工作范围内。"), code="out_of_scope")
+    RUN_ANALYSIS.require(actor, region)
     name = (osm.name or "").lower()
     if not name.endswith((".osm", ".osm.gz", ".osm.bz2", ".osm.pbf")):
         raise DomainError(
@@ -402,8 +401,7 @@ def gap_to_demand(*, result: EstateAccess, actor: Any) -> Any:
 
     if result.within:
         raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
-    if not visible_estates(actor).filter(pk=result.estate_id).exists():
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="out_of_scope")
+    VIEW_LIFE_CIRCLE.require(actor, result.estate)
     kind = result.type
     if result.distance_m is None:
         title = _("步行%(d)d米内没有%(t)s（附近都没有）") % {"d": result.required_m, "t": kind.name}

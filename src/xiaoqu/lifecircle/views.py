@@ -4,21 +4,27 @@ estate's report card with "turn this gap into a demand"."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import access_estate, access_region, visible_estates
+from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.lifecircle import selectors, services
 from xiaoqu.lifecircle.models import EstateAccess, FacilityType, RunStatus
+from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
+from xiaoqu.registry.models import Estate, Region
+from xiaoqu.registry.selectors import region_roots
+
+REGION = Lookup(Region, "region_id")
+ESTATE = Lookup(Estate, "estate_id", select_related=("community",))
 
 
-def standard(request):
-    from xiaoqu.registry.selectors import region_roots
-
+@require_GET
+@requires(VIEW_LIFE_CIRCLE)
+def standard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "lifecircle/standard.html",
@@ -30,15 +36,17 @@ def standard(request):
     )
 
 
-def region_analysis(request, region_id):
-    region = access_region(request.user, region_id)
+@require_GET
+@requires(VIEW_LIFE_CIRCLE, find=REGION)
+def region_analysis(request: HttpRequest, region: Region) -> HttpResponse:
     run = selectors.latest_run(region=region)
     if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
         return render(request, "lifecircle/_progress.html", {"run": run, "region": region})
     table = None
     points = []
     if run is not None and run.status == RunStatus.DONE:
-        table = selectors.gap_table(run=run, estates=visible_estates(request.user))
+        estates = VIEW_LIFE_CIRCLE.scoped(request.user, Estate.objects.all())
+        table = selectors.gap_table(run=run, estates=estates)
         points = [
             {
                 "name": row.estate.name,
@@ -58,14 +66,14 @@ def region_analysis(request, region_id):
             "run": run,
             "table": table,
             "points": points,
-            "can_run": request.user.has_perm("lifecircle.run_analysis"),
+            "can_run": RUN_ANALYSIS.has(request.user, region),
         },
     )
 
 
 @require_POST
-def analysis_start(request, region_id):
-    region = access_region(request.user, region_id)
+@requires(RUN_ANALYSIS, find=REGION)
+def analysis_start(request: HttpRequest, region: Region) -> HttpResponse:
     osm = request.FILES.get("osm")
     if osm is None:
         messages.error(request, _("请选择路网文件（OpenStreetMap 导出）。"))
@@ -77,8 +85,9 @@ def analysis_start(request, region_id):
     return redirect("lifecircle:region_analysis", region_id=region.pk)
 
 
-def estate_card(request, estate_id):
-    estate = access_estate(request.user, estate_id)
+@require_GET
+@requires(VIEW_LIFE_CIRCLE, find=ESTATE)
+def estate_card(request: HttpRequest, estate: Estate) -> HttpResponse:
     run, rows = selectors.report_card(estate=estate)
     return render(
         request,
@@ -87,23 +96,22 @@ def estate_card(request, estate_id):
             "estate": estate,
             "run": run,
             "rows": rows,
-            "can_demand": request.user.has_perm("needs.manage_demands"),
+            "can_demand": request.user.has_perm("needs.manage_demands", estate),
         },
     )
 
 
 @require_POST
-def gap_demand(request, estate_id):
-    estate = access_estate(request.user, estate_id)
-    try:
-        pk = int(request.POST.get("result") or 0)
-    except ValueError:
-        pk = 0
-    result = (
-        EstateAccess.objects.filter(pk=pk, estate=estate).select_related("type", "estate").first()
-    )
-    if result is None:
+@requires(VIEW_LIFE_CIRCLE, find=ESTATE)
+def gap_demand(request: HttpRequest, estate: Estate) -> HttpResponse:
+    if not request.user.has_perm("needs.manage_demands", estate):
         raise Http404
+    result = find_permitted(
+        request.user,
+        VIEW_LIFE_CIRCLE,
+        EstateAccess.objects.filter(estate=estate).select_related("type", "estate"),
+        request.POST.get("result"),
+    )
     try:
         demand = services.gap_to_demand(result=result, actor=request.user)
     except DomainError as error:
