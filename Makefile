@@ -43,11 +43,15 @@ test: install browser
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
+# Lint, format, types, architecture contracts (docs/architecture.md), migrations, and the
+# generated permission document (docs/permissions.md) against the code.
 check: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-cache
 	DATABASE_URL=sqlite://:memory: $(BIN)/xiaoqu makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(BIN)/xiaoqu permissions --check docs/permissions.md
 
 bench: install
 	$(BIN)/python -m pip install -q -c requirements.lock -e '.[bench]'
