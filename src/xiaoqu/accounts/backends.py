@@ -24,7 +24,11 @@ class PhonePasswordBackend(ModelBackend):
 
 
 class SmsCodeBackend(ModelBackend):
-    def authenticate(self, request, phone=None, sms_code=None, **kwargs):
+    # Django's backends are asked with whatever credentials a form passes; this one answers
+    # to a phone number and an SMS code, not to a username and password.
+    def authenticate(  # type: ignore[override]
+        self, request, phone=None, sms_code=None, **kwargs
+    ):
         if not phone or not sms_code:
             return None
         from xiaoqu.accounts.services import sms_code_check

@@ -40,7 +40,7 @@ class LoginForm(forms.Form):
         return phone
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         phone = data.get("phone")
         if not phone:
             return data

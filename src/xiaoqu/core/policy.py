@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
@@ -73,7 +73,8 @@ def scope_path_of(model: type[Model]) -> ScopePath:
 
 @runtime_checkable
 class Permission(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def has(self, user: Any, obj: Any = None) -> bool: ...
 
@@ -114,8 +115,9 @@ def find_permitted(user: Any, permission: Permission, queryset: QuerySet[M], pk:
 
 @dataclass(frozen=True)
 class Lookup:
-    """How a page finds its object: the model (or a function giving the queryset), the URL
-    keyword that holds its id, and the name under which the view receives it."""
+    """How a page finds its object: the model (or a function giving the queryset to look in),
+    the URL keyword that holds its id, the name under which the view receives it (default:
+    the keyword without ``_id``), and related objects to fetch with it."""
 
     model: type[Model] | Callable[[], QuerySet[Any]]
     kwarg: str
@@ -123,8 +125,8 @@ class Lookup:
     select_related: tuple[str, ...] = field(default=())
 
     def queryset(self) -> QuerySet[Any]:
-        if isinstance(self.model, type) and issubclass(self.model, Model):
-            qs = self.model._default_manager.all()
+        if isinstance(self.model, type):
+            qs: QuerySet[Any] = cast(Any, self.model)._default_manager.all()
         else:
             qs = self.model()
         return qs.select_related(*self.select_related) if self.select_related else qs

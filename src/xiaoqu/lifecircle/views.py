@@ -56,7 +56,7 @@ def region_analysis(request: HttpRequest, region: Region) -> HttpResponse:
                 "url": reverse("lifecircle:estate_card", kwargs={"estate_id": row.estate.pk}),
             }
             for row in table.rows
-            if row.estate.latitude is not None
+            if row.estate.latitude is not None and row.estate.longitude is not None
         ]
     return render(
         request,

@@ -69,15 +69,18 @@ def grid_estate_ids(assignment: RoleAssignment) -> set[int]:
 
 def _region_placed_q(a: RoleAssignment, path: ScopePath) -> Q:
     region = path.region or ""
-    if a.region_id is not None:
+    if a.region is not None:
         return Q(**{path.join(region, "path__startswith"): a.region.path})
-    community = a.estate.community_id if a.estate_id is not None else a.grid.community_id
-    return Q(**{path.join(region, "pk"): community})
+    if a.estate is not None:
+        return Q(**{path.join(region, "pk"): a.estate.community_id})
+    if a.grid is not None:
+        return Q(**{path.join(region, "pk"): a.grid.community_id})
+    return NOTHING
 
 
 def _estate_placed_q(a: RoleAssignment, path: ScopePath) -> Q:
     estate = path.estate or ""
-    if a.region_id is not None:
+    if a.region is not None:
         return Q(**{path.join(estate, "region_path__startswith"): a.region.path})
     if a.estate_id is not None:
         return Q(**{path.join(estate, "pk"): a.estate_id})
