@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped, TreeNode
+from xiaoqu.core.policy import ScopePath
 
 
 class PartyOrgKind(models.TextChoices):
@@ -28,6 +29,8 @@ class PartyOrganization(TimeStamped, TreeNode):
     ``path`` is ``/<id>/.../`` from the root organisation down to this one; the
     organisations below a node are ``path__startswith=node.path``.
     """
+
+    scope_path = ScopePath(region="region")
 
     kind = models.CharField(_("类型"), max_length=24, choices=PartyOrgKind.choices)
     name = models.CharField(_("名称"), max_length=100)
@@ -75,6 +78,8 @@ class MemberMark(models.TextChoices):
 
 class PartyMember(TimeStamped):
     """A person's Party membership; a person belongs to one organisation."""
+
+    scope_path = ScopePath(region="organization__region")
 
     person = models.OneToOneField(
         "registry.Person",
@@ -124,6 +129,8 @@ class PartyMemberMark(models.Model):
 
 class Grid(TimeStamped):
     """A grid (网格): a set of buildings in one community, looked after by a grid worker."""
+
+    scope_path = ScopePath(region="community")
 
     code = models.CharField(_("网格编号"), max_length=32, unique=True)
     name = models.CharField(_("网格名称"), max_length=100)
@@ -284,6 +291,8 @@ class LiaisonHousehold(TimeStamped):
 class ResponsibilityZone(TimeStamped):
     """A Party members' responsibility zone (党员责任区) of a street or community."""
 
+    scope_path = ScopePath(region="region")
+
     region = models.ForeignKey(
         "registry.Region",
         verbose_name=_("所属街道或社区"),
@@ -328,6 +337,8 @@ class ResponsibilityZone(TimeStamped):
 
 class Team(TimeStamped):
     """A Party members' team (党员突击队) with a leader (队长)."""
+
+    scope_path = ScopePath(region="region")
 
     region = models.ForeignKey(
         "registry.Region",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.models import Role, RoleAssignment
+from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
@@ -21,6 +20,7 @@ from xiaoqu.organization.models import (
     IronTriangle,
     PartyMember,
 )
+from xiaoqu.organization.rules import MANAGE_GRIDS
 from xiaoqu.organization.services.checks import (
     building_label,
     buildings_with_estates,
@@ -79,8 +79,11 @@ def grid_create(
     name: str,
     community: Region,
     buildings: Iterable[Building] = (),
-    actor: Any,
+    actor: User,
 ) -> Grid:
+    """A grid of a community of the actor's scope over buildings of that community, each
+    building in one grid at most; the grid starts with an empty iron triangle."""
+    MANAGE_GRIDS.require(actor, community)
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
         raise DomainError(_("请填写网格编号和名称"), code="grid_fields_required")
@@ -108,8 +111,10 @@ def grid_update(
     grid: Grid,
     name: str | None = None,
     buildings: Iterable[Building] | None = None,
-    actor: Any,
+    actor: User,
 ) -> Grid:
+    """Rename a grid of the actor's scope or replace its buildings."""
+    MANAGE_GRIDS.require(actor, grid)
     before = {
         "name": grid.name,
         "buildings": sorted(grid.grid_buildings.values_list("building_id", flat=True)),
@@ -141,29 +146,22 @@ def grid_worker_assign(
     *,
     grid: Grid,
     person: Person,
-    user: Any = None,
+    user: User | None = None,
     started_on: dt.date | None = None,
-    actor: Any,
+    actor: User,
 ) -> GridWorkerAssignment:
     """Make ``person`` the grid's current worker, ending the previous assignment.
 
-    With a login ``user``, the grid-scoped grid-worker role moves to that user as well.
+    With a login ``user``, the grid-scoped grid-worker role moves to that user as well, so
+    only those who manage the grid may give it.
     """
+    MANAGE_GRIDS.require(actor, grid)
     started_on = started_on or dt.date.today()
     if user is not None and user.person_id not in (None, person.pk):
         raise DomainError(_("登录账号与网格员不是同一人"), code="grid_worker_user_mismatch")
     with transaction.atomic():
         Grid.objects.select_for_update().filter(pk=grid.pk).first()
-        current = grid.worker_assignments.filter(ended_on__isnull=True).first()
-        if current is not None and current.started_on > started_on:
-            raise DomainError(_("上岗日期早于现任网格员的上岗日期"), code="grid_worker_date")
-        if current is not None:
-            current.ended_on = started_on
-            current.save(update_fields=["ended_on", "updated_at"])
-            if current.user_id is not None:
-                RoleAssignment.objects.filter(
-                    user_id=current.user_id, role=Role.GRID_WORKER, grid=grid
-                ).delete()
+        current = _end_current_worker(grid, on=started_on)
         assignment = GridWorkerAssignment.objects.create(
             grid=grid, person=person, user=user, started_on=started_on
         )
@@ -184,6 +182,23 @@ def grid_worker_assign(
     return assignment
 
 
+def _end_current_worker(grid: Grid, *, on: dt.date) -> GridWorkerAssignment | None:
+    """End the grid's current assignment ``on`` the new worker's first day and take the
+    grid-worker role from its login; the ended assignment, or None if there was none."""
+    current = grid.worker_assignments.filter(ended_on__isnull=True).first()
+    if current is None:
+        return None
+    if current.started_on > on:
+        raise DomainError(_("上岗日期早于现任网格员的上岗日期"), code="grid_worker_date")
+    current.ended_on = on
+    current.save(update_fields=["ended_on", "updated_at"])
+    if current.user_id is not None:
+        RoleAssignment.objects.filter(
+            user_id=current.user_id, role=Role.GRID_WORKER, grid=grid
+        ).delete()
+    return current
+
+
 # --- Iron triangles --------------------------------------------------------------------
 
 
@@ -192,9 +207,10 @@ def iron_triangle_set(
     grid: Grid,
     group_leader: PartyMember | None,
     liaison_members: Iterable[PartyMember],
-    actor: Any,
+    actor: User,
 ) -> IronTriangle:
     """Set a grid's Party group leader and liaison members (the worker is the grid's own)."""
+    MANAGE_GRIDS.require(actor, grid)
     liaisons = list(
         PartyMember.objects.filter(pk__in=[m.pk for m in liaison_members]).select_related(
             "person", "organization__region"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import (
@@ -18,6 +19,7 @@ from xiaoqu.organization.models import (
     PartyOrganization,
     PartyOrgKind,
 )
+from xiaoqu.organization.rules import MANAGE_PARTY
 from xiaoqu.organization.services.checks import in_region
 from xiaoqu.registry.models import Estate, Person, Region
 
@@ -63,8 +65,10 @@ def party_organization_create(
     region: Region,
     estate: Estate | None = None,
     parent: PartyOrganization | None = None,
-    actor: Any,
+    actor: User,
 ) -> PartyOrganization:
+    """A Party organisation at ``region``, which must lie in the actor's scope."""
+    MANAGE_PARTY.require(actor, region)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("请填写党组织名称"), code="org_name_required")
@@ -86,8 +90,12 @@ def party_organization_update(
     region: Region | None = None,
     estate: Estate | None = None,
     parent: PartyOrganization | None = None,
-    actor: Any,
+    actor: User,
 ) -> PartyOrganization:
+    """Rename or move an organisation; it and any new region must lie in the actor's scope."""
+    MANAGE_PARTY.require(actor, organization)
+    if region is not None:
+        MANAGE_PARTY.require(actor, region)
     before = _org_snapshot(organization)
     new_name = (name if name is not None else organization.name).strip()
     if not new_name:
@@ -149,8 +157,10 @@ def party_member_create(
     organization: PartyOrganization,
     joined_on: dt.date | None = None,
     marks: Iterable[str] = (),
-    actor: Any,
+    actor: User,
 ) -> PartyMember:
+    """Register ``person`` as a member of an organisation of the actor's scope."""
+    MANAGE_PARTY.require(actor, organization)
     mark_list = _check_marks(marks)
     if PartyMember.objects.filter(person=person).exists():
         raise DomainError(_("%(name)s已登记为党员") % {"name": person.name}, code="member_exists")
@@ -173,9 +183,13 @@ def party_member_update(
     organization: PartyOrganization | None = None,
     joined_on: dt.date | None = None,
     marks: Iterable[str] | None = None,
-    actor: Any,
+    actor: User,
 ) -> PartyMember:
-    """Change a member's organisation, joining date or marks (``marks`` replaces the set)."""
+    """Change a member's organisation, joining date or marks (``marks`` replaces the set);
+    the member's organisation, and a new one, must lie in the actor's scope."""
+    MANAGE_PARTY.require(actor, member)
+    if organization is not None:
+        MANAGE_PARTY.require(actor, organization)
     mark_list = _check_marks(marks) if marks is not None else None
     with transaction.atomic():
         before = _member_snapshot(member)

@@ -8,9 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import PartyMember, ResponsibilityZone, Team
+from xiaoqu.organization.rules import MANAGE_PARTY
 from xiaoqu.organization.services.checks import building_label, buildings_with_estates, in_region
 from xiaoqu.registry.models import Building, Estate, Region, RegionLevel
 
@@ -49,8 +51,11 @@ def responsibility_zone_create(
     leader: PartyMember | None = None,
     estates: Iterable[Estate] = (),
     buildings: Iterable[Building] = (),
-    actor: Any,
+    actor: User,
 ) -> ResponsibilityZone:
+    """A numbered zone of a street or community of the actor's scope, over its estates and
+    buildings."""
+    MANAGE_PARTY.require(actor, region)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("请填写责任区名称"), code="zone_name_required")
@@ -80,8 +85,10 @@ def responsibility_zone_update(
     leader: PartyMember | None = None,
     estates: Iterable[Estate] | None = None,
     buildings: Iterable[Building] | None = None,
-    actor: Any,
+    actor: User,
 ) -> ResponsibilityZone:
+    """Change a zone of the actor's scope (``estates`` and ``buildings`` replace the sets)."""
+    MANAGE_PARTY.require(actor, zone)
     estate_list = list(estates) if estates is not None else list(zone.estates.all())
     building_list = (
         buildings_with_estates(buildings)
@@ -124,9 +131,10 @@ def team_create(
     name: str,
     leader: PartyMember,
     members: Iterable[PartyMember] = (),
-    actor: Any,
+    actor: User,
 ) -> Team:
-    """A 党员突击队; the leader is always one of its members."""
+    """A 党员突击队 of a region of the actor's scope; the leader is always one of its members."""
+    MANAGE_PARTY.require(actor, region)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("请填写突击队名称"), code="team_name_required")
@@ -145,8 +153,10 @@ def team_update(
     name: str | None = None,
     leader: PartyMember | None = None,
     members: Iterable[PartyMember] | None = None,
-    actor: Any,
+    actor: User,
 ) -> Team:
+    """Change a team of the actor's scope (``members`` replaces the set; the leader stays in)."""
+    MANAGE_PARTY.require(actor, team)
     with transaction.atomic():
         before = _team_snapshot(team)
         if name is not None:
