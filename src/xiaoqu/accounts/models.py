@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -57,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name or mask_phone(self.phone)
+
+
+# Who performs an action: every service takes one and records it in the audit log.
+Actor: TypeAlias = User
 
 
 class Role(models.TextChoices):

@@ -7,13 +7,14 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.lifecircle.models import (
@@ -26,6 +27,8 @@ from xiaoqu.lifecircle.models import (
 )
 from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
 from xiaoqu.lifecircle.standard import GAP_CATEGORY, osm_facility_type
+from xiaoqu.needs.models import Demand, DemandSource
+from xiaoqu.needs.services import demand_create
 from xiaoqu.registry.models import Region
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ def _upsert(rows: list[tuple[str, str, str, float, float]], source: str) -> Impo
     return ImportResult(len(created), len(updated))
 
 
-def facilities_import_file(*, upload: UploadedFile, actor: Any) -> ImportResult:
+def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> ImportResult:
     """Facilities from an .xlsx or .csv with columns id, type, lat, lon (name optional).
 
     All or nothing: every bad row is listed and nothing is stored.
@@ -176,7 +179,7 @@ def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, fl
     return found
 
 
-def facilities_import_osm(*, path: Path | str, actor: Any) -> ImportResult:
+def facilities_import_osm(*, path: Path | str, actor: Actor | None) -> ImportResult:
     from xiaoqu.lifecircle.network import NetworkError
 
     try:
@@ -197,7 +200,7 @@ def facilities_import_osm(*, path: Path | str, actor: Any) -> ImportResult:
 # --- analysis runs -------------------------------------------------------------------------
 
 
-def analysis_start(*, region: Region, osm: UploadedFile, actor: Any) -> AnalysisRun:
+def analysis_start(*, region: Region, osm: UploadedFile, actor: Actor) -> AnalysisRun:
     """Store the street network file and queue the analysis of the region's estates."""
     RUN_ANALYSIS.require(actor, region)
     name = (osm.name or "").lower()
@@ -392,13 +395,10 @@ def _access_rows(
     return rows
 
 
-def gap_to_demand(*, result: EstateAccess, actor: Any) -> Any:
+def gap_to_demand(*, result: EstateAccess, actor: Actor) -> Demand:
     """Turn a gap of an estate (no facility of a type within its distance) into a demand of
     class "enhance" in the estate's list, marked as coming from the analysis. Once per gap.
     """
-    from xiaoqu.needs.models import Demand, DemandSource
-    from xiaoqu.needs.services import demand_create
-
     if result.within:
         raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
     VIEW_LIFE_CIRCLE.require(actor, result.estate)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.uploads import check_photo
@@ -22,7 +22,7 @@ from xiaoqu.meetings.models import Meeting, MeetingAttendance, MeetingKind, Meet
 from xiaoqu.meetings.rules import HOLD_MEETINGS
 from xiaoqu.needs.models import Channel, Demand, Opinion
 from xiaoqu.needs.services import OpinionInput, opinions_record
-from xiaoqu.registry.models import Dwelling, Estate, Ownership
+from xiaoqu.registry.models import Dwelling, Estate, Ownership, Person
 
 
 def meeting_create(
@@ -32,7 +32,7 @@ def meeting_create(
     held_on: dt.date,
     place: str,
     attendance: int,
-    actor: Any,
+    actor: Actor,
     heard: Sequence[str] = (),
 ) -> Meeting:
     """Schedule (or record) a meeting; ``heard`` are opinions heard at it, one a string,
@@ -68,7 +68,7 @@ def occasion_of(meeting: Meeting) -> str:
     return f"{meeting.get_kind_display()} {meeting.held_on:%Y-%m-%d} {meeting.place}"
 
 
-def meeting_hear(*, meeting: Meeting, items: Sequence[OpinionInput], actor: Any) -> list[Opinion]:
+def meeting_hear(*, meeting: Meeting, items: Sequence[OpinionInput], actor: Actor) -> list[Opinion]:
     """Record opinions heard at the meeting (channel 坝坝会/议事会) and link them to it.
 
     The opinions are classified and merged into the estate's demands like any other; the
@@ -88,7 +88,7 @@ def meeting_hear(*, meeting: Meeting, items: Sequence[OpinionInput], actor: Any)
 def meeting_record_update(
     *,
     meeting: Meeting,
-    actor: Any,
+    actor: Actor,
     convenor: str | None = None,
     agenda: str | None = None,
     minutes: str | None = None,
@@ -137,7 +137,7 @@ def meeting_record_update(
 
 
 def meeting_sign_in(
-    *, meeting: Meeting, dwelling: Dwelling, actor: Any, person: Any = None
+    *, meeting: Meeting, dwelling: Dwelling, actor: Actor, person: Person | None = None
 ) -> MeetingAttendance:
     """Staff sign a household (or one of its people) in; signing the same one twice is refused."""
     HOLD_MEETINGS.require(actor, meeting)
@@ -164,7 +164,7 @@ def meeting_sign_in(
     return row
 
 
-def meeting_photo_add(*, meeting: Meeting, photo: UploadedFile, actor: Any) -> MeetingPhoto:
+def meeting_photo_add(*, meeting: Meeting, photo: UploadedFile, actor: Actor) -> MeetingPhoto:
     HOLD_MEETINGS.require(actor, meeting)
     check_photo(photo)
     with transaction.atomic():
@@ -175,7 +175,7 @@ def meeting_photo_add(*, meeting: Meeting, photo: UploadedFile, actor: Any) -> M
     return row
 
 
-def meeting_publish_minutes(*, meeting: Meeting, actor: Any) -> Meeting:
+def meeting_publish_minutes(*, meeting: Meeting, actor: Actor) -> Meeting:
     """Publish the minutes and decisions to the estate's residents (never attendees' names)."""
     HOLD_MEETINGS.require(actor, meeting)
     if meeting.minutes_published_at is not None:
