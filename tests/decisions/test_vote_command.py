@@ -1,4 +1,4 @@
-"""`xiaoqu vote evaluate`: the DESIGN.md contract, run as the real command."""
+"""`xiaoqu vote evaluate`: the contract in docs/cli.md, run as the real command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`xiaoqu lifecircle nearest`: the DESIGN.md contract, run as the real command."""
+"""`xiaoqu lifecircle nearest`: the contract in docs/cli.md, run as the real command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP API: only this module mounts the apps' routers (CONVENTIONS 8)."""
+"""The HTTP API: only this module mounts the apps' routers (see docs/architecture.md)."""
 
 from __future__ import annotations
 

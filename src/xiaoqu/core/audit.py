@@ -1,4 +1,5 @@
-"""Writing audit rows (CONVENTIONS 7: events are rows)."""
+"""Writing audit rows: every state change a person makes is a row with the actor, the time
+and what changed."""
 
 from __future__ import annotations
 

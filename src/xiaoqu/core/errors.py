@@ -1,4 +1,4 @@
-"""Domain errors carry a stable code plus a message for people (CONVENTIONS 5)."""
+"""Domain errors carry a stable code plus a message for people."""
 
 from __future__ import annotations
 

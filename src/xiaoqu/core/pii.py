@@ -1,7 +1,7 @@
 """Personal information: masking for display and keyed hashing of ID numbers.
 
-See reference/renovation-policy.md: phone shown as 138****1234, ID numbers show only
-their last four characters and are stored only as a keyed hash plus those four.
+See docs/personal-information.md: phone shown as 138****1234, ID numbers show only their
+last four characters and are stored only as a keyed hash plus those four.
 """
 
 from __future__ import annotations

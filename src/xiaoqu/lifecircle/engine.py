@@ -1,8 +1,9 @@
 """Nearest facility of each type for many origins at once (pure: no Django).
 
-Distance = origin snap + network path + facility snap (DESIGN.md). For each facility type one
-multi-source Dijkstra pass answers every origin: a virtual source node per facility joins the
-facility's snapped node with an edge as long as the facility's snap distance, and scipy's
+Distance = origin snap + network path + facility snap (the contract of ``xiaoqu lifecircle
+nearest`` in docs/cli.md). For each facility type one multi-source Dijkstra pass answers
+every origin: a virtual source node per facility joins the facility's snapped node with an
+edge as long as the facility's snap distance, and scipy's
 ``dijkstra(..., min_only=True)`` from all of them at once gives, for every node, the shortest
 facility-snap + path and which facility it came from. The cost depends on the network and the
 number of facilities, not on the number of origins.

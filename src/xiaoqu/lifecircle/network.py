@@ -1,6 +1,6 @@
 """The walking network from OpenStreetMap, read offline (pure: no Django).
 
-Definitions (DESIGN.md, ``xiaoqu lifecircle nearest``):
+Definitions (the contract of ``xiaoqu lifecircle nearest``, docs/cli.md):
 
 * walkable: every way with a ``highway`` tag except motorway, motorway_link, trunk,
   trunk_link, construction, proposed, raceway, bus_guideway, busway and escape; and except

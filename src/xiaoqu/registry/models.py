@@ -256,7 +256,7 @@ class DwellingUse(models.TextChoices):
 
 
 class RegisterStatus(models.TextChoices):
-    """How a unit counts in owner votes (reference/owner-decisions.md)."""
+    """How a unit counts in owner votes (see docs/owner-votes.md)."""
 
     OWNED = "owned", _("已登记")
     UNSOLD = "unsold", _("未售出")

@@ -1,4 +1,4 @@
-"""Schemas of the register API (CONVENTIONS 8: ``XxxIn`` for input, ``XxxOut`` for output)."""
+"""Schemas of the register API: ``XxxIn`` for input, ``XxxOut`` for output."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Person, Region
 
-# The keys are a contract with outside tools (DESIGN.md): exactly these, integers.
+# The keys are a contract with outside tools (docs/cli.md): exactly these, integers.
 COUNTS = (
     ("regions", Region, gettext_lazy("行政区划")),
     ("estates", Estate, gettext_lazy("小区")),
