@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from xiaoqu.demo import load_demo
 from xiaoqu.demo.organization import load_demo_organization
 from xiaoqu.organization.models import (
     Grid,
@@ -16,7 +17,6 @@ from xiaoqu.organization.models import (
     Team,
 )
 from xiaoqu.organization.selectors import coverage
-from xiaoqu.demo import load_demo
 from xiaoqu.registry.models import Region
 
 pytestmark = pytest.mark.django_db

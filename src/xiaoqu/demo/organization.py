@@ -37,7 +37,13 @@ MEMBERS_PER_BRANCH = 5
 DEMO_START = dt.date(2024, 3, 1)
 
 
-def _org(kind: str, name: str, region: Region, parent=None, estate=None) -> PartyOrganization:
+def _org(
+    kind: str,
+    name: str,
+    region: Region,
+    parent: PartyOrganization | None = None,
+    estate: Estate | None = None,
+) -> PartyOrganization:
     org, _ = PartyOrganization.objects.get_or_create(
         parent=parent, name=name, defaults={"kind": kind, "region": region, "estate": estate}
     )
@@ -88,36 +94,45 @@ def _jincang() -> None:
             PartyOrgKind.GROUP, f"{estate.name}党小组", community, parent=branch, estate=estate
         )
         members = _members(group, estate, MEMBERS_PER_BRANCH)
-        if not members:
-            continue
-        leader, liaisons = members[0], members[1:]
-        grid, _ = Grid.objects.get_or_create(
-            code=f"{estate.code}-G", defaults={"name": f"{estate.name}网格", "community": community}
+        if members:
+            _estate_grid(estate, community, leader=members[0], liaisons=members[1:])
+
+
+def _estate_grid(
+    estate: Estate, community: Region, *, leader: PartyMember, liaisons: list[PartyMember]
+) -> None:
+    """The estate's grid over its buildings, with a resident as its worker and an iron
+    triangle of the group's leader and liaison members."""
+    grid, _ = Grid.objects.get_or_create(
+        code=f"{estate.code}-G", defaults={"name": f"{estate.name}网格", "community": community}
+    )
+    for building in Building.objects.filter(estate=estate).exclude(grid_building__isnull=False):
+        GridBuilding.objects.create(grid=grid, building=building)
+    if not grid.worker_assignments.filter(ended_on__isnull=True).exists():
+        workers = _residents(estate, 1)
+        if workers:
+            GridWorkerAssignment.objects.create(grid=grid, person=workers[0], started_on=DEMO_START)
+    triangle, _ = IronTriangle.objects.get_or_create(grid=grid)
+    if triangle.group_leader_id != leader.pk:
+        triangle.group_leader = leader
+        triangle.save()
+    triangle.liaison_members.add(*liaisons)
+    _link_households(estate, liaisons)
+
+
+def _link_households(estate: Estate, liaisons: list[PartyMember]) -> None:
+    """Deal the estate's unlinked dwellings, in door order, to members up to their share."""
+    free = list(
+        Dwelling.objects.filter(estate=estate, liaison__isnull=True)
+        .order_by("building__number", "entrance__number", "floor", "number")
+        .values_list("pk", flat=True)
+    )
+    for member in liaisons:
+        room = LIAISON_PER_MEMBER - member.liaison_households.count()
+        take, free = free[:room], free[room:]
+        LiaisonHousehold.objects.bulk_create(
+            [LiaisonHousehold(member=member, dwelling_id=pk) for pk in take]
         )
-        for building in Building.objects.filter(estate=estate).exclude(grid_building__isnull=False):
-            GridBuilding.objects.create(grid=grid, building=building)
-        if not grid.worker_assignments.filter(ended_on__isnull=True).exists():
-            workers = _residents(estate, 1)
-            if workers:
-                GridWorkerAssignment.objects.create(
-                    grid=grid, person=workers[0], started_on=DEMO_START
-                )
-        triangle, _ = IronTriangle.objects.get_or_create(grid=grid)
-        if triangle.group_leader_id != leader.pk:
-            triangle.group_leader = leader
-            triangle.save()
-        triangle.liaison_members.add(*liaisons)
-        free = list(
-            Dwelling.objects.filter(estate=estate, liaison__isnull=True)
-            .order_by("building__number", "entrance__number", "floor", "number")
-            .values_list("pk", flat=True)
-        )
-        for member in liaisons:
-            room = LIAISON_PER_MEMBER - member.liaison_households.count()
-            take, free = free[:room], free[room:]
-            LiaisonHousehold.objects.bulk_create(
-                [LiaisonHousehold(member=member, dwelling_id=pk) for pk in take]
-            )
 
 
 def _xingguan() -> None:
