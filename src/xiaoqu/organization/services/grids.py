@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.models import Role, RoleAssignment, User
+from xiaoqu.accounts.models import Actor, Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
@@ -79,7 +79,7 @@ def grid_create(
     name: str,
     community: Region,
     buildings: Iterable[Building] = (),
-    actor: User,
+    actor: Actor,
 ) -> Grid:
     """A grid of a community of the actor's scope over buildings of that community, each
     building in one grid at most; the grid starts with an empty iron triangle."""
@@ -111,7 +111,7 @@ def grid_update(
     grid: Grid,
     name: str | None = None,
     buildings: Iterable[Building] | None = None,
-    actor: User,
+    actor: Actor,
 ) -> Grid:
     """Rename a grid of the actor's scope or replace its buildings."""
     MANAGE_GRIDS.require(actor, grid)
@@ -148,7 +148,7 @@ def grid_worker_assign(
     person: Person,
     user: User | None = None,
     started_on: dt.date | None = None,
-    actor: User,
+    actor: Actor,
 ) -> GridWorkerAssignment:
     """Make ``person`` the grid's current worker, ending the previous assignment.
 
@@ -207,7 +207,7 @@ def iron_triangle_set(
     grid: Grid,
     group_leader: PartyMember | None,
     liaison_members: Iterable[PartyMember],
-    actor: User,
+    actor: Actor,
 ) -> IronTriangle:
     """Set a grid's Party group leader and liaison members (the worker is the grid's own)."""
     MANAGE_GRIDS.require(actor, grid)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.models import User
+from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import LiaisonHousehold, PartyMember
@@ -36,7 +36,7 @@ class LiaisonResult:
 
 
 def liaison_households_set(
-    *, member: PartyMember, dwellings: Iterable[Dwelling], actor: User
+    *, member: PartyMember, dwellings: Iterable[Dwelling], actor: Actor
 ) -> LiaisonResult:
     """Replace the set of dwellings a member keeps in touch with.
 
@@ -73,7 +73,7 @@ def liaison_households_set(
     return LiaisonResult(member=member, count=len(ids), warnings=warnings)
 
 
-def _require_dwellings_in_scope(actor: User, ids: set[int]) -> None:
+def _require_dwellings_in_scope(actor: Actor, ids: set[int]) -> None:
     """Every dwelling in ``ids`` lies in the actor's scope. A missing dwelling counts as out
     of scope, so the answer does not tell which ids exist."""
     if not ids:

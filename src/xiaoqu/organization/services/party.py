@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.models import User
+from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import (
@@ -65,7 +65,7 @@ def party_organization_create(
     region: Region,
     estate: Estate | None = None,
     parent: PartyOrganization | None = None,
-    actor: User,
+    actor: Actor,
 ) -> PartyOrganization:
     """A Party organisation at ``region``, which must lie in the actor's scope."""
     MANAGE_PARTY.require(actor, region)
@@ -90,7 +90,7 @@ def party_organization_update(
     region: Region | None = None,
     estate: Estate | None = None,
     parent: PartyOrganization | None = None,
-    actor: User,
+    actor: Actor,
 ) -> PartyOrganization:
     """Rename or move an organisation; it and any new region must lie in the actor's scope."""
     MANAGE_PARTY.require(actor, organization)
@@ -157,7 +157,7 @@ def party_member_create(
     organization: PartyOrganization,
     joined_on: dt.date | None = None,
     marks: Iterable[str] = (),
-    actor: User,
+    actor: Actor,
 ) -> PartyMember:
     """Register ``person`` as a member of an organisation of the actor's scope."""
     MANAGE_PARTY.require(actor, organization)
@@ -183,7 +183,7 @@ def party_member_update(
     organization: PartyOrganization | None = None,
     joined_on: dt.date | None = None,
     marks: Iterable[str] | None = None,
-    actor: User,
+    actor: Actor,
 ) -> PartyMember:
     """Change a member's organisation, joining date or marks (``marks`` replaces the set);
     the member's organisation, and a new one, must lie in the actor's scope."""

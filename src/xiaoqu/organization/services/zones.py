@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.models import User
+from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import PartyMember, ResponsibilityZone, Team
@@ -51,7 +51,7 @@ def responsibility_zone_create(
     leader: PartyMember | None = None,
     estates: Iterable[Estate] = (),
     buildings: Iterable[Building] = (),
-    actor: User,
+    actor: Actor,
 ) -> ResponsibilityZone:
     """A numbered zone of a street or community of the actor's scope, over its estates and
     buildings."""
@@ -85,7 +85,7 @@ def responsibility_zone_update(
     leader: PartyMember | None = None,
     estates: Iterable[Estate] | None = None,
     buildings: Iterable[Building] | None = None,
-    actor: User,
+    actor: Actor,
 ) -> ResponsibilityZone:
     """Change a zone of the actor's scope (``estates`` and ``buildings`` replace the sets)."""
     MANAGE_PARTY.require(actor, zone)
@@ -131,7 +131,7 @@ def team_create(
     name: str,
     leader: PartyMember,
     members: Iterable[PartyMember] = (),
-    actor: User,
+    actor: Actor,
 ) -> Team:
     """A 党员突击队 of a region of the actor's scope; the leader is always one of its members."""
     MANAGE_PARTY.require(actor, region)
@@ -153,7 +153,7 @@ def team_update(
     name: str | None = None,
     leader: PartyMember | None = None,
     members: Iterable[PartyMember] | None = None,
-    actor: User,
+    actor: Actor,
 ) -> Team:
     """Change a team of the actor's scope (``members`` replaces the set; the leader stays in)."""
     MANAGE_PARTY.require(actor, team)
