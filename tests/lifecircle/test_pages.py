@@ -189,6 +189,18 @@ def test_facilities_command_imports_osm_and_sheets(tmp_path):
         call_command("lifecircle", "facilities", str(sheet))
 
 
+def test_facility_import_refuses_the_probes_workbook_of_16_million_empty_rows(place):
+    """The 145 KB workbook of empty rows is refused with a message naming it; nothing stored."""
+    from tests.core.bombs import memory_ceiling, rows_bomb
+
+    with memory_ceiling(), pytest.raises(DomainError) as error:
+        services.facilities_import_file(
+            upload=SimpleUploadedFile("bomb.xlsx", rows_bomb()), actor=place["staff"]
+        )
+    assert "bomb.xlsx" in error.value.message
+    assert Facility.objects.count() == 2
+
+
 def progress_part(client, place) -> str:
     url = reverse("lifecircle:region_analysis", kwargs={"region_id": place["community"].pk})
     return client.get(f"{url}?part=progress", headers={"HX-Request": "true"}).content.decode()

@@ -308,3 +308,64 @@ def test_headers_with_notes_and_chinese_dates_are_understood(estate, staff):
     opinion = Opinion.objects.get()
     assert opinion.heard_on == dt.date(2026, 3, 5)
     assert opinion.building.number == "2"
+
+
+# --- spreadsheet bombs (the 2026-12-01 probe) ---------------------------------------------------
+
+
+def test_the_probes_workbook_of_16_million_empty_rows_is_refused_at_once(estate, staff):
+    """145 KB that uncompresses to 96 MB of empty rows: refused by its size, nothing stored."""
+    from tests.core.bombs import memory_ceiling, rows_bomb
+
+    with memory_ceiling():
+        response = upload(login(staff), estate, rows_bomb(), "bomb.xlsx")
+    assert response.status_code == 400
+    assert "bomb.xlsx" in text_of(response) and "32 MB" in text_of(response)
+    assert not Opinion.objects.exists()
+
+
+def test_a_workbook_of_empty_rows_within_the_size_bound_is_refused_at_the_row_bound(estate, staff):
+    """A million empty rows (6 MB uncompressed) pass the size bound and stop at 100,000 rows."""
+    from tests.core.bombs import memory_ceiling, rows_bomb
+
+    with memory_ceiling():
+        response = upload(login(staff), estate, rows_bomb(1_000_000), "rows.xlsx")
+    assert response.status_code == 400
+    assert "rows.xlsx" in text_of(response) and "100,000" in text_of(response)
+    assert not Opinion.objects.exists()
+
+
+def test_a_workbook_holding_a_two_gigabyte_string_is_refused_with_a_reason(estate, staff):
+    """The 2 MB workbook of one 2 GB shared string is refused by the size it declares."""
+    from tests.core.bombs import memory_ceiling, shared_string_bomb
+
+    with memory_ceiling():
+        response = upload(login(staff), estate, shared_string_bomb(), "text.xlsx")
+    assert response.status_code == 400
+    assert "text.xlsx" in text_of(response) and "2 GB" in text_of(response)
+    assert not Opinion.objects.exists()
+
+
+def test_a_csv_cell_longer_than_excel_allows_is_refused(estate, staff):
+    """One cell of 40,000 characters is more than a spreadsheet cell may hold (32,767)."""
+    data = csv_bytes([["长" * 40_000, "", "", "", "", ""]])
+    response = upload(login(staff), estate, data, "long.csv")
+    assert response.status_code == 400
+    assert "long.csv" in text_of(response) and "32,767" in text_of(response)
+    assert not Opinion.objects.exists()
+
+
+def test_a_csv_of_blank_lines_is_refused_at_the_row_bound(estate, staff):
+    """Blank lines count as rows: 200,000 of them are refused at 100,000."""
+    data = csv_bytes([]) + b"\r\n" * 200_000
+    response = upload(login(staff), estate, data, "blank.csv")
+    assert response.status_code == 400
+    assert "100,000" in text_of(response)
+
+
+def test_the_template_holds_text_cells_only(staff):
+    """The template writer stores every header and note as text, never as a formula."""
+    response = login(staff).get(reverse("needs:opinion_import_template"))
+    book = load_workbook(io.BytesIO(response.content))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert cells and all(c.data_type == "s" for c in cells if c.value is not None)

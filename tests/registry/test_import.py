@@ -563,3 +563,59 @@ def test_reimport_of_links_updates_shares_and_keeps_columns_the_file_leaves_out(
     assert Ownership.objects.get(person=owner, dwelling__number="101").share == Decimal("0.6")
     assert Residency.objects.get(person=owner).since == dt.date(2015, 5, 22)
     assert Ownership.objects.count() == 4 and Residency.objects.count() == 2
+
+
+# --- spreadsheet bombs (the 2026-12-01 probe) ---------------------------------------------------
+
+
+def test_import_command_refuses_the_probes_workbook_of_16_million_empty_rows(tmp_path, capsys):
+    """145 KB of empty <row/> elements: exit 2 at the default row bound, never gigabytes."""
+    from tests.core.bombs import memory_ceiling, rows_bomb
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(rows_bomb(title="房屋"))
+    before = _counts()
+    with memory_ceiling(), pytest.raises(SystemExit) as caught:
+        call_command("import", str(path))
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "bomb.xlsx" in err and "3,000,000" in err
+    assert _counts() == before
+
+
+def test_import_command_refuses_a_two_gigabyte_shared_string_with_a_reason(tmp_path, capsys):
+    """A 2 MB workbook holding one 2 GB string: refused with the bound named, not an empty reason."""
+    from tests.core.bombs import memory_ceiling, shared_string_bomb
+
+    path = tmp_path / "text.xlsx"
+    path.write_bytes(shared_string_bomb(title="房屋"))
+    with memory_ceiling(), pytest.raises(SystemExit) as caught:
+        call_command("import", str(path))
+    assert caught.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "text.xlsx" in err and "256 MB" in err
+    assert not err.endswith("：")
+
+
+def test_a_csv_of_blank_lines_is_refused_at_the_row_bound(tmp_path, settings):
+    """Empty lines are rows: a csv of blank lines is refused like empty <row/> elements."""
+    settings.XIAOQU_SHEET_MAX_ROWS = 1000
+    data = base_register()
+    folder = write_register(tmp_path / "reg", data)
+    with (folder / "dwellings.csv").open("a") as fh:
+        fh.write("\n" * 5000)
+    with pytest.raises(RegisterSourceError) as caught:
+        import_register(folder)
+    assert "dwellings.csv" in caught.value.message and "1,000" in caught.value.message
+
+
+def test_a_bound_crossed_in_the_middle_of_an_import_writes_nothing(tmp_path, settings):
+    """Regions and estates read before the refusal are rolled back with the rest."""
+    settings.XIAOQU_SHEET_MAX_CELL_CHARS = 40
+    data = base_register()
+    data["people"][0][1] = "名" * 41
+    before = _counts()
+    with pytest.raises(RegisterSourceError) as caught:
+        import_register(write_register(tmp_path / "reg", data))
+    assert "people.csv" in caught.value.message and "第 2 行" in caught.value.message
+    assert _counts() == before

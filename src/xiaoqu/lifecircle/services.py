@@ -84,14 +84,14 @@ def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> Impo
 
     All or nothing: every bad row is listed and nothing is stored.
     """
-    from xiaoqu.needs.importing import sheet_rows
+    from xiaoqu.core.spreadsheets import upload_rows
 
     types = set(FacilityType.objects.values_list("code", flat=True))
     header: list[str] | None = None
     rows: list[tuple[str, str, str, float, float]] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for n, cells in enumerate(sheet_rows(upload), start=1):
+    for n, cells in enumerate(upload_rows(upload), start=1):
         if not any(cells):
             continue
         if header is None:

@@ -6,20 +6,19 @@ ignored):
     意见 (required) · 日期 · 楼栋号 · 单元号 · 房号 · 紧急 (是/否)
 
 ``read_opinion_file`` turns an uploaded file into ``OpinionInput`` items or raises
-``OpinionFileRefused`` (the file cannot be read at all) or ``OpinionRowsRefused`` (one or more
-rows are wrong, each error located as a person sees it in Excel: the header is row 1).
+``SpreadsheetRefused`` (the file cannot be read at all, or exceeds the upload bounds of
+``xiaoqu.core.spreadsheets``), ``OpinionFileRefused`` (no 意见 column, no opinions, too many)
+or ``OpinionRowsRefused`` (one or more rows are wrong, each error located as a person sees it
+in Excel: the header is row 1).
 Nothing here writes; ``services.opinions_import`` stores the items in one transaction.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,12 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.spreadsheets import DEFAULT_UPLOAD_MAX_BYTES, upload_rows, xlsx_row
 from xiaoqu.needs.services import OpinionInput, clean_opinion_text
 from xiaoqu.registry.importing import values
-from xiaoqu.registry.importing.sources import EncodingRefused, _cell, detect_encoding
 from xiaoqu.registry.models import Building, Dwelling, Estate
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+# The default bound on an uploaded file (setting XIAOQU_UPLOAD_MAX_BYTES; the bounds of every
+# spreadsheet read are in xiaoqu.core.spreadsheets).
+MAX_FILE_BYTES = DEFAULT_UPLOAD_MAX_BYTES
 MAX_ROWS = 5000
 MAX_ERRORS_LISTED = 200
 
@@ -60,12 +61,9 @@ URGENT_WORDS = {
     "false": False,
 }
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
 
 class OpinionFileRefused(DomainError):
-    """The upload is not a readable opinion spreadsheet (too big, wrong kind, no 意见 column)."""
+    """The spreadsheet holds no opinions to import (no 意见 column, empty, too many rows)."""
 
     code = "file_refused"
 
@@ -179,78 +177,6 @@ class Place:
 # --- reading the file -----------------------------------------------------------------------
 
 
-def _rows_of_xlsx(data: bytes) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise OpinionFileRefused(
-            _(
-                "无法读取这个文件：它不是 Excel 工作簿，或已损坏。"
-                "请在 Excel 中打开后另存为 .xlsx 再上传。"
-            )
-        ) from exc
-    title = SHEET_NAME if SHEET_NAME in book.sheetnames else book.sheetnames[0]
-    for row in book[title].iter_rows(values_only=True):
-        yield [_cell(v).strip() for v in row]
-
-
-def _rows_of_csv(data: bytes) -> Iterator[list[str]]:
-    with tempfile.NamedTemporaryFile(suffix=".csv") as fh:
-        fh.write(data)
-        fh.flush()
-        try:
-            encoding = detect_encoding(Path(fh.name))
-        except EncodingRefused:
-            raise OpinionFileRefused(
-                _("无法识别 csv 文件的编码：请保存为 UTF-8 或 GBK 编码的 csv，或直接上传 .xlsx。")
-            ) from None
-    text = data.decode(encoding)
-    for row in csv.reader(io.StringIO(text, newline="")):
-        yield [cell.strip() for cell in row]
-
-
-def sheet_rows(upload: UploadedFile) -> Iterator[list[str]]:
-    """The cells of an uploaded .xlsx or .csv (UTF-8 or GBK), up to 5 MB; refusals name why."""
-    size = upload.size or 0
-    if size > MAX_FILE_BYTES:
-        raise OpinionFileRefused(
-            _("文件太大（%(mb).1f MB），最大 5 MB。请分成几个文件上传。")
-            % {"mb": size / 1024 / 1024},
-            code="file_too_large",
-        )
-    data = upload.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise OpinionFileRefused(
-            _("文件太大，最大 5 MB。请分成几个文件上传。"), code="file_too_large"
-        )
-    name = (upload.name or "").lower()
-    not_a_sheet = _("这不是电子表格文件：请上传 .xlsx 或 .csv 文件（可先下载模板，按模板填写）。")
-    if data.startswith(_OLE_MAGIC):
-        raise OpinionFileRefused(
-            _("暂不支持旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再上传。"), code="xls"
-        )
-    if data.startswith(_ZIP_MAGIC):
-        if name.endswith(".csv"):
-            raise OpinionFileRefused(not_a_sheet, code="not_a_sheet")
-        return _rows_of_xlsx(data)
-    if name.endswith(".xlsx"):
-        raise OpinionFileRefused(
-            _("这个文件名是 .xlsx，但内容不是 Excel 工作簿，请重新保存后上传。"),
-            code="not_a_sheet",
-        )
-    # A csv is text: no NUL or other control bytes.
-    if not _looks_textual(data):
-        raise OpinionFileRefused(not_a_sheet, code="not_a_sheet")
-    return _rows_of_csv(data)
-
-
-def _looks_textual(data: bytes) -> bool:
-    head = data[:65536]
-    return not any(b < 9 or 13 < b < 32 for b in head)
-
-
 def _header_name(cell: str) -> str:
     """``"意见（必填）"`` and ``" 日期 (选填)"`` name the columns 意见 and 日期."""
     name = cell.replace(" ", "").replace("\u3000", "")
@@ -325,7 +251,7 @@ def read_opinion_file(
     ``buildings`` limits the buildings a row may name (a grid worker's own); by default every
     building of the estate.
     """
-    rows = sheet_rows(upload)
+    rows = upload_rows(upload, sheet=SHEET_NAME)
     header: list[str] | None = None
     header_row = 0
     for n, row in enumerate(rows, start=1):
@@ -378,7 +304,7 @@ def template_workbook() -> bytes:
     book = Workbook()
     sheet: Any = book.active
     sheet.title = SHEET_NAME
-    sheet.append(list(COLUMNS))
+    sheet.append(xlsx_row(sheet, COLUMNS))
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="F0F2F4")
     for cell in sheet[1]:
@@ -388,19 +314,21 @@ def template_workbook() -> bytes:
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     help_sheet: Any = book.create_sheet("填写说明")
-    help_sheet.append([_("列"), _("是否必填"), _("说明"), _("示例")])
+    help_rows = [
+        [_("列"), _("是否必填"), _("说明"), _("示例")],
+        [COL_TEXT, _("必填"), _("居民的原话，一行一条，最长 2000 字"), _("楼道灯坏了，晚上很黑")],
+        [COL_DATE, _("选填"), _("收集日期，不填为今天；不能晚于今天"), "2026-03-05"],
+        [COL_BUILDING, _("选填"), _("本小区的楼栋号"), "3"],
+        [COL_ENTRANCE, _("选填"), _("单元号；同一楼栋几个单元有相同房号时必填"), "1"],
+        [COL_ROOM, _("选填"), _("房号；填写房号时楼栋号必填"), "301"],
+        [COL_URGENT, _("选填"), _("是 或 否，不填为否"), "否"],
+        [],
+        [_("整个文件要么全部导入，要么一条都不导入：有错误时会列出每一行的问题。")],
+    ]
+    for row in help_rows:
+        help_sheet.append(xlsx_row(help_sheet, row))
     for cell in help_sheet[1]:
         cell.font = bold
-    help_sheet.append(
-        [COL_TEXT, _("必填"), _("居民的原话，一行一条，最长 2000 字"), _("楼道灯坏了，晚上很黑")]
-    )
-    help_sheet.append([COL_DATE, _("选填"), _("收集日期，不填为今天；不能晚于今天"), "2026-03-05"])
-    help_sheet.append([COL_BUILDING, _("选填"), _("本小区的楼栋号"), "3"])
-    help_sheet.append([COL_ENTRANCE, _("选填"), _("单元号；同一楼栋几个单元有相同房号时必填"), "1"])
-    help_sheet.append([COL_ROOM, _("选填"), _("房号；填写房号时楼栋号必填"), "301"])
-    help_sheet.append([COL_URGENT, _("选填"), _("是 或 否，不填为否"), "否"])
-    help_sheet.append([])
-    help_sheet.append([_("整个文件要么全部导入，要么一条都不导入：有错误时会列出每一行的问题。")])
     for letter, width in zip("ABCD", (10, 10, 44, 28), strict=True):
         help_sheet.column_dimensions[letter].width = width
     out = io.BytesIO()
