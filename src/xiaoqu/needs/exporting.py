@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from xiaoqu.core.spreadsheets import xlsx_cell
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import DemandClass, DemandList, DemandStatus
 
@@ -62,21 +63,22 @@ def demand_list_xlsx(demand_list: DemandList) -> bytes:
     sheet.title = _("第%(v)d版") % {"v": demand_list.version}
     last_col = get_column_letter(len(_COLUMNS))
 
-    sheet["A1"] = _("%(estate)s改造需求清单（第%(v)d版）") % {
+    # Every text goes through xlsx_cell: an estate name or an opinion such as "=HYPERLINK(…)"
+    # stays text, never a formula.
+    title = _("%(estate)s改造需求清单（第%(v)d版）") % {
         "estate": estate.name,
         "v": demand_list.version,
     }
-    sheet["A1"].font = Font(bold=True, size=14)
+    xlsx_cell(sheet, 1, 1, title).font = Font(bold=True, size=14)
     sheet.merge_cells(f"A1:{last_col}1")
-    sheet["A2"] = _(
-        "发布日期 %(date)s；总户数 %(households)d 户；汇总居民意见 %(opinions)d 条。"
-    ) % {
+    summary = _("发布日期 %(date)s；总户数 %(households)d 户；汇总居民意见 %(opinions)d 条。") % {
         "date": published.strftime("%Y-%m-%d"),
         "households": demand_list.households,
         "opinions": demand_list.opinions,
     }
     if demand_list.note:
-        sheet["A2"] = f"{sheet['A2'].value} {_('说明')}：{demand_list.note}"
+        summary = f"{summary} {_('说明')}：{demand_list.note}"
+    xlsx_cell(sheet, 2, 1, summary)
     sheet.merge_cells(f"A2:{last_col}2")
     sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[2].height = 30
@@ -84,7 +86,7 @@ def demand_list_xlsx(demand_list: DemandList) -> bytes:
     header_row = 3
     fill = PatternFill("solid", fgColor="EEEEEE")
     for col, (header, width) in enumerate(_COLUMNS, start=1):
-        cell = sheet.cell(row=header_row, column=col, value=_(header))
+        cell = xlsx_cell(sheet, header_row, col, _(header))
         cell.font = Font(bold=True)
         cell.fill = fill
         cell.border = _BORDER
@@ -109,7 +111,7 @@ def demand_list_xlsx(demand_list: DemandList) -> bytes:
             item.declined_reason,
         )
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col, value=value)
+            cell = xlsx_cell(sheet, row, col, value)
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 12))
         sheet.cell(row=row, column=6).number_format = "0.0%"

@@ -6,6 +6,10 @@ Exporting and importing the result into an empty database gives the same registe
 importing it into the database it came from changes nothing. ID numbers are never exported
 (only their hash is stored); people entered without a 人员编号 are written as ``#<id>``, which
 the importer matches back to the same person.
+
+Names are written as they are: an xlsx cell is text, never a formula, and a csv cell that a
+spreadsheet would run as a formula (``=1+1``, ``+86 …``, ``@SUM(A1)``) gets an apostrophe in
+front, which the importer takes off again (the rule is in ``xiaoqu.core.spreadsheets``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 
+from xiaoqu.core.spreadsheets import csv_row, xlsx_row
 from xiaoqu.registry.importing.schema import (
     BUILDINGS,
     DWELLINGS,
@@ -206,7 +211,11 @@ def export_register(
         for sheet, rows in SHEET_ROWS:
             ws = book.create_sheet(sheet.label)
             ws.append([c.label for c in sheet.columns])
-            counts[sheet.key] = _copy(sheet, rows(), ws.append, progress)
+
+            def append(row: list[str], ws: Any = ws) -> None:
+                ws.append(xlsx_row(ws, row))
+
+            counts[sheet.key] = _copy(sheet, rows(), append, progress)
         path.parent.mkdir(parents=True, exist_ok=True)
         book.save(path)
         return counts
@@ -215,7 +224,11 @@ def export_register(
         with (path / sheet.filename).open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([c.label for c in sheet.columns])
-            counts[sheet.key] = _copy(sheet, rows(), writer.writerow, progress)
+
+            def write(row: list[str], writer: Any = writer) -> None:
+                writer.writerow(csv_row(row))
+
+            counts[sheet.key] = _copy(sheet, rows(), write, progress)
     return counts
 
 
