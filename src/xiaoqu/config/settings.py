@@ -188,6 +188,17 @@ XIAOQU_LIAISON_HARD_LIMIT = int(os.environ.get("XIAOQU_LIAISON_HARD_LIMIT", "30"
 # adding an elevator (Art. 278 item 7), and every other matter.
 XIAOQU_OBJECTION_DAYS_ALTERATION = int(os.environ.get("XIAOQU_OBJECTION_DAYS_ALTERATION", "15"))
 XIAOQU_OBJECTION_DAYS = int(os.environ.get("XIAOQU_OBJECTION_DAYS", "7"))
+# Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
+# command line (a province's register must fit), then uploads through the web, then both.
+XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))
+XIAOQU_SHEET_MAX_ROWS = int(os.environ.get("XIAOQU_SHEET_MAX_ROWS", "3000000"))
+XIAOQU_UPLOAD_MAX_BYTES = int(os.environ.get("XIAOQU_UPLOAD_MAX_BYTES", str(5 * 1024**2)))
+XIAOQU_UPLOAD_SHEET_MAX_BYTES = int(
+    os.environ.get("XIAOQU_UPLOAD_SHEET_MAX_BYTES", str(32 * 1024**2))
+)
+XIAOQU_UPLOAD_SHEET_MAX_ROWS = int(os.environ.get("XIAOQU_UPLOAD_SHEET_MAX_ROWS", "100000"))
+XIAOQU_SHEET_MAX_CELL_CHARS = int(os.environ.get("XIAOQU_SHEET_MAX_CELL_CHARS", "32767"))
+XIAOQU_SHEET_MAX_COLUMNS = int(os.environ.get("XIAOQU_SHEET_MAX_COLUMNS", "256"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
