@@ -5,7 +5,7 @@ facilities (uploaded or given to a command). A file that exceeds a bound is refu
 ``SpreadsheetRefused`` naming the file and the bound, before the rows beyond the bound are read
 and without holding more than a bounded amount of memory.
 
-Bounds (Django settings, read when a file is opened; see docs/spreadsheets.md)::
+Bounds (Django settings, read when a file is opened; see docs/configuration.md)::
 
     files named on the command line (``command_limits``)
       XIAOQU_SHEET_MAX_BYTES          4 GiB      uncompressed size of a workbook, size of a csv
@@ -51,7 +51,7 @@ gets one more (``'=1`` is written ``''=1``). Every csv reader here applies the r
 return or an apostrophe loses that first apostrophe; any other cell is read exactly as written.
 So an exported register imports back with the same names, and a value that does not begin with
 an apostrophe followed by one of those characters is never changed, neither when written nor
-when read.
+when read (docs/register-format.md states the rule for people who edit the files).
 """
 
 from __future__ import annotations
