@@ -25,8 +25,19 @@ def staff(estate):
     return make_user("community_staff", region=estate.community)
 
 
-def act(client, plan, **data):
-    return client.post(reverse("decisions:plan_action", kwargs={"plan_id": plan.pk}), data)
+# Each staff action on a plan has its own URL.
+ACTIONS = {
+    "add_item": "decisions:plan_item_add",
+    "remove_item": "decisions:plan_item_remove",
+    "exclude": "decisions:plan_exclude",
+    "consult": "decisions:plan_consult",
+    "publish": "decisions:plan_publish",
+    "meetings": "decisions:plan_meetings",
+}
+
+
+def act(client, plan, action, **data):
+    return client.post(reverse(ACTIONS[action], kwargs={"plan_id": plan.pk}), data)
 
 
 def test_staff_build_and_publish_a_plan_through_the_pages(client, estate, staff):
@@ -140,3 +151,91 @@ def test_outsiders_and_grid_workers(client, estate, staff):
     assert act(client, plan, action="publish").status_code == 404
     plan.refresh_from_db()
     assert plan.status == "consultation" and plan.consultation_ends > dt.date.today()
+
+
+def test_each_staff_action_has_its_own_form_and_url(client, estate, staff):
+    """Add an item, remove it, leave a demand out with a reason, consult the residents."""
+    (roof,) = needs.opinions_record(
+        estate=estate,
+        items=[needs.OpinionInput(text="一下雨屋顶就漏水")],
+        channel=Channel.HOTLINE,
+        actor=staff,
+    )
+    client.force_login(staff)
+    client.post(reverse("decisions:plan_new", kwargs={"estate_id": estate.pk}), {"title": "方案"})
+    plan = Plan.objects.get()
+    safety = {"title": "燃气立管", "quantity": "8", "unit": "户", "cost": "100"}
+    act(client, plan, "add_item", fund_other="100", reason="安全隐患", klass="basic", **safety)
+    item = PlanItem.objects.get()
+    page = client.get(reverse("decisions:plan_detail", kwargs={"plan_id": plan.pk})).content
+    for url in (
+        "plan_item_add",
+        "plan_item_remove",
+        "plan_exclude",
+        "plan_consult",
+        "plan_publish",
+    ):
+        assert reverse(f"decisions:{url}", kwargs={"plan_id": plan.pk}) in page.decode()
+    act(client, plan, "remove_item", item=item.pk)
+    assert not PlanItem.objects.exists()
+    act(client, plan, "exclude", demand=roof.demand_id, reason="列入明年计划")
+    assert plan.exclusions.get().demand_id == roof.demand_id
+    act(client, plan, "add_item", fund_other="100", reason="安全隐患", klass="basic", **safety)
+    today = dt.date.today()
+    act(client, plan, "consult", starts=today.isoformat(), ends=str(today + dt.timedelta(days=7)))
+    plan.refresh_from_db()
+    assert plan.status == "consultation" and plan.consultation_ends == today + dt.timedelta(days=7)
+
+
+def test_bad_ids_in_plan_forms_change_nothing(client, estate, staff):
+    """An item or demand of another estate, or no number at all, gets a message, not a change."""
+    plan = make_plan_in_consultation(estate, staff)
+    other = make_plan_in_consultation(make_estate(name="别处"), make_user("admin"))
+    client.force_login(staff)
+    for action, data in (
+        ("remove_item", {"item": other.items.get().pk}),
+        ("remove_item", {"item": "x"}),
+        ("exclude", {"demand": "9" * 30, "reason": "无"}),
+        ("meetings", {"meetings": ["1x"]}),
+    ):
+        response = act(client, plan, action, **data)
+        assert response.status_code == 302
+    assert plan.items.count() == 1 and other.items.count() == 1
+    assert not plan.exclusions.exists() and not plan.meetings.exists()
+
+
+def test_staff_record_the_meetings_that_discussed_the_plan(client, estate, staff):
+    from xiaoqu.meetings.services import meeting_create
+
+    plan = make_plan_in_consultation(estate, staff)
+    meeting = meeting_create(
+        estate=estate,
+        kind="courtyard",
+        held_on=dt.date(2026, 3, 5),
+        place="院坝",
+        attendance=20,
+        actor=staff,
+    )
+    client.force_login(staff)
+    act(client, plan, "meetings", meetings=[meeting.pk])
+    assert list(plan.meetings.all()) == [meeting]
+
+
+def test_only_residents_get_the_comment_form(client, estate, staff):
+    """Staff in scope read the public page but do not comment as residents."""
+    plan = make_plan_in_consultation(estate, staff)
+    client.force_login(staff)
+    url = reverse("decisions:plan_public", kwargs={"plan_id": plan.pk})
+    assert 'id="comment-form"' not in client.get(url).content.decode()
+    comment = reverse("decisions:plan_comment", kwargs={"plan_id": plan.pk})
+    assert client.post(comment, {"text": "x"}).status_code == 404
+    assert not PlanComment.objects.exists()
+
+
+def test_a_comment_on_an_item_of_another_plan_changes_nothing(client, estate, staff):
+    plan = make_plan_in_consultation(estate, staff)
+    other = make_plan_in_consultation(make_estate(name="别处"), make_user("admin"))
+    client.force_login(make_user(person=make_owner(estate.dwellings.first())))
+    comment = reverse("decisions:plan_comment", kwargs={"plan_id": plan.pk})
+    client.post(comment, {"text": "立管更换请提前通知", "item": other.items.get().pk})
+    assert not PlanComment.objects.exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_estate, make_open_vote, make_owner, make_user
+from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot, Vote
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,72 @@ def test_live_participation_shows_counts_never_choices(client, vote, staff):
         reverse("decisions:vote_detail", kwargs={"vote_id": vote.pk})
     ).content.decode()
     assert "1 / 4" in page and "反对" not in page
+
+
+def test_staff_open_and_close_a_vote_each_through_its_own_form(client, estate, staff):
+    """Opening freezes the electorate; closing ends the vote; each action is its own URL."""
+    now = timezone.now()
+    vote = services.vote_create(
+        estate=estate,
+        matter=2,
+        title="修改管理规约",
+        opens_at=now - dt.timedelta(minutes=1),
+        closes_at=now + dt.timedelta(days=7),
+        actor=staff,
+    )
+    client.force_login(staff)
+    page = client.get(reverse("decisions:vote_detail", kwargs={"vote_id": vote.pk})).content
+    assert 'id="open-form"' in page.decode()
+    client.post(reverse("decisions:vote_open", kwargs={"vote_id": vote.pk}))
+    vote.refresh_from_db()
+    assert vote.status == "open" and vote.electors.count() == 4
+    client.post(reverse("decisions:vote_close", kwargs={"vote_id": vote.pk}))
+    vote.refresh_from_db()
+    assert vote.status == "closed"
+
+
+def test_closing_a_closed_vote_says_why_and_changes_nothing(client, vote, staff):
+    client.force_login(staff)
+    url = reverse("decisions:vote_close", kwargs={"vote_id": vote.pk})
+    client.post(url)
+    closed_at = Vote.objects.get(pk=vote.pk).closed_at
+    response = client.post(url, follow=True)
+    assert "只有投票中的表决可以结束" in response.content.decode()
+    assert Vote.objects.get(pk=vote.pk).closed_at == closed_at
+
+
+def test_only_those_who_run_votes_open_or_close_them(client, estate, vote):
+    """A grid worker of the estate follows the vote but gets 404 on its actions; a GET is
+    refused."""
+    grid_worker = make_user("grid_worker", estate=estate)
+    client.force_login(grid_worker)
+    assert (
+        client.get(reverse("decisions:vote_detail", kwargs={"vote_id": vote.pk})).status_code == 200
+    )
+    assert (
+        client.post(reverse("decisions:vote_close", kwargs={"vote_id": vote.pk})).status_code == 404
+    )
+    client.force_login(make_user("community_staff", estate=estate))
+    assert (
+        client.get(reverse("decisions:vote_close", kwargs={"vote_id": vote.pk})).status_code == 405
+    )
+    assert Vote.objects.get(pk=vote.pk).status == "open"
+
+
+def test_a_paper_ballot_for_an_elector_of_another_vote_changes_nothing(client, vote, staff, estate):
+    """An elector id from another vote is refused like a missing one, with a message."""
+    other = make_open_vote(make_estate(name="别处"), make_user("admin"))
+    stranger = other.electors.first()
+    client.force_login(staff)
+    url = reverse("decisions:ballot_paper", kwargs={"vote_id": vote.pk}) + "?q=101"
+    response = client.post(
+        url,
+        {
+            "elector": stranger.pk,
+            "choice": "agree",
+            "channel": "paper",
+            "scan": SimpleUploadedFile("ballot.jpg", JPEG, content_type="image/jpeg"),
+        },
+    )
+    assert response.status_code == 200 and "请从名册中选择业主" in response.content.decode()
+    assert not Ballot.objects.exists()

@@ -82,29 +82,6 @@ URL_POLICY: dict[str, str] = {
     # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
     "needs:demand_list_print": AUTHENTICATED,
     "needs:demand_notice": AUTHENTICATED,
-    # --- decisions: owner votes ---
-    "decisions:vote_list": "decisions.view_votes",
-    "decisions:vote_new": "decisions.manage_votes",
-    "decisions:vote_detail": "decisions.view_votes",
-    "decisions:vote_action": "decisions.manage_votes",
-    "decisions:ballot_paper": "decisions.enter_ballots",
-    "decisions:ballot": AUTHENTICATED,
-    "decisions:receipt_check": PUBLIC,
-    "decisions:my_votes": AUTHENTICATED,
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "decisions:vote_result": AUTHENTICATED,
-    "decisions:vote_publish": "decisions.manage_votes",
-    "decisions:vote_objection": AUTHENTICATED,
-    "decisions:vote_result_print": AUTHENTICATED,
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    # --- lifecircle ---
-    "decisions:plan_list": "decisions.view_plans",
-    "decisions:plan_new": "decisions.manage_plans",
-    "decisions:plan_detail": "decisions.view_plans",
-    "decisions:plan_action": "decisions.manage_plans",
-    # Residents of the estate and staff in scope; drafts are 404 (checked in the view).
-    "decisions:plan_public": AUTHENTICATED,
-    "decisions:plan_comment": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.

@@ -135,6 +135,8 @@ class Elector(models.Model):
     units = models.PositiveIntegerField()
     persons = models.ManyToManyField("registry.Person", related_name="+", blank=True)
 
+    scope_path = ScopePath(estate="vote__estate")
+
     class Meta:
         verbose_name = _("表决业主")
         verbose_name_plural = _("表决业主")
@@ -285,6 +287,10 @@ class Plan(TimeStamped):
         return f"{self.title}（v{self.version}）"
 
 
+# Where an item's money comes from, in the order pages show them (fields ``fund_<source>_fen``).
+FUNDING_SOURCES = ("central", "local", "owners", "utilities", "other")
+
+
 class PlanItem(models.Model):
     """One item of works: from a demand of the list, or added with a stated reason.
 
@@ -311,6 +317,8 @@ class PlanItem(models.Model):
     fund_owners_fen = models.PositiveBigIntegerField(_("居民出资（分）"), default=0)
     fund_utilities_fen = models.PositiveBigIntegerField(_("管线单位（分）"), default=0)
     fund_other_fen = models.PositiveBigIntegerField(_("其他（分）"), default=0)
+
+    scope_path = ScopePath(estate="plan__estate")
 
     class Meta:
         verbose_name = _("方案条目")

@@ -1,31 +1,32 @@
-"""Reads for owner votes: the tally from the frozen electorate, live participation, receipts."""
+"""Reads for owner votes and plans: the tally from the frozen electorate, live participation,
+receipts, the rows staff enter paper ballots from, and a plan with the demands it answers."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
+from django.db.models import Count, QuerySet, Sum
 
-from xiaoqu.core.policy import home_estates, visible_estates
+from xiaoqu.accounts.models import User
 from xiaoqu.decisions import chain
 from xiaoqu.decisions.models import (
+    FUNDING_SOURCES,
     Ballot,
     Elector,
     ElectorUnit,
     Plan,
     PlanItem,
-    PlanStatus,
     Vote,
     VoteStatus,
 )
 from xiaoqu.decisions.rules_engine import Ballot as EngineBallot
 from xiaoqu.decisions.rules_engine import Count as Count_
 from xiaoqu.decisions.rules_engine import Result, Unit, decide, evaluate
+from xiaoqu.needs.models import Demand, DemandStatus
 from xiaoqu.registry.models import Estate
+from xiaoqu.registry.scope import home_estate_ids
 
 
 def _area(hundredths: int | None) -> Decimal:
@@ -104,51 +105,18 @@ def ballot_by_receipt(*, vote: Vote, receipt: str) -> Ballot | None:
     return Ballot.objects.filter(vote=vote, receipt=code).first()
 
 
-# --- access and lists for pages ------------------------------------------------------------
-
-
-def object_pk(value: Any) -> int:
-    """An id from a URL or form; anything that is not a number matches nothing (pk 0)."""
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def access_vote(user: Any, vote_id: Any) -> Vote:
-    """A vote of an estate in the user's workbench scope, else 404."""
-    vote = (
-        Vote.objects.filter(pk=object_pk(vote_id), estate__in=visible_estates(user))
-        .select_related("estate", "building", "entrance")
-        .first()
-    )
-    if vote is None:
-        raise Http404
-    return vote
-
-
-def access_vote_as_resident(user: Any, vote_id: Any) -> Vote:
-    """A vote of the user's home estate or of their workbench scope, else 404."""
-    estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
-    vote = (
-        Vote.objects.filter(estates, pk=object_pk(vote_id))
-        .select_related("estate", "building", "entrance")
-        .first()
-    )
-    if vote is None:
-        raise Http404
-    return vote
+# --- lists for pages ---------------------------------------------------------------------------
 
 
 def votes_for_estate(*, estate: Estate) -> QuerySet[Vote]:
     return Vote.objects.filter(estate=estate).select_related("building", "entrance")
 
 
-def votes_for_owner(*, user: Any) -> list[tuple[Vote, Elector | None, Ballot | None]]:
+def votes_for_owner(*, user: User) -> list[tuple[Vote, Elector | None, Ballot | None]]:
     """Votes of the user's home estates, each with the user's elector entry and ballot."""
-    person_id = getattr(user, "person_id", None)
+    person_id = user.person_id
     votes = list(
-        Vote.objects.filter(estate__in=home_estates(user))
+        Vote.objects.filter(estate__in=home_estate_ids(user))
         .exclude(status=VoteStatus.DRAFT)
         .select_related("estate", "building", "entrance")
         .order_by("-opens_at")[:50]
@@ -196,42 +164,7 @@ def elector_rows(*, vote: Vote, query: str = "", limit: int = 50) -> list[Electo
     ]
 
 
-def access_vote_or_none(user: Any, vote_id: Any) -> Vote | None:
-    try:
-        return access_vote(user, vote_id)
-    except Http404:
-        return None
-
-
 # --- plans -------------------------------------------------------------------------------------
-
-
-def access_plan(user: Any, plan_id: Any) -> Plan:
-    """A plan of an estate in the user's workbench scope, else 404."""
-    plan = (
-        Plan.objects.filter(pk=object_pk(plan_id), estate__in=visible_estates(user))
-        .select_related("estate")
-        .first()
-    )
-    if plan is None:
-        raise Http404
-    return plan
-
-
-def access_plan_public(user: Any, plan_id: Any) -> Plan:
-    """A plan residents may read: in consultation or published, of their home estate (staff in
-    scope read these too); drafts and other estates' plans are 404.
-    """
-    estates = Q(estate__in=home_estates(user)) | Q(estate__in=visible_estates(user))
-    plan = (
-        Plan.objects.filter(estates, pk=object_pk(plan_id))
-        .exclude(status=PlanStatus.DRAFT)
-        .select_related("estate")
-        .first()
-    )
-    if plan is None:
-        raise Http404
-    return plan
 
 
 @dataclass
@@ -240,23 +173,18 @@ class PlanView:
     items: list[PlanItem]
     total_fen: int
     funding_fen: dict[str, int]
-    answered: list[Any]
-    excluded: list[tuple[Any, str]]
-    unanswered: list[Any]
-    declined: list[Any]
-
-
-FUNDING_FIELDS = ("central", "local", "owners", "utilities", "other")
+    answered: list[Demand]
+    excluded: list[tuple[Demand, str]]
+    unanswered: list[Demand]
+    declined: list[Demand]
 
 
 def plan_view(*, plan: Plan) -> PlanView:
     """The plan's items and totals, and every live demand of the estate: answered by an item,
     left out with a reason, declined with a reason, or not yet dealt with.
     """
-    from xiaoqu.needs.models import Demand, DemandStatus
-
     items = list(plan.items.select_related("demand").order_by("pk"))
-    funding = {k: sum(getattr(i, f"fund_{k}_fen") for i in items) for k in FUNDING_FIELDS}
+    funding = {k: sum(getattr(i, f"fund_{k}_fen") for i in items) for k in FUNDING_SOURCES}
     answered_ids = {i.demand_id for i in items if i.demand_id}
     exclusions = {e.demand_id: e.reason for e in plan.exclusions.all()}
     demands = [

@@ -1,0 +1,369 @@
+"""Writes for renovation plans: versions, items and their funding, demands left out with a
+reason, the meetings that discussed a plan, the residents' consultation, publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaoqu.accounts.models import User
+from xiaoqu.core.audit import audit_record
+from xiaoqu.core.errors import DomainError
+from xiaoqu.decisions.models import (
+    FUNDING_SOURCES,
+    Plan,
+    PlanComment,
+    PlanExclusion,
+    PlanItem,
+    PlanStatus,
+)
+from xiaoqu.decisions.rules import COMMENT_ON_PLANS, MANAGE_PLANS
+from xiaoqu.meetings.models import Meeting
+from xiaoqu.needs import classifier
+from xiaoqu.needs import services as needs_services
+from xiaoqu.needs.models import Demand, DemandClass, DemandStatus
+from xiaoqu.registry.models import Estate
+
+
+def _check_editable(plan: Plan) -> None:
+    if plan.status == PlanStatus.PUBLISHED:
+        raise DomainError(_("已公布的方案不能修改，请新建一版。"), code="published")
+
+
+def plan_create(*, estate: Estate, title: str, actor: User) -> Plan:
+    """The next version of the estate's plan: a copy of the last version's items, exclusions."""
+    MANAGE_PLANS.require(actor, estate)
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("方案名称不能为空，最长 200 字。"), code="title")
+    with transaction.atomic():
+        Estate.objects.select_for_update().filter(pk=estate.pk).first()
+        last = Plan.objects.filter(estate=estate).order_by("-version").first()
+        plan = Plan.objects.create(
+            estate=estate,
+            version=(last.version + 1) if last else 1,
+            title=title,
+            created_by=actor,
+        )
+        if last is not None:
+            for item in last.items.all():
+                item.pk = None
+                item.plan = plan
+                item.save()
+            PlanExclusion.objects.bulk_create(
+                PlanExclusion(plan=plan, demand_id=e.demand_id, reason=e.reason)
+                for e in last.exclusions.all()
+            )
+        audit_record(
+            actor=actor, action="decisions.plan_create", obj=plan, after={"version": plan.version}
+        )
+    return plan
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+def _fen(value: object, label: str) -> int:
+    """An amount in yuan (at most two decimals, not negative) as integer fen."""
+    try:
+        fen = int(Decimal(str(value)) * 100)
+    except (ArithmeticError, ValueError):
+        raise DomainError(_("%(f)s不是金额。") % {"f": label}, code="money") from None
+    if fen < 0 or Decimal(str(value)) * 100 != fen:
+        raise DomainError(_("%(f)s应为不小于 0、最多两位小数的金额。") % {"f": label}, code="money")
+    return fen
+
+
+def _item_title(title: str) -> str:
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("改造内容不能为空，最长 200 字。"), code="title")
+    return title
+
+
+def _item_class(plan: Plan, demand: Demand | None, reason: str, klass: str) -> str:
+    """An item answers a live demand of the estate, once, and takes its class; any other item
+    states why it is done (a safety duty) and its class."""
+    if demand is not None:
+        if demand.estate_id != plan.estate_id or demand.merged_into_id is not None:
+            raise DomainError(_("需求不属于这个小区。"), code="demand_estate")
+        if plan.items.filter(demand=demand).exists():
+            raise DomainError(_("这条需求已在方案中。"), code="demand_twice")
+        return classifier.category_classes().get(demand.category, DemandClass.MANAGE)
+    if not reason:
+        raise DomainError(
+            _("不是来自需求清单的条目须写明列入理由（如安全隐患整治）。"), code="reason_required"
+        )
+    if klass not in DemandClass.values:
+        raise DomainError(_("请选择改造分类。"), code="klass")
+    return klass
+
+
+def _item_measure(quantity: Decimal, unit: str) -> str:
+    """The unit of a positive quantity."""
+    unit = unit.strip()
+    if not unit or len(unit) > 16:
+        raise DomainError(_("请填写单位（如 m²、处、台）。"), code="unit")
+    if quantity is None or quantity <= 0:
+        raise DomainError(_("数量应大于 0。"), code="quantity")
+    return unit
+
+
+def _funding_fen(funding_yuan: dict[str, Decimal], cost: int) -> dict[str, int]:
+    """The funding split in fen by source; it must add up to the cost."""
+    names = {
+        "central": _("中央补助"),
+        "local": _("地方财政"),
+        "owners": _("居民出资"),
+        "utilities": _("管线单位"),
+        "other": _("其他"),
+    }
+    if set(funding_yuan) - set(names):
+        raise DomainError(_("资金来源不正确。"), code="funding")
+    funds = {k: _fen(funding_yuan.get(k, 0), names[k]) for k in FUNDING_SOURCES}
+    if sum(funds.values()) != cost:
+        raise DomainError(
+            _("资金来源合计 %(sum)s 元，与估算造价 %(cost)s 元不符。")
+            % {"sum": Decimal(sum(funds.values())) / 100, "cost": Decimal(cost) / 100},
+            code="funding_sum",
+        )
+    return funds
+
+
+def _checked_item(
+    plan: Plan,
+    demand: Demand | None,
+    *,
+    title: str,
+    quantity: Decimal,
+    unit: str,
+    reason: str,
+    klass: str,
+) -> PlanItem:
+    """An unsaved item of the plan from checked fields (its cost and funding come apart)."""
+    title, reason = _item_title(title), reason.strip()
+    klass = _item_class(plan, demand, reason, klass)
+    if len(reason) > 500:
+        raise DomainError(_("理由最长 500 字。"), code="reason_long")
+    unit = _item_measure(quantity, unit)
+    return PlanItem(
+        plan=plan,
+        demand=demand,
+        reason=reason,
+        title=title,
+        klass=klass,
+        quantity=quantity,
+        unit=unit,
+    )
+
+
+def plan_item_add(
+    *,
+    plan: Plan,
+    actor: User,
+    title: str,
+    quantity: Decimal,
+    unit: str,
+    cost_yuan: Decimal,
+    funding_yuan: dict[str, Decimal],
+    demand: Demand | None = None,
+    reason: str = "",
+    klass: str = "",
+) -> PlanItem:
+    """Add an item: answering a demand of the estate, or with a stated reason (a safety duty).
+
+    ``funding_yuan`` maps central, local, owners, utilities, other to yuan; it must add up to
+    the estimated cost.
+    """
+    MANAGE_PLANS.require(actor, plan)
+    _check_editable(plan)
+    item = _checked_item(
+        plan, demand, title=title, quantity=quantity, unit=unit, reason=reason, klass=klass
+    )
+    item.cost_fen = _fen(cost_yuan, _("估算造价"))
+    for source, fen in _funding_fen(funding_yuan, item.cost_fen).items():
+        setattr(item, f"fund_{source}_fen", fen)
+    after = {"plan": plan.pk, "demand": demand.pk if demand else None, "cost_fen": item.cost_fen}
+    with transaction.atomic():
+        item.save()
+        if demand is not None:
+            PlanExclusion.objects.filter(plan=plan, demand=demand).delete()
+        audit_record(actor=actor, action="decisions.plan_item_add", obj=item, after=after)
+    return item
+
+
+def plan_item_remove(*, item: PlanItem, actor: User) -> None:
+    MANAGE_PLANS.require(actor, item.plan)
+    _check_editable(item.plan)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="decisions.plan_item_remove",
+            obj=item,
+            before={"title": item.title, "cost_fen": item.cost_fen},
+        )
+        item.delete()
+
+
+def plan_exclusion_set(*, plan: Plan, demand: Demand, reason: str, actor: User) -> PlanExclusion:
+    """Say why a demand of the list is not in this plan (residents read it)."""
+    MANAGE_PLANS.require(actor, plan)
+    _check_editable(plan)
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise DomainError(_("请写明未列入的原因（最长 500 字）。"), code="reason_required")
+    if demand.estate_id != plan.estate_id:
+        raise DomainError(_("需求不属于这个小区。"), code="demand_estate")
+    if plan.items.filter(demand=demand).exists():
+        raise DomainError(_("这条需求已在方案中。"), code="demand_in_plan")
+    with transaction.atomic():
+        exclusion, _created = PlanExclusion.objects.update_or_create(
+            plan=plan, demand=demand, defaults={"reason": reason}
+        )
+        audit_record(
+            actor=actor,
+            action="decisions.plan_exclusion_set",
+            obj=exclusion,
+            after={"demand": demand.pk, "reason": reason},
+        )
+    return exclusion
+
+
+def plan_meetings_set(*, plan: Plan, meeting_ids: list[int], actor: User) -> Plan:
+    """Record which of the estate's meetings discussed the plan. Published plans too: where a
+    plan was discussed is a record that grows (an owners' assembly after publication)."""
+    MANAGE_PLANS.require(actor, plan)
+    meetings = list(Meeting.objects.filter(estate=plan.estate, pk__in=meeting_ids))
+    if len(meetings) != len(set(meeting_ids)):
+        raise DomainError(_("会议不属于这个小区。"), code="meeting_estate")
+    with transaction.atomic():
+        plan.meetings.set(meetings)
+        audit_record(
+            actor=actor,
+            action="decisions.plan_meetings_set",
+            obj=plan,
+            after={"meetings": sorted(m.pk for m in meetings)},
+        )
+    return plan
+
+
+# --- consultation and publication ------------------------------------------------------------
+
+
+def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor: User) -> Plan:
+    """Put the draft to the residents for comment between two dates."""
+    MANAGE_PLANS.require(actor, plan)
+    if plan.status != PlanStatus.DRAFT:
+        raise DomainError(_("只有草拟中的方案可以征求意见。"), code="not_draft")
+    if ends < starts:
+        raise DomainError(_("截止日期不能早于开始日期。"), code="dates")
+    if not plan.items.exists():
+        raise DomainError(_("方案还没有任何条目。"), code="empty")
+    with transaction.atomic():
+        plan.status = PlanStatus.CONSULTATION
+        plan.consultation_starts, plan.consultation_ends = starts, ends
+        plan.save(
+            update_fields=["status", "consultation_starts", "consultation_ends", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="decisions.plan_open_consultation",
+            obj=plan,
+            after={"starts": starts.isoformat(), "ends": ends.isoformat()},
+        )
+    return plan
+
+
+def is_consulting(plan: Plan, today: dt.date | None = None) -> bool:
+    """Whether the plan takes residents' comments today."""
+    today = today or timezone.localdate()
+    return (
+        plan.status == PlanStatus.CONSULTATION
+        and plan.consultation_starts is not None
+        and plan.consultation_ends is not None
+        and plan.consultation_starts <= today <= plan.consultation_ends
+    )
+
+
+def plan_comment(*, plan: Plan, user: User, text: str, item: PlanItem | None = None) -> PlanComment:
+    """A resident or owner of the estate comments on the plan during its consultation."""
+    if not COMMENT_ON_PLANS.has(user, plan):
+        raise DomainError(_("只有本小区居民可以对方案提意见。"), code="not_resident")
+    if not is_consulting(plan):
+        raise DomainError(_("方案不在征求意见期内。"), code="not_consulting")
+    if item is not None and item.plan_id != plan.pk:
+        raise DomainError(_("条目不属于这个方案。"), code="item")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("请写下您的意见。"), code="text_empty")
+    if len(text) > 2000:
+        raise DomainError(_("意见最长 2000 字。"), code="text_too_long")
+    with transaction.atomic():
+        comment = PlanComment.objects.create(plan=plan, item=item, author=user, text=text)
+        audit_record(actor=user, action="decisions.plan_comment", obj=comment)
+    return comment
+
+
+def _unanswered(plan: Plan, answered: set[int]) -> list[Demand]:
+    """Live demands of the estate (asked for by someone) the plan neither answers nor
+    excludes with a reason, and that are not declined."""
+    excluded = set(plan.exclusions.values_list("demand_id", flat=True))
+    live = Demand.objects.filter(estate=plan.estate, merged_into__isnull=True).exclude(
+        status=DemandStatus.DECLINED
+    )
+    return [d for d in live if d.pk not in answered | excluded and d.opinions.exists()]
+
+
+def _move_to_planned(demand_ids: set[int], actor: User) -> None:
+    """The demands a published plan answers move on to "in a plan" (已列入方案)."""
+    for demand in Demand.objects.filter(pk__in=demand_ids):
+        if demand.status == DemandStatus.COLLECTED:
+            demand = needs_services.demand_set_status(
+                demand=demand, status=DemandStatus.ASSESSED, actor=actor
+            )
+        if demand.status == DemandStatus.ASSESSED:
+            needs_services.demand_set_status(
+                demand=demand, status=DemandStatus.PLANNED, actor=actor
+            )
+
+
+def plan_publish(*, plan: Plan, actor: User) -> Plan:
+    """Publish the plan. Every live demand of the estate must be answered by an item, declined
+    with a reason, or excluded from this plan with a reason; the demands it answers move to
+    "in a plan" (已列入方案).
+    """
+    MANAGE_PLANS.require(actor, plan)
+    _check_editable(plan)
+    if not plan.items.exists():
+        raise DomainError(_("方案还没有任何条目。"), code="empty")
+    if (
+        plan.status == PlanStatus.CONSULTATION
+        and plan.consultation_ends
+        and (timezone.localdate() <= plan.consultation_ends)
+    ):
+        raise DomainError(_("征求意见期还没有结束。"), code="consulting")
+    answered = set(plan.items.exclude(demand=None).values_list("demand_id", flat=True))
+    missing = _unanswered(plan, answered)
+    if missing:
+        raise DomainError(
+            _("还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。")
+            % {"n": len(missing), "t": missing[0].title},
+            code="unanswered",
+        )
+    with transaction.atomic():
+        plan.status = PlanStatus.PUBLISHED
+        plan.published_at = timezone.now()
+        plan.save(update_fields=["status", "published_at", "updated_at"])
+        _move_to_planned(answered, actor)
+        audit_record(
+            actor=actor,
+            action="decisions.plan_publish",
+            obj=plan,
+            after={"version": plan.version, "items": plan.items.count()},
+        )
+    return plan
