@@ -70,6 +70,8 @@ NOT_PAGES = {
         "tested in tests/decisions/test_vote_results.py"
     ),
     # --- needs: campaigns and visits ---
+    "needs:campaign_create": "POST-only action, tested in tests/needs/test_visit_pages.py",
+    "needs:campaign_status": "POST-only action, tested in tests/needs/test_visit_pages.py",
     "needs:visit_submit": "POST-only JSON endpoint, tested in tests/needs/test_visit_pages.py",
     # --- needs: opinions from every channel, residents' own pages ---
     "needs:opinion_category": "POST-only action, tested in tests/needs/test_opinion_pages.py",

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 SUBMIT = reverse("needs:visit_submit")
 CAMPAIGNS = reverse("needs:campaign_list")
+CREATE = reverse("needs:campaign_create")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -118,7 +119,7 @@ def test_create_form_is_for_managers_only(world):
     worker = login(world["worker"])
     assert 'id="campaign-form"' not in worker.get(CAMPAIGNS).content.decode()
     response = worker.post(
-        CAMPAIGNS,
+        CREATE,
         {"name": "偷建", "starts_on": "2026-01-01", "ends_on": "2026-01-02", "estates": [1]},
     )
     assert response.status_code == 404
@@ -139,7 +140,7 @@ def test_staff_create_a_campaign_over_estates_in_scope(world):
     """The create form makes an active campaign over the picked estates."""
     today = timezone.localdate()
     response = login(world["staff"]).post(
-        CAMPAIGNS,
+        CREATE,
         {
             "name": "第二轮走访",
             "starts_on": today.isoformat(),
@@ -176,7 +177,7 @@ def test_bad_campaign_form_is_refused_with_a_message(world, change, message):
     data.update(change)
     if data["estates"] == ["other"]:
         data["estates"] = [world["other"].pk]
-    response = login(world["staff"]).post(CAMPAIGNS, data)
+    response = login(world["staff"]).post(CREATE, data)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Campaign.objects.count() == 1
@@ -199,7 +200,7 @@ def test_campaign_outside_scope_is_404(world):
 
 def test_manager_closes_and_reopens_a_campaign(world):
     """Close and open are POST buttons for managers; a grid worker gets 404."""
-    url = reverse("needs:campaign_detail", args=[world["campaign"].pk])
+    url = reverse("needs:campaign_status", args=[world["campaign"].pk])
     assert login(world["worker"]).post(url, {"status": "closed"}).status_code == 404
     world["campaign"].refresh_from_db()
     assert world["campaign"].status == CampaignStatus.ACTIVE
@@ -507,11 +508,11 @@ def test_campaigns_are_run_only_on_estates_of_a_managing_role(world):
     offered = {e.pk for e in client.get(CAMPAIGNS).context["estate_choices"]}
     assert offered == {elsewhere.pk}
     data = {"name": "越权", "starts_on": "2026-05-01", "ends_on": "2026-05-30"}
-    response = client.post(CAMPAIGNS, {**data, "estates": [world["estate"].pk]})
+    response = client.post(CREATE, {**data, "estates": [world["estate"].pk]})
     assert response.status_code == 400
     assert Campaign.objects.count() == 1
-    assert client.post(CAMPAIGNS, {**data, "estates": [elsewhere.pk]}).status_code == 302
-    url = reverse("needs:campaign_detail", args=[world["campaign"].pk])
+    assert client.post(CREATE, {**data, "estates": [elsewhere.pk]}).status_code == 302
+    url = reverse("needs:campaign_status", args=[world["campaign"].pk])
     response = client.post(url, {"status": "closed"}, follow=True)
     assert "不在您的工作范围内" in response.content.decode()
     world["campaign"].refresh_from_db()

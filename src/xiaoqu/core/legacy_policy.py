@@ -51,37 +51,6 @@ PHONE_ROLES = frozenset(
 NAME_ROLES = PHONE_ROLES | {"party_member", "owners_committee", "housing_bureau"}
 
 URL_POLICY: dict[str, str] = {
-    # --- needs: campaigns and visits ---
-    "needs:campaign_list": "needs.view_needs",
-    "needs:campaign_detail": "needs.view_needs",
-    "needs:visit_page": "needs.record_visit",
-    "needs:visit_submit": "needs.record_visit",
-    # --- needs: opinions from every channel, residents' own pages ---
-    "needs:opinion_list": "needs.view_needs",
-    "needs:hotline": "needs.record_opinions",
-    "needs:opinion_import": "needs.record_opinions",
-    "needs:opinion_category": "needs.record_opinions",
-    "needs:opinion_import_template": "needs.view_needs",
-    # Staff in scope or the resident the opinion belongs to (checked in the view, else 404).
-    "needs:opinion_photo": AUTHENTICATED,
-    # A resident's own opinions and the phone form (scope: home_estates / home_dwellings).
-    "needs:my_opinions": AUTHENTICATED,
-    "needs:opinion_new": AUTHENTICATED,
-    # --- needs: demands and demand lists ---
-    "needs:demand_board": "needs.view_needs",
-    "needs:demand_create": "needs.manage_demands",
-    "needs:demand_detail": "needs.view_needs",
-    "needs:demand_update": "needs.manage_demands",
-    "needs:demand_status": "needs.manage_demands",
-    "needs:demand_split": "needs.manage_demands",
-    "needs:demand_join": "needs.manage_demands",
-    "needs:demand_list_versions": "needs.view_needs",
-    "needs:demand_list_publish": "needs.manage_demands",
-    "needs:demand_list_detail": "needs.view_needs",
-    "needs:demand_list_xlsx": "needs.view_needs",
-    # Residents of the estate and staff in scope (checked in the view, 404 for anyone else).
-    "needs:demand_list_print": AUTHENTICATED,
-    "needs:demand_notice": AUTHENTICATED,
 }
 # Whole namespaces governed elsewhere: the admin site checks is_staff itself, the API
 # checks token or session authentication and scopes every query.

@@ -1,28 +1,38 @@
 """Needs endpoints: campaigns, visits, opinions, demands and published demand lists.
 
-Scope rules are described in ``api_selectors``. Every object endpoint answers 404 for an id
-that is missing or outside the caller's scope alike; an action on a visible object without
-the named permission answers 403; a refusal by a service (``DomainError``) answers 400 with
-``{"detail": message, "code": code}`` and changes nothing.
+Scope rules are described in ``api_selectors``. Every object endpoint finds its object with
+``find_permitted`` and answers 404 for an id that is missing or outside the caller's scope
+alike; an action on a visible object without the named permission for it answers 403; a
+refusal by a service (``DomainError``) answers 400 with ``{"detail": message, "code": code}``
+and changes nothing.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.db.models import Count, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import access_estate, home_dwellings, visible_dwellings, visible_estates
+from xiaoqu.core.policy import find_permitted, object_pk
 from xiaoqu.needs import api_selectors as sel
 from xiaoqu.needs import services
-from xiaoqu.needs.models import Channel, Opinion
+from xiaoqu.needs.http import AuthenticatedRequest
+from xiaoqu.needs.models import Channel, Demand, DemandList, Opinion
+from xiaoqu.needs.rules import (
+    MANAGE_DEMANDS,
+    READ_LISTS,
+    READ_OPINIONS,
+    RECORD_OPINIONS,
+    RECORD_VISIT,
+    VIEW_NEEDS,
+)
 from xiaoqu.needs.schemas import (
     CampaignDetailOut,
     CampaignFilterIn,
@@ -45,7 +55,11 @@ from xiaoqu.needs.schemas import (
     VisitPageOut,
 )
 from xiaoqu.needs.selectors import campaign_progress, demand_rows
-from xiaoqu.registry.models import Dwelling
+from xiaoqu.registry.models import Dwelling, Estate
+from xiaoqu.registry.scope import home_dwellings
+
+if TYPE_CHECKING:
+    from xiaoqu.accounts.models import User
 
 router = Router(tags=["needs"])
 
@@ -88,10 +102,10 @@ def _paged(count: int, page: PageIn, items: list[Any]) -> dict[str, Any]:
     summary="入户走访活动列表",
 )
 def campaign_list(
-    request: HttpRequest, filters: Query[CampaignFilterIn], page: Query[PageIn]
+    request: AuthenticatedRequest, filters: Query[CampaignFilterIn], page: Query[PageIn]
 ) -> dict[str, Any]:
     """涉及调用者范围内小区的“敲门行动”，按开始日期从新到旧；居民没有走访活动。"""
-    qs = sel.campaigns_for(request.user)
+    qs = VIEW_NEEDS.scoped(request.user, sel.campaigns())
     if filters.estate_id is not None:
         qs = qs.filter(estates=filters.estate_id)
     if filters.status:
@@ -108,9 +122,9 @@ def campaign_list(
     url_name="needs_campaign_detail",
     summary="走访活动详情与进度",
 )
-def campaign_detail(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
     """活动的总进度、按网格和按走访人的进度（已走访户数、人次、意见条数），只计调用者范围内的房屋。"""
-    campaign = sel.access_campaign(request.user, campaign_id)
+    campaign = find_permitted(request.user, VIEW_NEEDS, sel.campaigns(), campaign_id)
     progress = campaign_progress(campaign=campaign, user=request.user)
 
     def line(p: Any) -> dict[str, Any]:
@@ -143,10 +157,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     summary="入户走访记录",
 )
 def visit_list(
-    request: HttpRequest, filters: Query[VisitFilterIn], page: Query[PageIn]
+    request: AuthenticatedRequest, filters: Query[VisitFilterIn], page: Query[PageIn]
 ) -> dict[str, Any]:
     """调用者范围内房屋的走访记录（网格员只看本网格），新的在前；可按小区、活动筛选。"""
-    qs = sel.visits_for(request.user)
+    qs = VIEW_NEEDS.scoped(request.user, sel.visits())
     if filters.estate_id is not None:
         qs = qs.filter(estate_id=filters.estate_id)
     if filters.campaign_id is not None:
@@ -155,12 +169,9 @@ def visit_list(
     return _paged(count, page, [sel.visit_row(v) for v in visits])
 
 
-def _visit_detail(user: Any, visit: Any) -> dict[str, Any]:
-    opinions = list(
-        sel.opinions_for(user).filter(visit=visit).order_by("pk")
-        if user.has_perm("needs.view_needs")
-        else []
-    )
+def _visit_detail(user: User, visit_id: int) -> dict[str, Any]:
+    visit = find_permitted(user, VIEW_NEEDS, sel.visits(), visit_id)
+    opinions = sel.readable_opinions(user).filter(visit=visit).order_by("pk")
     return {**sel.visit_row(visit), "opinions": [sel.opinion_row(o) for o in opinions]}
 
 
@@ -171,10 +182,9 @@ def _visit_detail(user: Any, visit: Any) -> dict[str, Any]:
     url_name="needs_visit_detail",
     summary="走访详情",
 )
-def visit_detail(request: HttpRequest, visit_id: int) -> dict[str, Any]:
+def visit_detail(request: AuthenticatedRequest, visit_id: int) -> dict[str, Any]:
     """一次走访及当时听到的意见。"""
-    visit = sel.access_visit(request.user, visit_id)
-    return _visit_detail(request.user, visit)
+    return _visit_detail(request.user, visit_id)
 
 
 @router.post(
@@ -185,26 +195,22 @@ def visit_detail(request: HttpRequest, visit_id: int) -> dict[str, Any]:
     summary="录入一次入户走访",
 )
 @domain_errors
-def visit_create(request: HttpRequest, payload: VisitIn) -> Any:
+def visit_create(request: AuthenticatedRequest, payload: VisitIn) -> Any:
     """录入一次敲门走访和听到的意见（需要“入户走访”权限）。
 
     幂等：手机没收到回复时用同一个 ``client_key`` 重发，第一次返回 201，之后返回 200
     和已保存的走访，不会重复录入。
     """
-    user: Any = request.user
-    if not user.has_perm("needs.record_visit"):
+    user = request.user
+    if not RECORD_VISIT.has(user):
         return _forbidden(_("您没有录入入户走访的权限。"))
-    dwelling = (
-        visible_dwellings(user)
-        .filter(pk=payload.dwelling_id)
-        .select_related("estate", "building", "entrance")
-        .first()
-    )
-    if dwelling is None:
-        raise Http404
+    dwellings = Dwelling.objects.select_related("estate", "building", "entrance")
+    dwelling = find_permitted(user, VIEW_NEEDS, dwellings, payload.dwelling_id)
+    if not RECORD_VISIT.has(user, dwelling):
+        return _forbidden(_("这户不在您的走访范围内。"))
     campaign = None
     if payload.campaign_id is not None:
-        campaign = sel.access_campaign(user, payload.campaign_id)
+        campaign = find_permitted(user, VIEW_NEEDS, sel.campaigns(), payload.campaign_id)
     visited_at = payload.visited_at
     if timezone.is_naive(visited_at):
         # A phone that sends local time without an offset means the local (Beijing) time.
@@ -220,14 +226,13 @@ def visit_create(request: HttpRequest, payload: VisitIn) -> Any:
         note=payload.note,
         campaign=campaign,
     )
-    visit = sel.access_visit(user, result.visit.pk)
-    return (201 if result.created else 200), _visit_detail(user, visit)
+    return (201 if result.created else 200), _visit_detail(user, result.visit.pk)
 
 
 # --- opinions ---------------------------------------------------------------------------------
 
 
-def _opinion_rows(user: Any, opinions: list[Opinion]) -> list[dict[str, Any]]:
+def _opinion_rows(user: User, opinions: list[Opinion]) -> list[dict[str, Any]]:
     mine = sel.own_opinion_ids(user, opinions)
     return [sel.opinion_row(o, o.pk in mine) for o in opinions]
 
@@ -240,10 +245,10 @@ def _opinion_rows(user: Any, opinions: list[Opinion]) -> list[dict[str, Any]]:
     summary="居民意见",
 )
 def opinion_list(
-    request: HttpRequest, filters: Query[OpinionFilterIn], page: Query[PageIn]
+    request: AuthenticatedRequest, filters: Query[OpinionFilterIn], page: Query[PageIn]
 ) -> dict[str, Any]:
     """工作人员看到本人范围内的意见；居民只看到自己提交的和在自己家中收集的意见。"""
-    qs = sel.opinions_for(request.user)
+    qs = sel.readable_opinions(request.user)
     if filters.estate_id is not None:
         qs = qs.filter(estate_id=filters.estate_id)
     if filters.category:
@@ -263,19 +268,30 @@ def opinion_list(
     url_name="needs_opinion_detail",
     summary="意见详情",
 )
-def opinion_detail(request: HttpRequest, opinion_id: int) -> dict[str, Any]:
+def opinion_detail(request: AuthenticatedRequest, opinion_id: int) -> dict[str, Any]:
     """一条意见及其类别和所归需求的状态。"""
-    opinion = sel.access_opinion(request.user, opinion_id)
-    return _opinion_rows(request.user, [opinion])[0]
+    return _opinion_row(request.user, opinion_id)
 
 
-def _dwelling_of(estate_id: int, dwelling_id: int | None) -> Dwelling | None:
+def _opinion_row(user: User, opinion_id: int) -> dict[str, Any]:
+    opinion = find_permitted(user, READ_OPINIONS, sel.opinions(), opinion_id)
+    return _opinion_rows(user, [opinion])[0]
+
+
+def _written_row(user: User, opinion: Opinion) -> dict[str, Any]:
+    """The row of an opinion the caller has just written (or wrote before, for a resend):
+    shown to its writer even where their reading scope would not reach it (a grid worker's
+    call about the whole estate)."""
+    return _opinion_rows(user, [sel.opinions().get(pk=opinion.pk)])[0]
+
+
+def _dwelling_of(estate: Estate, dwelling_id: int | None) -> Dwelling | None:
+    """The estate's dwelling ``dwelling_id``; a missing one and one of another estate are
+    refused alike (the service checks that the caller may record for it)."""
     if dwelling_id is None:
         return None
-    dwelling = Dwelling.objects.filter(pk=dwelling_id).first()
+    dwelling = Dwelling.objects.filter(estate=estate, pk=object_pk(dwelling_id)).first()
     if dwelling is None:
-        raise Http404
-    if dwelling.estate_id != estate_id:
         raise DomainError(_("房屋不在这个小区内。"), code="dwelling_outside")
     return dwelling
 
@@ -288,14 +304,13 @@ def _dwelling_of(estate_id: int, dwelling_id: int | None) -> Dwelling | None:
     summary="提交一条意见",
 )
 @domain_errors
-def opinion_create(request: HttpRequest, payload: OpinionIn) -> Any:
+def opinion_create(request: AuthenticatedRequest, payload: OpinionIn) -> Any:
     """工作人员录入热线意见（需要“录入意见”权限，小区在其范围内，可注明房屋）；
     居民为自己居住的小区提交意见（房屋只能是自己的）。带同一 ``client_key`` 重发时返回 200
     和已保存的意见。
     """
-    user: Any = request.user
-    staff_ok = user.has_perm("needs.record_opinions")
-    channel = payload.channel or ("hotline" if staff_ok else "resident")
+    user = request.user
+    channel = payload.channel or ("hotline" if RECORD_OPINIONS.has(user) else "resident")
     item = services.OpinionInput(
         text=payload.text,
         urgent=payload.urgent,
@@ -303,24 +318,22 @@ def opinion_create(request: HttpRequest, payload: OpinionIn) -> Any:
         client_key=payload.client_key,
     )
     if channel == "hotline":
-        estate = visible_estates(user).filter(pk=payload.estate_id).first()
-        if estate is None:
-            raise Http404
-        if not staff_ok:
+        estate = find_permitted(user, VIEW_NEEDS, Estate.objects.all(), payload.estate_id)
+        if not RECORD_OPINIONS.has(user, estate):
             return _forbidden(_("您没有录入意见的权限。"))
         if payload.client_key is not None:
             existing = Opinion.objects.filter(client_key=payload.client_key).first()
             if existing is not None:
                 if existing.recorded_by_id != user.pk:
                     raise DomainError(_("提交编号已被使用。"), code="key_taken")
-                return 200, _opinion_rows(user, [sel.access_opinion(user, existing.pk)])[0]
-        item.dwelling = _dwelling_of(estate.pk, payload.dwelling_id)
+                return 200, _written_row(user, existing)
+        item.dwelling = _dwelling_of(estate, payload.dwelling_id)
         (opinion,) = services.opinions_record(
             estate=estate, items=[item], channel=Channel.HOTLINE, actor=user
         )
         created = True
     else:
-        estate = sel.reader_estate(user, payload.estate_id)[0]
+        estate = find_permitted(user, READ_LISTS, Estate.objects.all(), payload.estate_id)
         if payload.dwelling_id is not None:
             item.dwelling = home_dwellings(user).filter(pk=payload.dwelling_id).first()
             if item.dwelling is None:
@@ -328,7 +341,7 @@ def opinion_create(request: HttpRequest, payload: OpinionIn) -> Any:
         # A resident's submission is dated the day it is sent.
         item.heard_on = None
         opinion, created = services.opinion_submit(user=user, estate=estate, item=item)
-    return (201 if created else 200), _opinion_rows(user, [sel.access_opinion(user, opinion.pk)])[0]
+    return (201 if created else 200), _written_row(user, opinion)
 
 
 @router.patch(
@@ -339,16 +352,17 @@ def opinion_create(request: HttpRequest, payload: OpinionIn) -> Any:
     summary="校正意见类别",
 )
 @domain_errors
-def opinion_recategorise(request: HttpRequest, opinion_id: int, payload: CategoryIn) -> Any:
+def opinion_recategorise(
+    request: AuthenticatedRequest, opinion_id: int, payload: CategoryIn
+) -> Any:
     """工作人员校正自动分类的类别（需要“录入意见”权限）；校正会保存下来，用于下次重新训练模型。"""
-    user: Any = request.user
-    opinion = sel.staff_opinions(user).filter(pk=sel.pk_or_404(opinion_id)).first()
-    if opinion is None:
-        raise Http404
-    if not user.has_perm("needs.record_opinions"):
+    user = request.user
+    opinions = Opinion.objects.select_related("estate")
+    opinion = find_permitted(user, VIEW_NEEDS, opinions, opinion_id)
+    if not RECORD_OPINIONS.has(user, opinion):
         return _forbidden(_("您没有校正意见类别的权限。"))
     services.opinion_recategorise(opinion=opinion, category=payload.category, actor=user)
-    return 200, _opinion_rows(user, [sel.access_opinion(user, opinion.pk)])[0]
+    return 200, _written_row(user, opinion)
 
 
 # --- demands ----------------------------------------------------------------------------------
@@ -361,11 +375,11 @@ def opinion_recategorise(request: HttpRequest, opinion_id: int, payload: Categor
     url_name="needs_estate_demands",
     summary="小区的需求（实时）",
 )
-def estate_demands(request: HttpRequest, estate_id: int) -> dict[str, Any]:
+def estate_demands(request: AuthenticatedRequest, estate_id: int) -> dict[str, Any]:
     """小区当前的需求及其户数、占比、意见条数和优先分，按优先分从高到低（仅工作人员）。
     居民看已发布的需求清单。
     """
-    estate = access_estate(request.user, estate_id)
+    estate = find_permitted(request.user, VIEW_NEEDS, Estate.objects.all(), estate_id)
     rows = demand_rows(estate=estate)
     return {
         "estate_id": estate.pk,
@@ -382,9 +396,17 @@ def estate_demands(request: HttpRequest, estate_id: int) -> dict[str, Any]:
     url_name="needs_demand_detail",
     summary="需求详情",
 )
-def demand_detail(request: HttpRequest, demand_id: int) -> dict[str, Any]:
-    """一条需求的数字、状态和归入的意见（只显示房屋，不显示住户姓名）。"""
-    return sel.demand_detail(sel.access_demand(request.user, demand_id))
+def demand_detail(request: AuthenticatedRequest, demand_id: int) -> dict[str, Any]:
+    """一条需求的数字、状态和归入的意见（只显示房屋，不显示住户姓名）。
+
+    只列出调用者有权查看的意见（网格员只看到本网格楼栋的意见）；户数、意见条数等数字按整条需求统计。
+    """
+    return _demand_detail(request.user, demand_id)
+
+
+def _demand_detail(user: User, demand_id: int) -> dict[str, Any]:
+    demand = find_permitted(user, VIEW_NEEDS, Demand.objects.select_related("estate"), demand_id)
+    return sel.demand_detail(demand, user)
 
 
 @router.post(
@@ -395,18 +417,20 @@ def demand_detail(request: HttpRequest, demand_id: int) -> dict[str, Any]:
     summary="更改需求状态",
 )
 @domain_errors
-def demand_set_status(request: HttpRequest, demand_id: int, payload: DemandStatusIn) -> Any:
+def demand_set_status(
+    request: AuthenticatedRequest, demand_id: int, payload: DemandStatusIn
+) -> Any:
     """已收集 → 已评估 → 已列入方案 → 已完成，或暂不实施（必须写明原因，居民会在清单中看到）。
     需要“管理需求”权限。
     """
-    user: Any = request.user
-    demand = sel.access_demand(user, demand_id)
-    if not user.has_perm("needs.manage_demands"):
+    user = request.user
+    demand = find_permitted(user, VIEW_NEEDS, Demand.objects.select_related("estate"), demand_id)
+    if not MANAGE_DEMANDS.has(user, demand):
         return _forbidden(_("您没有管理需求的权限。"))
     demand = services.demand_set_status(
         demand=demand, status=payload.status, actor=user, reason=payload.reason
     )
-    return 200, sel.demand_detail(sel.access_demand(user, demand.pk))
+    return 200, _demand_detail(user, demand.pk)
 
 
 # --- published lists --------------------------------------------------------------------------
@@ -419,9 +443,9 @@ def demand_set_status(request: HttpRequest, demand_id: int, payload: DemandStatu
     url_name="needs_estate_lists",
     summary="小区已发布的需求清单",
 )
-def estate_lists(request: HttpRequest, estate_id: int) -> dict[str, Any]:
+def estate_lists(request: AuthenticatedRequest, estate_id: int) -> dict[str, Any]:
     """小区已发布的需求清单各版本，新版在前；范围内的工作人员和本小区居民可看。"""
-    estate, _as_staff = sel.reader_estate(request.user, estate_id)
+    estate = find_permitted(request.user, READ_LISTS, Estate.objects.all(), estate_id)
     return {
         "estate_id": estate.pk,
         "estate_name": estate.name,
@@ -436,7 +460,8 @@ def estate_lists(request: HttpRequest, estate_id: int) -> dict[str, Any]:
     url_name="needs_list_detail",
     summary="需求清单（已发布版本）",
 )
-def list_detail(request: HttpRequest, list_id: int) -> dict[str, Any]:
+def list_detail(request: AuthenticatedRequest, list_id: int) -> dict[str, Any]:
     """已发布的一版需求清单及其条目（发布时的副本，之后不会改变）。"""
-    demand_list, as_staff = sel.access_list(request.user, list_id)
-    return sel.list_detail(demand_list, as_staff)
+    lists = DemandList.objects.annotate(items_count=Count("items")).select_related("estate")
+    demand_list = find_permitted(request.user, READ_LISTS, lists, list_id)
+    return sel.list_detail(demand_list, as_staff=VIEW_NEEDS.has(request.user, demand_list))

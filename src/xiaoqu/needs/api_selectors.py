@@ -1,46 +1,34 @@
-"""Reads behind the needs API, scoped with the helpers of ``core.policy``.
+"""Reads behind the needs API, scoped with the needs permissions (see ``needs.rules``).
 
 Who sees what:
 
-* Campaigns, visits and demands are for staff (workbench roles): campaigns touching an estate
-  of ``visible_estates``; visits of ``visible_dwellings`` (a grid worker scoped to a grid sees
-  the visits of the grid's buildings only); demands of ``visible_estates``.
-* Opinions: staff see those of their scope — an opinion tied to a building or dwelling is
-  visible when the building is (``visible_buildings``, so a grid narrows it), one tied only
-  to the estate when the caller works on the whole estate. Residents see their own: those
-  they submitted and those heard at their own dwellings (as on their "我的意见" page).
-* Published demand lists: staff of the estate and its residents (``home_estates``).
+* Campaigns, visits and demands are for staff (``needs.view_needs``): campaigns touching an
+  estate of their scope; visits at the dwellings of their scope (a grid worker: the grid's
+  buildings); demands of their estates.
+* Opinions (``needs.read_opinions``): staff those of their scope — a grid reaches the opinions
+  of its buildings and their dwellings, an opinion tied to no building needs the whole
+  estate — and residents their own: those they submitted and those heard at their dwellings.
+  A demand shows only the opinions the caller may read.
+* Published demand lists (``needs.read_lists``): staff of the estate and its residents.
 
-Missing and out-of-scope objects raise ``Http404`` alike.
+The endpoints resolve their objects with ``core.policy.find_permitted``: missing and
+out-of-scope objects are ``Http404`` alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404
+from django.db.models import Count, QuerySet
 
-from xiaoqu.core.policy import (
-    WORKBENCH_ROLES,
-    home_dwellings,
-    home_estates,
-    is_global_admin,
-    visible_buildings,
-    visible_dwellings,
-    visible_estates,
-)
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import Campaign, Demand, DemandList, Opinion, Visit
-from xiaoqu.needs.selectors import DemandRow, demand_rows
+from xiaoqu.needs.rules import READ_OPINIONS, VIEW_NEEDS, own_opinions_q
+from xiaoqu.needs.selectors import DemandRow, demand_opinions, demand_rows
 from xiaoqu.registry.models import Estate
 
-
-def pk_or_404(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+if TYPE_CHECKING:
+    from xiaoqu.accounts.models import User
 
 
 def category_name(code: str) -> str:
@@ -52,59 +40,12 @@ def category_class(code: str) -> str:
     return clf.category_classes().get(code, "manage")
 
 
-def is_staff(user: Any) -> bool:
-    return user.has_perm("needs.view_needs")
-
-
-# --- estates ----------------------------------------------------------------------------------
-
-
-def whole_estates(user: Any) -> QuerySet[Estate]:
-    """Estates the user works on as a whole (region, estate or unscoped roles, not a grid)."""
-    if is_global_admin(user):
-        return Estate.objects.all()
-    q = Q(pk__in=[])
-    for a in user.roles.select_related("region"):
-        if a.role not in WORKBENCH_ROLES or a.grid_id is not None:
-            continue
-        if a.region_id is None and a.estate_id is None:
-            return Estate.objects.all()
-        if a.region_id is not None:
-            q |= Q(region_path__startswith=a.region.path)
-        else:
-            q |= Q(pk=a.estate_id)
-    return Estate.objects.filter(q)
-
-
-def reader_estate(user: Any, estate_id: Any) -> tuple[Estate, bool]:
-    """An estate whose published lists the user may read: (estate, as staff), or 404."""
-    pk = pk_or_404(estate_id)
-    estate = visible_estates(user).filter(pk=pk).first()
-    if estate is not None:
-        return estate, True
-    estate = home_estates(user).filter(pk=pk).first()
-    if estate is None:
-        raise Http404
-    return estate, False
-
-
 # --- campaigns --------------------------------------------------------------------------------
 
 
-def campaigns_for(user: Any) -> QuerySet[Campaign]:
-    estates = visible_estates(user).values("pk")
-    return (
-        Campaign.objects.filter(pk__in=Campaign.objects.filter(estates__in=estates).values("pk"))
-        .prefetch_related("estates")
-        .order_by("-starts_on", "-pk")
-    )
-
-
-def access_campaign(user: Any, campaign_id: Any) -> Campaign:
-    campaign = campaigns_for(user).filter(pk=pk_or_404(campaign_id)).first()
-    if campaign is None:
-        raise Http404
-    return campaign
+def campaigns() -> QuerySet[Campaign]:
+    """Campaigns with their estates, newest first (the caller scopes them)."""
+    return Campaign.objects.prefetch_related("estates").order_by("-starts_on", "-pk")
 
 
 def campaign_row(campaign: Campaign, visible_ids: set[int]) -> dict[str, Any]:
@@ -122,28 +63,25 @@ def campaign_row(campaign: Campaign, visible_ids: set[int]) -> dict[str, Any]:
     }
 
 
-def visible_estate_ids(user: Any, campaigns: list[Campaign]) -> set[int]:
-    ids = {e.pk for c in campaigns for e in c.estates.all()}
-    return set(visible_estates(user).filter(pk__in=ids).values_list("pk", flat=True))
+def visible_estate_ids(user: User, rows: list[Campaign]) -> set[int]:
+    """The estates of the campaigns ``rows`` the user works on (the others are not named)."""
+    ids = {e.pk for c in rows for e in c.estates.all()}
+    estates = VIEW_NEEDS.scoped(user, Estate.objects.filter(pk__in=ids))
+    return set(estates.values_list("pk", flat=True))
 
 
 # --- visits -----------------------------------------------------------------------------------
 
 
-def visits_for(user: Any) -> QuerySet[Visit]:
+def visits() -> QuerySet[Visit]:
+    """Visits with what a row shows, newest first (the caller scopes them)."""
     return (
-        Visit.objects.filter(dwelling__in=visible_dwellings(user).values("pk"))
-        .select_related("estate", "dwelling__building", "dwelling__entrance", "visitor")
+        Visit.objects.select_related(
+            "estate", "dwelling__building", "dwelling__entrance", "visitor"
+        )
         .annotate(n_opinions=Count("opinions"))
         .order_by("-visited_at", "-pk")
     )
-
-
-def access_visit(user: Any, visit_id: Any) -> Visit:
-    visit = visits_for(user).filter(pk=pk_or_404(visit_id)).first()
-    if visit is None:
-        raise Http404
-    return visit
 
 
 def visit_row(visit: Visit) -> dict[str, Any]:
@@ -170,47 +108,25 @@ def visit_row(visit: Visit) -> dict[str, Any]:
 # --- opinions ---------------------------------------------------------------------------------
 
 
-def _own_q(user: Any) -> Q:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    return Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk"))
+def opinions() -> QuerySet[Opinion]:
+    """Opinions with what a row shows, newest first (the caller scopes them)."""
+    return Opinion.objects.select_related(
+        "estate", "dwelling__building", "dwelling__entrance", "demand"
+    ).order_by("-heard_on", "-pk")
 
 
-def _staff_q(user: Any) -> Q:
-    # Not ``Q()`` for "everything": an empty Q drops out of ``|`` and would leave only _own_q.
-    if is_global_admin(user):
-        return Q(pk__isnull=False)
-    return Q(building__in=visible_buildings(user).values("pk")) | Q(
-        building__isnull=True, estate__in=whole_estates(user).values("pk")
-    )
-
-
-def opinions_for(user: Any) -> QuerySet[Opinion]:
+def readable_opinions(user: User) -> QuerySet[Opinion]:
     """Opinions the caller may read: their staff scope plus their own."""
-    return (
-        Opinion.objects.filter(_staff_q(user) | _own_q(user))
-        .select_related("estate", "dwelling__building", "dwelling__entrance", "demand")
-        .order_by("-heard_on", "-pk")
-    )
+    return READ_OPINIONS.scoped(user, opinions())
 
 
-def staff_opinions(user: Any) -> QuerySet[Opinion]:
-    """Opinions of the caller's staff scope only (what they may correct)."""
-    return Opinion.objects.filter(_staff_q(user)).select_related("estate")
-
-
-def access_opinion(user: Any, opinion_id: Any) -> Opinion:
-    opinion = opinions_for(user).filter(pk=pk_or_404(opinion_id)).first()
-    if opinion is None:
-        raise Http404
-    return opinion
-
-
-def own_opinion_ids(user: Any, opinions: list[Opinion]) -> set[int]:
-    ids = [o.pk for o in opinions]
+def own_opinion_ids(user: User, rows: list[Opinion]) -> set[int]:
+    """Which of ``rows`` are the caller's own (the ``mine`` flag)."""
+    ids = [o.pk for o in rows]
     if not ids:
         return set()
-    return set(Opinion.objects.filter(_own_q(user), pk__in=ids).values_list("pk", flat=True))
+    own = Opinion.objects.filter(own_opinions_q(user), pk__in=ids)
+    return set(own.values_list("pk", flat=True))
 
 
 def opinion_row(opinion: Opinion, mine: bool = False) -> dict[str, Any]:
@@ -241,19 +157,6 @@ def opinion_row(opinion: Opinion, mine: bool = False) -> dict[str, Any]:
 # --- demands ----------------------------------------------------------------------------------
 
 
-def access_demand(user: Any, demand_id: Any) -> Demand:
-    demand = (
-        Demand.objects.filter(
-            pk=pk_or_404(demand_id), estate__in=visible_estates(user).values("pk")
-        )
-        .select_related("estate")
-        .first()
-    )
-    if demand is None:
-        raise Http404
-    return demand
-
-
 def row_dict(row: DemandRow) -> dict[str, Any]:
     return {
         "demand_id": row.demand_id,
@@ -276,8 +179,9 @@ def row_dict(row: DemandRow) -> dict[str, Any]:
     }
 
 
-def demand_detail(demand: Demand) -> dict[str, Any]:
-    """The demand's figures (as on the list) with its opinions; joined demands show zeros."""
+def demand_detail(demand: Demand, user: User) -> dict[str, Any]:
+    """The demand's figures (as on the list) with the opinions the user may read; joined
+    demands show zeros. The figures count the whole demand (households, opinions)."""
     rows = demand_rows(estate=demand.estate, demands=Demand.objects.filter(pk=demand.pk)).items
     if rows:
         figures = row_dict(rows[0])
@@ -301,8 +205,8 @@ def demand_detail(demand: Demand) -> dict[str, Any]:
             "declined_reason": demand.declined_reason,
             "source": demand.source,
         }
-    opinions = demand.opinions.select_related("dwelling__building", "dwelling__entrance").order_by(
-        "heard_on", "pk"
+    shown = demand_opinions(user=user, demand=demand).select_related(
+        "dwelling__building", "dwelling__entrance"
     )
     return {
         **figures,
@@ -318,7 +222,7 @@ def demand_detail(demand: Demand) -> dict[str, Any]:
                 "dwelling_label": o.dwelling.label if o.dwelling else "",
                 "urgent": o.urgent,
             }
-            for o in opinions
+            for o in shown
         ],
     }
 
@@ -332,20 +236,6 @@ def lists_of(estate: Estate) -> QuerySet[DemandList]:
         .annotate(items_count=Count("items"))
         .order_by("-version")
     )
-
-
-def access_list(user: Any, list_id: Any) -> tuple[DemandList, bool]:
-    """A published list the caller may read, and whether as staff; else 404."""
-    found = (
-        DemandList.objects.filter(pk=pk_or_404(list_id))
-        .annotate(items_count=Count("items"))
-        .select_related("estate")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    _estate, as_staff = reader_estate(user, found.estate_id)
-    return found, as_staff
 
 
 def list_row(demand_list: DemandList) -> dict[str, Any]:

@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 
-from xiaoqu.core.policy import home_dwellings, visible_dwellings
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs.models import (
     Campaign,
@@ -33,7 +32,11 @@ from xiaoqu.needs.models import (
     Visit,
     VisitOutcome,
 )
+from xiaoqu.needs.rules import READ_OPINIONS, VIEW_NEEDS, own_opinions_q
 from xiaoqu.registry.models import Dwelling, Estate
+
+if TYPE_CHECKING:
+    from xiaoqu.accounts.models import User
 
 BASIC_WEIGHT = Decimal("1.5")
 OTHER_WEIGHT = Decimal("1.0")
@@ -170,14 +173,14 @@ class CampaignProgress:
     by_member: list[ProgressLine]
 
 
-def campaign_progress(*, campaign: Campaign, user: Any) -> CampaignProgress:
+def campaign_progress(*, campaign: Campaign, user: User) -> CampaignProgress:
     """Dwellings visited out of all, person-visits and opinions, by grid and by visitor.
 
     Limited to the dwellings the user works on: a grid worker sees their grid's progress.
     """
     from xiaoqu.organization.models import GridBuilding
 
-    dwellings = visible_dwellings(user).filter(estate__in=campaign.estates.all())
+    dwellings = VIEW_NEEDS.scoped(user, Dwelling.objects.filter(estate__in=campaign.estates.all()))
     dwelling_building = dict(dwellings.values_list("pk", "building_id"))
     grid_of_building = dict(
         GridBuilding.objects.filter(building_id__in=set(dwelling_building.values())).values_list(
@@ -249,14 +252,12 @@ class MyOpinion:
     published: DemandListItem | None
 
 
-def my_opinions(*, user: Any) -> list[MyOpinion]:
+def my_opinions(*, user: User) -> list[MyOpinion]:
     """What happened to what I said: the user's own opinions and those heard at their home.
 
     Each comes with its demand's current status and its place in the latest published list.
     """
-    mine = Opinion.objects.filter(
-        Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk"))
-    ).select_related(
+    mine = Opinion.objects.filter(own_opinions_q(user)).select_related(
         "demand", "demand__merged_into", "estate", "dwelling__building", "dwelling__entrance"
     )
     opinions = list(mine.order_by("-heard_on", "-pk")[:200])
@@ -280,31 +281,26 @@ def my_opinions(*, user: Any) -> list[MyOpinion]:
     return out
 
 
-# --- opinions from every channel (opinions part) ------------------------------------------------
+# --- opinions of an estate or a demand, as far as the reader may read them -------------------
 
 
-def opinions_visible(*, user: Any, estate: Estate) -> QuerySet[Opinion]:
-    """The estate's opinions the user may read on the workbench.
+def estate_opinions(*, user: User, estate: Estate) -> QuerySet[Opinion]:
+    """The estate's opinions on its staff pages (the opinion list, recent hotline calls).
 
-    A grid-scoped user sees the opinions of their grid's dwellings and buildings, plus the
-    estate-wide ones tied to no building (a meeting, a hotline call about the whole estate);
-    region and estate scopes see every opinion of the estate. The caller checks the estate.
+    Those the user may read (``needs.read_opinions``: a grid worker the opinions of the grid's
+    buildings and their dwellings), and the estate's opinions tied to no building or dwelling
+    (a meeting, a call about the whole estate), which everyone who works on the estate reads
+    here. The caller checks that the user works on the estate (``needs.view_needs``).
     """
-    from xiaoqu.core.policy import visible_buildings
-
-    dwellings = visible_dwellings(user).filter(estate=estate).values("pk")
-    buildings = visible_buildings(user).filter(estate=estate).values("pk")
-    return Opinion.objects.filter(estate=estate).filter(
-        Q(dwelling__in=dwellings)
-        | Q(dwelling__isnull=True, building__in=buildings)
-        | Q(dwelling__isnull=True, building__isnull=True)
-    )
+    of_estate = Opinion.objects.filter(estate=estate)
+    readable = READ_OPINIONS.scoped(user, of_estate).values("pk")
+    return of_estate.filter(Q(pk__in=readable) | Q(building__isnull=True, dwelling__isnull=True))
 
 
-def opinion_for_resident(*, user: Any, opinion_id: int) -> Opinion | None:
-    """The opinion if it is the user's own (submitted by them or heard at their home)."""
-    return (
-        Opinion.objects.filter(pk=opinion_id)
-        .filter(Q(submitted_by=user) | Q(dwelling__in=home_dwellings(user).values("pk")))
-        .first()
-    )
+def demand_opinions(*, user: User, demand: Demand) -> QuerySet[Opinion]:
+    """The demand's opinions the user may read (``needs.read_opinions``), oldest first.
+
+    The demand's figures stay those of the whole demand: they count households and opinions
+    without showing anyone's words or dwelling.
+    """
+    return READ_OPINIONS.scoped(user, demand.opinions.all()).order_by("heard_on", "pk")

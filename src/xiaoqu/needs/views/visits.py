@@ -1,8 +1,10 @@
-"""Pages: door-knocking campaigns (敲门行动) and the phone page that records visits.
+"""Pages: the phone page that records door-knocks (入户走访) and the endpoint it sends to.
 
 The phone page keeps every visit in the browser (IndexedDB) before sending it, so a visit
 made in a stairwell without signal is sent later; ``visit_submit`` answers JSON and, through
-``visit_record``'s ``client_key``, stores a visit sent twice only once.
+``visit_record``'s ``client_key``, stores a visit sent twice only once. Both need
+``needs.record_visit``: a grid worker is offered, and may record, the dwellings of the grid's
+buildings only.
 """
 
 from __future__ import annotations
@@ -10,33 +12,32 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import visible_dwellings, visible_estates, visible_regions
-from xiaoqu.needs import selectors, services
+from xiaoqu.core.policy import requires
+from xiaoqu.needs import services
+from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
-from xiaoqu.needs.rules import DEMAND_ROLES, VISIT_ROLES
-from xiaoqu.registry.models import Dwelling, Estate, RegionLevel
+from xiaoqu.needs.rules import RECORD_VISIT
+from xiaoqu.needs.views.common import ESTATE
+from xiaoqu.registry.models import Dwelling, Estate
 
-CAMPAIGNS_PER_PAGE = 30
-# Estates offered as check boxes in the create form at once (narrow by community or name).
-ESTATE_CHOICES_LIMIT = 200
+if TYPE_CHECKING:
+    from xiaoqu.accounts.models import User
+
 # A visit with its photo: the photo may be 8 MB (core.uploads.PHOTO_MAX_BYTES), the rest is small.
 SUBMIT_MAX_BYTES = 9 * 1024 * 1024
 MAX_OPINIONS = 20
@@ -47,194 +48,13 @@ def _natural(value: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", value))
 
 
-def _access_campaign(user: Any, campaign_id: int) -> Campaign:
-    """The campaign if one of its estates is in the user's scope, else 404."""
-    campaign = (
-        Campaign.objects.filter(pk=campaign_id, estates__in=visible_estates(user))
-        .distinct()
-        .first()
-    )
-    if campaign is None:
-        raise Http404
-    return campaign
-
-
-# --- campaigns ------------------------------------------------------------------------------
-
-
-def _check_runs_all_estates(user: Any, campaign: Campaign) -> None:
-    """Only someone who runs campaigns on every estate of this one may open or close it."""
-    ids = set(campaign.estates.values_list("pk", flat=True))
-    allowed = visible_estates(user, DEMAND_ROLES).filter(pk__in=ids).count()
-    if allowed != len(ids):
-        raise DomainError(_("这个活动有小区不在您的工作范围内。"), code="out_of_scope")
-
-
-def _estate_choices(request: HttpRequest) -> dict[str, Any]:
-    """Estates offered in the create form: the user's scope narrowed by community or name."""
-    estates = visible_estates(request.user, DEMAND_ROLES)
-    communities = list(
-        visible_regions(request.user)
-        .filter(level=RegionLevel.COMMUNITY, estates__in=estates)
-        .distinct()
-        .order_by("path")[:ESTATE_CHOICES_LIMIT]
-    )
-    community_id = request.GET.get("community", "")
-    q = request.GET.get("q", "").strip()[:50]
-    if community_id.isdigit():
-        estates = estates.filter(community_id=int(community_id))
-    if q:
-        estates = estates.filter(Q(name__icontains=q) | Q(code__icontains=q))
-    total = estates.count()
-    return {
-        "communities": communities,
-        "community_id": int(community_id) if community_id.isdigit() else None,
-        "q": q,
-        "estate_choices": list(
-            estates.select_related("community").order_by("community__path", "name")[
-                :ESTATE_CHOICES_LIMIT
-            ]
-        ),
-        "estate_total": total,
-        "estate_limit": ESTATE_CHOICES_LIMIT,
-    }
-
-
-def _parse_campaign_form(request: HttpRequest) -> dict[str, Any]:
-    """The create form's values, or a DomainError naming what is wrong.
-
-    Estates must be in the scope of a role that runs campaigns (not merely any role).
-    """
-    user = request.user
-    starts_on = parse_date(request.POST.get("starts_on", "") or "")
-    ends_on = parse_date(request.POST.get("ends_on", "") or "")
-    if starts_on is None or ends_on is None:
-        raise DomainError(_("请填写开始和结束日期。"), code="dates_missing")
-    ids = []
-    for raw in request.POST.getlist("estates"):
-        if not raw.isdigit():
-            raise DomainError(_("所选小区不正确。"), code="estates")
-        ids.append(int(raw))
-    estates = list(visible_estates(user, DEMAND_ROLES).filter(pk__in=ids))
-    if len(estates) != len(set(ids)):
-        raise DomainError(_("所选小区有的不在您的工作范围内。"), code="out_of_scope")
-    return {
-        "name": request.POST.get("name", ""),
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "estates": estates,
-    }
-
-
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    """Campaigns touching the user's estates; staff who run campaigns also create one here."""
-    user = request.user
-    can_manage = user.has_perm("needs.manage_demands")
-    error = None
-    posted: dict[str, Any] = {}
-    if request.method == "POST":
-        if not can_manage:
-            raise Http404
-        try:
-            values = _parse_campaign_form(request)
-            campaign = services.campaign_create(actor=user, **values)
-        except DomainError as exc:
-            error = exc.message
-            posted = {
-                "name": request.POST.get("name", "")[:100],
-                "starts_on": request.POST.get("starts_on", "")[:10],
-                "ends_on": request.POST.get("ends_on", "")[:10],
-                "estates": {int(x) for x in request.POST.getlist("estates") if x.isdigit()},
-            }
-        else:
-            messages.success(request, _("已创建走访活动“%(name)s”。") % {"name": campaign.name})
-            return redirect("needs:campaign_detail", campaign_id=campaign.pk)
-    visible = visible_estates(user)
-    campaigns = (
-        Campaign.objects.filter(estates__in=visible)
-        .distinct()
-        # Estates counted are the visible ones (the filter above constrains the join);
-        # visits are those at dwellings the user works on, as on the progress page.
-        .annotate(
-            n_estates=Count("estates", distinct=True),
-            n_visits=Count(
-                "visits",
-                filter=Q(visits__dwelling__in=visible_dwellings(user).values("pk")),
-                distinct=True,
-            ),
-        )
-        .order_by("-starts_on", "-pk")
-    )
-    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {
-        "page": page,
-        "can_manage": can_manage,
-        "error": error,
-        "posted": posted,
-        "today_iso": timezone.localdate().isoformat(),
-    }
-    if can_manage:
-        context.update(_estate_choices(request))
-    return render(request, "needs/visits/campaign_list.html", context, status=400 if error else 200)
-
-
-def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """A campaign's progress as far as the user sees; open and close it (POST) for managers."""
-    user = request.user
-    campaign = _access_campaign(user, campaign_id)
-    can_manage = user.has_perm("needs.manage_demands")
-    if request.method == "POST":
-        if not can_manage:
-            raise Http404
-        status = request.POST.get("status", "")
-        try:
-            _check_runs_all_estates(user, campaign)
-            services.campaign_set_status(campaign=campaign, status=status, actor=user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("走访活动已改为“%(status)s”。") % {"status": campaign.get_status_display()},
-            )
-        return redirect("needs:campaign_detail", campaign_id=campaign.pk)
-    progress = selectors.campaign_progress(campaign=campaign, user=user)
-    estates = list(
-        campaign.estates.filter(pk__in=visible_estates(user).values("pk")).order_by("name")
-    )
-    hidden_estates = campaign.estates.count() - len(estates)
-    visit_ids: set[int] = set()
-    if user.has_perm("needs.record_visit") and campaign.status != CampaignStatus.CLOSED:
-        visit_ids = set(
-            visible_estates(user, VISIT_ROLES)
-            .filter(pk__in=[e.pk for e in estates])
-            .values_list("pk", flat=True)
-        )
-    for e in estates:
-        e.can_visit = e.pk in visit_ids  # type: ignore[attr-defined]
-    return render(
-        request,
-        "needs/visits/campaign_detail.html",
-        {
-            "campaign": campaign,
-            "progress": progress,
-            "estates": estates,
-            "hidden_estates": hidden_estates,
-            "can_manage": can_manage,
-            "statuses": CampaignStatus,
-        },
-    )
-
-
 # --- the phone page -------------------------------------------------------------------------
 
 
-def _dwelling_tree(user: Any, estate: Estate) -> list[dict[str, Any]]:
+def _dwelling_tree(user: User, estate: Estate) -> list[dict[str, Any]]:
     """Buildings → entrances → dwellings of the estate the user may visit, compactly."""
-    rows = (
-        visible_dwellings(user, VISIT_ROLES)
-        .filter(estate=estate)
-        .values_list("pk", "number", "building__number", "entrance__number")
+    rows = RECORD_VISIT.scoped(user, Dwelling.objects.filter(estate=estate)).values_list(
+        "pk", "number", "building__number", "entrance__number"
     )
     buildings: dict[str, dict[str, list[list[Any]]]] = {}
     for pk, number, building, entrance in rows:
@@ -249,14 +69,11 @@ def _dwelling_tree(user: Any, estate: Estate) -> list[dict[str, Any]]:
     return tree
 
 
-def visit_page(request: HttpRequest, estate_id: int) -> HttpResponse:
+@require_GET
+@requires(RECORD_VISIT, find=ESTATE)
+def visit_page(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     """Record a door-knock on a phone; the visit is kept on the phone until it is sent."""
     user = request.user
-    estate = (
-        visible_estates(user, VISIT_ROLES).filter(pk=estate_id).select_related("community").first()
-    )
-    if estate is None:
-        raise Http404
     tree = _dwelling_tree(user, estate)
     campaigns = list(
         Campaign.objects.filter(estates=estate, status=CampaignStatus.ACTIVE).order_by(
@@ -346,7 +163,7 @@ def _bad(message: str, code: str = "invalid") -> JsonResponse:
     return JsonResponse({"error": message, "code": code}, status=400)
 
 
-def _parse_visit(request: HttpRequest) -> dict[str, Any]:
+def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
     """The submitted visit as ``visit_record`` arguments; DomainError for bad input."""
     data = request.POST
     user = request.user
@@ -356,8 +173,8 @@ def _parse_visit(request: HttpRequest) -> dict[str, Any]:
         raise DomainError(_("提交编号不正确，请刷新页面后重新填写。"), code="client_key") from None
     estate_id = data.get("estate", "")
     estate = (
-        visible_estates(user, VISIT_ROLES).filter(pk=int(estate_id)).first()
-        if estate_id.isdigit()
+        RECORD_VISIT.scoped(user, Estate.objects.filter(pk=int(estate_id))).first()
+        if estate_id.isdigit() and len(estate_id) < 19
         else None
     )
     if estate is None:
@@ -365,19 +182,25 @@ def _parse_visit(request: HttpRequest) -> dict[str, Any]:
     dwelling_id = data.get("dwelling", "")
     if not dwelling_id.isdigit():
         raise DomainError(_("请选择走访的房屋。"), code="no_dwelling")
-    dwelling = Dwelling.objects.filter(pk=int(dwelling_id)).select_related("estate").first()
-    if dwelling is None or dwelling.estate_id != estate.pk:
+    # Looked up within the estate, so a dwelling elsewhere answers like a missing one.
+    dwelling = (
+        Dwelling.objects.filter(estate=estate, pk=int(dwelling_id)).select_related("estate").first()
+        if len(dwelling_id) < 19
+        else None
+    )
+    if dwelling is None:
         raise DomainError(
             _("所选房屋不在%(estate)s。") % {"estate": estate.name}, code="dwelling_outside"
         )
-    if not visible_dwellings(user, VISIT_ROLES).filter(pk=dwelling.pk).exists():
+    if not RECORD_VISIT.has(user, dwelling):
         raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
     campaign = None
     campaign_id = data.get("campaign", "")
     if campaign_id:
-        if not campaign_id.isdigit():
+        if not campaign_id.isdigit() or len(campaign_id) >= 19:
             raise DomainError(_("走访活动不存在。"), code="campaign")
-        campaign = Campaign.objects.filter(pk=int(campaign_id), estates=estate).first()
+        of_estate = Campaign.objects.filter(pk=int(campaign_id), estates=estate)
+        campaign = RECORD_VISIT.scoped(user, of_estate).first()
         if campaign is None:
             raise DomainError(_("走访活动不存在或不包括这个小区。"), code="campaign")
     raw_time = data.get("visited_at", "")
@@ -422,7 +245,8 @@ def _parse_visit(request: HttpRequest) -> dict[str, Any]:
 
 @csrf_exempt  # checked below, after the size check, so a huge body gets a JSON answer too
 @require_POST
-def visit_submit(request: HttpRequest) -> HttpResponse:
+@requires(RECORD_VISIT)
+def visit_submit(request: AuthenticatedRequest) -> HttpResponse:
     """Store one visit sent by the phone page: JSON ``{"id", "created"}`` or 400 ``{"error"}``.
 
     A visit sent again with the same ``client_key`` (its first answer was lost) answers the
