@@ -381,34 +381,30 @@ def _csv_stream(text: io.TextIOWrapper, name: str, limits: SheetLimits) -> Itera
     number = 0
     max_rows = limits.max_rows
     with text:
-        reader = csv.reader(lines())
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:  # a field over csv's own bound, or a NUL
-                if "field larger" in str(error):
-                    raise _cell_too_long(name, limits, number + 1) from None
-                raise SpreadsheetRefused(
-                    _("“%(name)s”第 %(row)d 行无法读取：%(error)s")
-                    % {"name": name, "row": number + 1, "error": error},
-                    code="damaged",
-                ) from None
-            number += 1
-            if number > max_rows:
-                raise _too_many_rows(name, limits)
-            if len(row) > max_columns:
-                raise _too_many_columns(name, limits, number)
-            if pending > cell_chars:
-                for cell in row:
-                    if len(cell) > cell_chars:
-                        raise _cell_too_long(name, limits, number)
-            pending = 0
-            if quoted:
-                quoted = False
-                row = [from_csv_cell(cell) for cell in row]
-            yield row
+        try:
+            for row in csv.reader(lines()):
+                number += 1
+                if number > max_rows:
+                    raise _too_many_rows(name, limits)
+                if len(row) > max_columns:
+                    raise _too_many_columns(name, limits, number)
+                if pending > cell_chars:
+                    for cell in row:
+                        if len(cell) > cell_chars:
+                            raise _cell_too_long(name, limits, number)
+                pending = 0
+                if quoted:
+                    quoted = False
+                    row = [from_csv_cell(cell) for cell in row]
+                yield row
+        except csv.Error as error:  # a field over csv's own bound, or a NUL
+            if "field larger" in str(error):
+                raise _cell_too_long(name, limits, number + 1) from None
+            raise SpreadsheetRefused(
+                _("“%(name)s”第 %(row)d 行无法读取：%(error)s")
+                % {"name": name, "row": number + 1, "error": error},
+                code="damaged",
+            ) from None
 
 
 # --- xlsx -------------------------------------------------------------------------------------
