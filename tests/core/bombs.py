@@ -75,12 +75,12 @@ def workbook(sheet_xml: str, shared: list[str] | None = None, title: str = "意�
     return out.getvalue()
 
 
-def _deflate(data: bytes) -> tuple[bytes, int, int]:
+def deflate(data: bytes) -> tuple[bytes, int, int]:
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     return packer.compress(data) + packer.flush(), len(data), zlib.crc32(data)
 
 
-def _repeated(
+def repeated_part(
     head: bytes, piece: bytes, times: int, tail: bytes, crc: bool = True
 ) -> tuple[bytes, int, int]:
     """A deflated part of ``head + piece * times + tail``, built without holding it.
@@ -109,7 +109,7 @@ def _repeated(
     return deflated, size, checksum
 
 
-def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
+def raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     """A zip of already deflated members: (name, deflated bytes, declared size, crc)."""
     out = io.BytesIO()
     directory = io.BytesIO()
@@ -133,23 +133,23 @@ def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     return out.getvalue()
 
 
-def _skeleton_parts(title: str) -> list[tuple[str, bytes, int, int]]:
+def skeleton_parts(title: str) -> list[tuple[str, bytes, int, int]]:
     return [
-        ("[Content_Types].xml", *_deflate(CONTENT_TYPES.encode())),
-        ("_rels/.rels", *_deflate(ROOT_RELS.encode())),
-        ("xl/workbook.xml", *_deflate(_workbook_xml(title).encode())),
-        ("xl/_rels/workbook.xml.rels", *_deflate(WORKBOOK_RELS.encode())),
+        ("[Content_Types].xml", *deflate(CONTENT_TYPES.encode())),
+        ("_rels/.rels", *deflate(ROOT_RELS.encode())),
+        ("xl/workbook.xml", *deflate(_workbook_xml(title).encode())),
+        ("xl/_rels/workbook.xml.rels", *deflate(WORKBOOK_RELS.encode())),
     ]
 
 
 def rows_bomb(rows: int = 16_777_216, title: str = "意见") -> bytes:
     """The probe's file: ``rows`` empty ``<row/>`` elements (about 100 KB for 16.7 million)."""
-    sheet = _repeated(SHEET_HEAD.encode(), b"<row/>", rows, SHEET_TAIL.encode())
-    return _raw_zip(
+    sheet = repeated_part(SHEET_HEAD.encode(), b"<row/>", rows, SHEET_TAIL.encode())
+    return raw_zip(
         [
-            *_skeleton_parts(title),
+            *skeleton_parts(title),
             ("xl/worksheets/sheet1.xml", *sheet),
-            ("xl/sharedStrings.xml", *_deflate((SHARED_HEAD + "</sst>").encode())),
+            ("xl/sharedStrings.xml", *deflate((SHARED_HEAD + "</sst>").encode())),
         ]
     )
 
@@ -162,15 +162,15 @@ def shared_string_bomb(
     ``declared`` is the size the zip states for the part (its real size by default); the
     checksum is left out.
     """
-    strings = _repeated(
+    strings = repeated_part(
         (SHARED_HEAD + "<si><t>").encode(), b"a", chars, b"</t></si></sst>", crc=False
     )
     deflated, size, _crc = strings
     sheet = SHEET_HEAD + '<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + SHEET_TAIL
-    return _raw_zip(
+    return raw_zip(
         [
-            *_skeleton_parts(title),
-            ("xl/worksheets/sheet1.xml", *_deflate(sheet.encode())),
+            *skeleton_parts(title),
+            ("xl/worksheets/sheet1.xml", *deflate(sheet.encode())),
             ("xl/sharedStrings.xml", deflated, size if declared is None else declared, 0),
         ]
     )

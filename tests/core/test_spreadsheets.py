@@ -162,10 +162,10 @@ def test_a_document_type_declaration_is_refused():
         f'<worksheet xmlns="{bombs.MAIN}"><sheetData><row><c t="inlineStr"><is><t>&b;</t></is>'
         "</c></row></sheetData></worksheet>"
     )
-    data = bombs._raw_zip(
+    data = bombs.raw_zip(
         [
-            *bombs._skeleton_parts("意见"),
-            ("xl/worksheets/sheet1.xml", *bombs._deflate(sheet.encode())),
+            *bombs.skeleton_parts("意见"),
+            ("xl/worksheets/sheet1.xml", *bombs.deflate(sheet.encode())),
         ]
     )
 
@@ -175,10 +175,10 @@ def test_a_document_type_declaration_is_refused():
 def test_elements_that_are_not_cells_are_bounded(monkeypatch):
     """Elements that hold no value cost time, not rows: refused past a fixed number."""
     monkeypatch.setattr(sheets, "MAX_ELEMENTS", 100_000)
-    sheet = bombs._repeated(
+    sheet = bombs.repeated_part(
         bombs.SHEET_HEAD.encode(), b"<x/>", 1_000_000, bombs.SHEET_TAIL.encode()
     )
-    data = bombs._raw_zip([*bombs._skeleton_parts("意见"), ("xl/worksheets/sheet1.xml", *sheet)])
+    data = bombs.raw_zip([*bombs.skeleton_parts("意见"), ("xl/worksheets/sheet1.xml", *sheet)])
 
     assert refusal(data).code == "damaged"
 
