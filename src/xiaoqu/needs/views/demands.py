@@ -146,6 +146,7 @@ def _first_error(form: forms.Form) -> str:
 @require_GET
 @requires(VIEW_NEEDS, find=ESTATE)
 def demand_board(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """The estate's live demands by priority, with the forms of those who manage them."""
     return _render_board(request, estate)
 
 
@@ -245,6 +246,7 @@ def demand_create(request: AuthenticatedRequest, estate: Estate) -> HttpResponse
 @require_GET
 @requires(VIEW_NEEDS, find=DEMAND)
 def demand_detail(request: AuthenticatedRequest, demand: Demand) -> HttpResponse:
+    """One demand: its figures (the whole demand), the opinions the user reads, its forms."""
     if demand.merged_into_id is not None:
         messages.info(request, _("这条需求已并入另一条需求。"))
         return redirect("needs:demand_detail", demand_id=demand.merged_into_id)

@@ -44,6 +44,7 @@ DEMAND_LIST = Lookup(
 @require_GET
 @requires(VIEW_NEEDS, find=ESTATE)
 def demand_list_versions(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Every published version of the estate's list, newest first."""
     versions = (
         DemandList.objects.filter(estate=estate)
         .select_related("published_by")
@@ -128,6 +129,7 @@ def _changes(demand_list: DemandList, lines: list[ListLine]) -> Changes:
 @require_GET
 @requires(VIEW_NEEDS, find=DEMAND_LIST)
 def demand_list_detail(request: AuthenticatedRequest, demand_list: DemandList) -> HttpResponse:
+    """One published version and what changed since the version before."""
     lines = _list_lines(demand_list)
     return render(
         request,

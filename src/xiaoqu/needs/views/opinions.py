@@ -102,10 +102,14 @@ def _rows(user: User, opinions: list[Opinion], *, correct: bool = True) -> list[
     """Staff rows; each offers its photo where the user may read the opinion itself and the
     correction form where the user may correct it (``correct=False``: never)."""
     ids = [o.pk for o in opinions]
-    on_page = Opinion.objects.filter(pk__in=ids)
-    readable = set(READ_OPINIONS.scoped(user, on_page).values_list("pk", flat=True))
+    with_photo = [o.pk for o in opinions if o.photo]
+    readable: set[int] = set()
+    if with_photo:
+        photos = Opinion.objects.filter(pk__in=with_photo)
+        readable = set(READ_OPINIONS.scoped(user, photos).values_list("pk", flat=True))
     correctable: set[int] = set()
     if correct and ids:
+        on_page = Opinion.objects.filter(pk__in=ids)
         correctable = set(RECORD_OPINIONS.scoped(user, on_page).values_list("pk", flat=True))
     names = category_names()
     return [
@@ -245,6 +249,7 @@ def _buildings(user: User, estate: Estate) -> list[Building]:
 @require_http_methods(["GET", "POST"])
 @requires(RECORD_OPINIONS, find=ESTATE)
 def hotline(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Record a hotline call (for a building or dwelling the user records for, or none)."""
     buildings = _buildings(request.user, estate)
     if request.method != "POST":
         return _hotline_form(request, estate, HotlineForm(buildings=buildings))
@@ -315,6 +320,7 @@ def _hotline_form(
 @require_http_methods(["GET", "POST"])
 @requires(RECORD_OPINIONS, find=ESTATE)
 def opinion_import(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Import a spreadsheet of opinions: all rows or none (rows for the user's buildings)."""
     if request.method != "POST":
         return _import_form(request, estate, ImportForm())
     data, files, too_big = posted(request)
@@ -368,6 +374,7 @@ def _import_form(
 @require_GET
 @requires(VIEW_NEEDS)
 def import_template(request: AuthenticatedRequest) -> HttpResponse:
+    """The empty import spreadsheet, with its headers and a sheet explaining them."""
     response = HttpResponse(
         template_workbook(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
