@@ -6,7 +6,7 @@ from tests.factories import make_estate, make_grid, make_user
 from xiaoqu.accounts.services import role_assign
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.models import AuditLog
-from xiaoqu.core.policy import visible_estates
+from xiaoqu.registry.selectors import visible_estates
 
 pytestmark = pytest.mark.django_db
 

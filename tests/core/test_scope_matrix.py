@@ -28,7 +28,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import SCOPE_WORLD_ROLES, make_scope_world
 from xiaoqu.accounts.models import Role
-from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, URL_POLICY, WORKBENCH_ROLES
+from xiaoqu.accounts.roles import WORKBENCH_ROLES
+from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, URL_POLICY
 from xiaoqu.registry.models import Building, Dwelling, Entrance
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from xiaoqu.accounts.models import User
-from xiaoqu.core.policy import home_estates
+from xiaoqu.registry.scope import home_estates
 from xiaoqu.demo import load_demo
 from xiaoqu.demo.needs import (
     CAMPAIGN_NAME,

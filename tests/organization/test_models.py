@@ -91,7 +91,8 @@ def test_role_assignment_has_exactly_one_scope_including_grid():
 
 def test_grid_scoped_admin_is_not_a_global_admin():
     """An admin role limited to a grid is scoped, not the whole system."""
-    from xiaoqu.core.policy import is_global_admin, visible_estates
+    from xiaoqu.accounts.roles import is_global_admin
+    from xiaoqu.registry.selectors import visible_estates
 
     estate = make_estate()
     make_estate()

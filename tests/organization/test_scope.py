@@ -8,14 +8,27 @@ from django.urls import reverse
 
 from tests.factories import make_estate, make_grid, make_user, region_chain
 from xiaoqu.accounts.models import RoleAssignment
-from xiaoqu.core.policy import (
-    access_estate,
-    can_see_phone,
-    visible_buildings,
-    visible_dwellings,
-    visible_estates,
-    visible_regions,
-)
+from xiaoqu.core.policy import find_permitted
+from xiaoqu.registry.models import Building, Dwelling, Estate
+from xiaoqu.registry.rules import SEE_PHONES, VIEW_WORKBENCH
+from xiaoqu.registry.selectors import visible_estates, visible_regions
+
+
+def visible_buildings(user):
+    return VIEW_WORKBENCH.scoped(user, Building.objects.all())
+
+
+def visible_dwellings(user):
+    return VIEW_WORKBENCH.scoped(user, Dwelling.objects.all())
+
+
+def access_estate(user, estate_id):
+    return find_permitted(user, VIEW_WORKBENCH, Estate.objects.all(), estate_id)
+
+
+def can_see_phone(user, estate):
+    return SEE_PHONES.has(user, estate)
+
 
 pytestmark = pytest.mark.django_db
 

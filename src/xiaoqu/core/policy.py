@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -215,8 +216,6 @@ class _UrlPolicy(Mapping[str, str]):
             declaration = declaration_of(callback)
             if declaration is not None:
                 table[name] = declaration.rule_name
-            elif name in legacy.URL_POLICY:
-                table[name] = legacy.URL_POLICY[name]
         return table
 
     def __getitem__(self, key: str) -> str:
@@ -256,8 +255,6 @@ class PolicyMiddleware:
         match = request.resolver_match
         if match is None or declaration_of(view_func) is not None:
             return None
-        if match.view_name in legacy.URL_POLICY:
-            return _legacy_check(request, legacy.URL_POLICY[match.view_name])
         if match.namespaces and match.namespaces[0] in NAMESPACE_POLICY:
             return None
         if _is_static(request):
@@ -275,39 +272,4 @@ def redirect_to_login(next_url: str) -> HttpResponse:
 
 
 def _is_static(request: HttpRequest) -> bool:
-    from django.conf import settings
-
     return bool(settings.STATIC_URL) and request.path.startswith(str(settings.STATIC_URL))
-
-
-def _legacy_check(request: HttpRequest, rule: str) -> HttpResponse | None:
-    if rule in (PUBLIC, API, ADMIN_SITE):
-        return None
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if rule != AUTHENTICATED and not request.user.has_perm(rule):
-        raise Http404
-    return None
-
-
-# TEMPORARY re-exports while the apps move to requires() and registry.scope.
-from xiaoqu.core import legacy_policy as legacy  # noqa: E402
-from xiaoqu.core.legacy_policy import (  # noqa: E402, F401
-    NAME_ROLES,
-    PHONE_ROLES,
-    WORKBENCH_ROLES,
-    access_estate,
-    access_region,
-    can_see_names,
-    can_see_phone,
-    grid_buildings_in,
-    has_any_role,
-    home_dwellings,
-    home_estates,
-    is_global_admin,
-    require_estate,
-    visible_buildings,
-    visible_dwellings,
-    visible_estates,
-    visible_regions,
-)

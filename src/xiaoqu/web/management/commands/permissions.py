@@ -68,7 +68,8 @@ def _permissions_table() -> list[str]:
         "## Permissions by role",
         "",
         "✓ = holds it in the scope of that role's assignment. Residents: people who own or live "
-        "in the object's dwelling or estate.",
+        "in the object's dwelling or estate, whatever their roles — the resident and owner "
+        "roles themselves carry no staff permission.",
         "",
         "| permission | what it allows | " + " | ".join(heads) + " | residents |",
         "|---|---|" + "|".join([":-:"] * (len(heads) + 1)) + "|",
@@ -85,7 +86,7 @@ def _permissions_table() -> list[str]:
 
 RULE_WORDS = {
     PUBLIC: "public (no login)",
-    AUTHENTICATED: "any signed-in user (the page shows their own data only)",
+    AUTHENTICATED: "any signed-in user",
 }
 
 
