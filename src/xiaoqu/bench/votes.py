@@ -60,14 +60,14 @@ def evaluate_document(n: int = EVALUATE_UNITS, seed: int = 1) -> dict[str, Any]:
 
 def _evaluate_in_child(path: str) -> float:
     """Runs in the child process: seconds to parse and evaluate the document at ``path``."""
-    from xiaoqu.decisions.evaluate_cli import _reject_constant
+    from xiaoqu.decisions.evaluate_cli import reject_constant
     from xiaoqu.decisions.rules_engine import evaluate_document as engine_evaluate
 
     text = Path(path).read_text(encoding="utf-8")
     gc.disable()  # as the command does
     try:
         started = time.perf_counter()
-        parsed = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        parsed = json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
         engine_evaluate(parsed)
         return time.perf_counter() - started
     finally:

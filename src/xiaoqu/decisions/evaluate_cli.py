@@ -2,7 +2,7 @@
 
 ``xiaoqu.cli`` runs this directly, before Django starts, so evaluating a vote costs Python's
 start-up plus the work; ``manage.py vote evaluate`` reaches the same function. Input and output
-are the DESIGN.md contract; any input error exits with code 2 and one message on stderr, and
+are the contract in docs/cli.md; any input error exits with code 2 and one message on stderr, and
 nothing on stdout.
 """
 
@@ -24,7 +24,8 @@ class CliError(Exception):
     pass
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """JSON's NaN and Infinity are no numbers here (``json.loads`` parse_constant)."""
     raise ValueError(f"{name} 不是数字")
 
 
@@ -39,7 +40,7 @@ def load_document(source: str, stdin: Any) -> Any:
         raise CliError(f"无法读取文件 {source}：{exc.strerror}") from exc
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
     except UnicodeDecodeError as exc:
         raise CliError("输入不是有效的 UTF-8 文本") from exc
     except ValueError as exc:

@@ -1,6 +1,6 @@
 """Owners' joint decisions under Civil Code Art. 278 (pure: no Django).
 
-The rules (``reference/owner-decisions.md``):
+The rules (worked through with examples in docs/owner-votes.md):
 
 * Quorum, every matter: the owners taking part (agree, disagree and abstain all take part)
   hold at least two thirds of the exclusive area in scope **and** are at least two thirds of
@@ -84,7 +84,7 @@ class Result:
     reasons: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``xiaoqu vote evaluate`` output object (DESIGN.md), exactly these keys."""
+        """The ``xiaoqu vote evaluate`` output object (docs/cli.md), exactly these keys."""
         return {
             "passed": self.passed,
             "quorum_met": self.quorum_met,
@@ -136,6 +136,19 @@ def parse_matter(value: Any) -> int:
     return value
 
 
+def _unit_area(raw: Any, unit_id: str) -> Decimal:
+    """The unit's area: a decimal string takes the fast path, anything else the full checks."""
+    if type(raw) is str:
+        try:
+            area = Decimal(raw)
+        except decimal.InvalidOperation:
+            pass
+        else:
+            if area.is_finite() and area >= 0:
+                return area
+    return parse_area(raw, f"专有部分 {unit_id}")
+
+
 def parse_units(rows: Any) -> list[Unit]:
     """Units from plain data. The common case (strings everywhere) takes a fast path; anything
     else goes through the checks that name the unit and the field in the message.
@@ -160,26 +173,12 @@ def parse_units(rows: Any) -> list[Unit]:
             raise InputError(
                 f"专有部分 {unit_id}：status 应为 owned、unsold 或 undelivered，收到 {status!r}"
             )
-        raw = row.get("area")
-        area: Decimal | None = None
-        if type(raw) is str:
-            try:
-                area = Decimal(raw)
-            except decimal.InvalidOperation:
-                area = None
-            if area is not None and not (area.is_finite() and area >= 0):
-                area = None
-        if area is None:
-            area = parse_area(raw, f"专有部分 {unit_id}")
+        area = _unit_area(row.get("area"), unit_id)
         # Unsold and undelivered units belong to the developer whatever ``owner`` says.
-        if status == "owned":
-            owner = row.get("owner")
-            if type(owner) is not str or not owner.strip():
-                owner = _text(owner, f"专有部分 {unit_id}", "owner")
-            owner = owner.strip()
-        else:
-            owner = DEVELOPER
-        append(Unit(unit_id, area, owner, status))
+        owner = row.get("owner") if status == "owned" else DEVELOPER
+        if type(owner) is not str or not owner.strip():
+            owner = _text(owner, f"专有部分 {unit_id}", "owner")
+        append(Unit(unit_id, area, owner.strip(), status))
     return units
 
 

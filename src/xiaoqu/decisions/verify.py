@@ -11,6 +11,7 @@ breaks the link of the next or the vote's head.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from xiaoqu.core.models import AuditLog
 from xiaoqu.decisions import chain
@@ -28,13 +29,34 @@ class Problem:
         return f"{where}：{self.message}"
 
 
-def verify_vote(vote: Vote) -> list[Problem]:
-    problems: list[Problem] = []
-    if not vote.opened_at:
-        if Ballot.objects.filter(vote=vote).exists():
-            problems.append(Problem(vote.pk, None, "尚未开始的表决却有选票"))
-        return problems
-    audited = {
+def _ballot_problems(vote: Vote, b: Ballot, prev: str, audited: dict[str, Any]) -> list[str]:
+    """What is wrong with one ballot, following the hash ``prev``."""
+    wrong = []
+    if b.prev_hash != prev:
+        wrong.append("与前一张选票的哈希不衔接")
+    digest = chain.link(
+        prev_hash=b.prev_hash,
+        pseudonym=b.elector.pseudonym,
+        choice=b.choice,
+        channel=b.channel,
+        cast_at=b.cast_at,
+        seq=b.seq,
+        nonce=b.nonce,
+    )
+    if digest != b.hash:
+        wrong.append("内容与哈希不符（选票被改动）")
+    if b.receipt != chain.receipt(b.hash):
+        wrong.append("回执码与哈希不符")
+    if b.elector.vote_id != vote.pk:
+        wrong.append("投票人不属于本次表决名册")
+    if audited.get(str(b.pk)) != b.hash:
+        wrong.append("缺少与之相符的投票操作记录")
+    return wrong
+
+
+def _audited_hashes(vote: Vote) -> dict[str, Any]:
+    """The hash each ballot's audit row names, by ballot id."""
+    return {
         row["object_id"]: (row["after"] or {}).get("hash")
         for row in AuditLog.objects.filter(
             action="decisions.ballot_cast", object_type="decisions.ballot"
@@ -42,36 +64,26 @@ def verify_vote(vote: Vote) -> list[Problem]:
         .filter(after__vote=vote.pk)
         .values("object_id", "after")
     }
+
+
+def verify_vote(vote: Vote) -> list[Problem]:
+    problems: list[Problem] = []
+    if not vote.opened_at:
+        if Ballot.objects.filter(vote=vote).exists():
+            problems.append(Problem(vote.pk, None, "尚未开始的表决却有选票"))
+        return problems
+    audited = _audited_hashes(vote)
     prev = chain.genesis(vote.pk, vote.salt)
     expected_seq = 1
-    last = None
+    count = 0
     for b in Ballot.objects.filter(vote=vote).select_related("elector").order_by("seq", "pk"):
         if b.seq != expected_seq:
             problems.append(Problem(vote.pk, b.seq, f"序号不连续（应为 {expected_seq}）"))
             expected_seq = b.seq
-        if b.prev_hash != prev:
-            problems.append(Problem(vote.pk, b.seq, "与前一张选票的哈希不衔接"))
-        digest = chain.link(
-            prev_hash=b.prev_hash,
-            pseudonym=b.elector.pseudonym,
-            choice=b.choice,
-            channel=b.channel,
-            cast_at=b.cast_at,
-            seq=b.seq,
-            nonce=b.nonce,
-        )
-        if digest != b.hash:
-            problems.append(Problem(vote.pk, b.seq, "内容与哈希不符（选票被改动）"))
-        if b.receipt != chain.receipt(b.hash):
-            problems.append(Problem(vote.pk, b.seq, "回执码与哈希不符"))
-        if b.elector.vote_id != vote.pk:
-            problems.append(Problem(vote.pk, b.seq, "投票人不属于本次表决名册"))
-        if audited.get(str(b.pk)) != b.hash:
-            problems.append(Problem(vote.pk, b.seq, "缺少与之相符的投票操作记录"))
+        problems += [Problem(vote.pk, b.seq, m) for m in _ballot_problems(vote, b, prev, audited)]
         prev = b.hash
         expected_seq += 1
-        last = b
-    count = last.seq if last else 0
+        count = b.seq
     if vote.ballots_cast != count or vote.chain_head != prev:
         problems.append(
             Problem(vote.pk, None, "表决记录的选票数或链尾与选票不符（有选票被删除或插入）")
