@@ -179,7 +179,7 @@ def make_scope_world() -> dict:
     return world
 
 
-def make_open_vote(estate: Estate, actor, matter: int = 7):
+def make_open_vote(estate: Estate, actor: User, matter: int = 7):
     """An open estate-wide vote (its electorate frozen) for the scope matrix."""
     import datetime as dt
 
@@ -199,7 +199,7 @@ def make_open_vote(estate: Estate, actor, matter: int = 7):
     return services.vote_open(vote=vote, actor=actor)
 
 
-def make_plan_in_consultation(estate: Estate, actor):
+def make_plan_in_consultation(estate: Estate, actor: User):
     """A renovation plan with one safety item, open for residents' comments."""
     import datetime as dt
     from decimal import Decimal

@@ -11,7 +11,6 @@ breaks the link of the next or the vote's head.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from xiaoqu.core.models import AuditLog
 from xiaoqu.decisions import chain
@@ -29,7 +28,7 @@ class Problem:
         return f"{where}：{self.message}"
 
 
-def _ballot_problems(vote: Vote, b: Ballot, prev: str, audited: dict[str, Any]) -> list[str]:
+def _ballot_problems(vote: Vote, b: Ballot, prev: str, audited: dict[str, str | None]) -> list[str]:
     """What is wrong with one ballot, following the hash ``prev``."""
     wrong = []
     if b.prev_hash != prev:
@@ -54,7 +53,7 @@ def _ballot_problems(vote: Vote, b: Ballot, prev: str, audited: dict[str, Any]) 
     return wrong
 
 
-def _audited_hashes(vote: Vote) -> dict[str, Any]:
+def _audited_hashes(vote: Vote) -> dict[str, str | None]:
     """The hash each ballot's audit row names, by ballot id."""
     return {
         row["object_id"]: (row["after"] or {}).get("hash")

@@ -21,6 +21,7 @@ import datetime as dt
 import random
 import struct
 import zlib
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -29,6 +30,8 @@ from django.utils import timezone
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Plan, Vote, VoteScope
+from xiaoqu.needs.models import Demand
+from xiaoqu.needs.selectors import demand_rows
 from xiaoqu.registry.models import Entrance, Estate
 
 ESTATE_CODE = "520103006001-01"  # 金仓路市政宿舍
@@ -64,7 +67,15 @@ def _scan() -> SimpleUploadedFile:
     return SimpleUploadedFile("选票扫描件.png", png, content_type="image/png")
 
 
-def _paper_ballots(vote, staff, share: float, choices, now, rng, skip_user_person=None) -> None:
+def _paper_ballots(
+    vote: Vote,
+    staff: User,
+    share: float,
+    choices: list[str],
+    now: dt.datetime,
+    rng: random.Random,
+    skip_user_person: int | None = None,
+) -> None:
     electors = list(vote.electors.order_by("pk"))
     rng.shuffle(electors)
     for elector in electors[: int(len(electors) * share)]:
@@ -81,12 +92,7 @@ def _paper_ballots(vote, staff, share: float, choices, now, rng, skip_user_perso
         )
 
 
-def _demo_plan(estate, staff) -> None:
-    from decimal import Decimal
-
-    from xiaoqu.needs.models import Demand
-    from xiaoqu.needs.selectors import demand_rows
-
+def _demo_plan(estate: Estate, staff: User) -> None:
     plan = services.plan_create(estate=estate, title=PLAN_TITLE, actor=staff)
     rows = demand_rows(estate=estate).items
     demands = {d.pk: d for d in Demand.objects.filter(pk__in=[r.demand_id for r in rows])}
