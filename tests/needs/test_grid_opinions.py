@@ -1,10 +1,11 @@
-"""A demand's opinions are shown only as far as the reader may read them.
+"""A grid worker and the opinions around the grid.
 
 A demand is an estate-wide object: a grid worker whose grid holds one building of the estate
 follows it, but the opinions merged into it come from dwellings of every building. Each
 opinion is shown only to those who may read that opinion (``needs.read_opinions``): the grid
 worker sees the opinions of the grid's buildings, not the neighbouring building's. The
 demand's figures (households, opinions, share, priority) are counts of the whole demand.
+What a grid worker records is bound the same way: the grid's buildings and dwellings.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from django.urls import reverse
 
 from tests.factories import make_estate, make_grid, make_user, region_chain
 from xiaoqu.accounts.models import RoleAssignment
+from xiaoqu.core.errors import DomainError
 from xiaoqu.needs import services
-from xiaoqu.needs.models import Channel
+from xiaoqu.needs.models import Channel, Opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,39 @@ def test_community_staff_see_every_opinion_of_the_demand(world):
     response = page_detail(world["staff"], world["demand"])
     assert {o.pk for o in response.context["opinions"]} == both
     assert response.context["hidden_opinions"] == 0
+
+
+def test_a_grid_worker_may_not_record_an_opinion_at_a_dwelling_outside_the_grid(world):
+    """A hotline call placed at the other building's dwelling is refused; nothing is stored."""
+    b2 = world["estate"].buildings.get(number="2")
+    before = Opinion.objects.count()
+    with pytest.raises(DomainError) as refused:
+        services.opinions_record(
+            estate=world["estate"],
+            items=[services.OpinionInput(text="屋顶漏水", dwelling=b2.dwellings.last())],
+            channel=Channel.HOTLINE,
+            actor=world["worker"],
+        )
+    assert refused.value.code == "out_of_scope"
+    with pytest.raises(DomainError):
+        services.opinions_record(
+            estate=world["estate"],
+            items=[services.OpinionInput(text="外墙脱落", building=b2)],
+            channel=Channel.HOTLINE,
+            actor=world["worker"],
+        )
+    assert Opinion.objects.count() == before
+
+
+def test_a_grid_worker_gets_back_the_call_about_the_whole_estate_they_recorded(world):
+    """POST /api/v1/needs/opinions for the whole estate answers 201 with the stored opinion,
+    though an opinion tied to no building is not in the grid worker's reading scope."""
+    body = {"estate_id": world["estate"].pk, "text": "小区大门晚上没有灯"}
+    response = client_of(world["worker"]).post(
+        reverse("api-1.0.0:needs_opinion_create"),
+        json.dumps(body),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["text"] == "小区大门晚上没有灯"
+    assert Opinion.objects.filter(pk=response.json()["id"], building__isnull=True).exists()
