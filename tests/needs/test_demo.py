@@ -8,7 +8,6 @@ from django.test import Client
 from django.urls import reverse
 
 from xiaoqu.accounts.models import User
-from xiaoqu.registry.scope import home_estates
 from xiaoqu.demo import load_demo
 from xiaoqu.demo.needs import (
     CAMPAIGN_NAME,
@@ -34,6 +33,7 @@ from xiaoqu.needs.models import (
 )
 from xiaoqu.needs.selectors import campaign_progress
 from xiaoqu.registry.models import Dwelling, Estate
+from xiaoqu.registry.scope import home_estates
 
 pytestmark = pytest.mark.django_db
 
