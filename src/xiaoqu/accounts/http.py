@@ -1,5 +1,9 @@
-"""The request a page declared with ``requires(...)`` (anything but PUBLIC) receives: its user
-is signed in, so services can take ``request.user`` as their actor."""
+"""The request a page or endpoint receives once its declaration has let it through.
+
+Pages declared with ``core.policy.requires`` (anything but PUBLIC) and every API endpoint
+(which authenticates its caller) have a signed-in user, so they read ``request.user`` as a
+``User`` and may pass it to services as their actor.
+"""
 
 from __future__ import annotations
 
@@ -8,5 +12,5 @@ from django.http import HttpRequest
 from xiaoqu.accounts.models import User
 
 
-class SignedInRequest(HttpRequest):
+class AuthenticatedRequest(HttpRequest):
     user: User

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 
 PUBLIC = "public"
@@ -151,7 +151,7 @@ class Declaration:
 
 def requires(
     rule: str | Permission, *, find: Lookup | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Declare and enforce what a page needs.
 
     ``rule`` is ``PUBLIC``, ``AUTHENTICATED`` or a permission. Anonymous visitors of a
@@ -167,9 +167,9 @@ def requires(
         raise ImproperlyConfigured("an object lookup needs a permission to scope it")
     declaration = Declaration(rule, find)
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if rule == PUBLIC:
                 return view(request, *args, **kwargs)
             user = request.user

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from xiaoqu.accounts.http import SignedInRequest
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.lifecircle import selectors, services
@@ -25,7 +25,7 @@ ESTATE = Lookup(Estate, "estate_id", select_related=("community",))
 
 @require_GET
 @requires(VIEW_LIFE_CIRCLE)
-def standard(request: SignedInRequest) -> HttpResponse:
+def standard(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "lifecircle/standard.html",
@@ -39,7 +39,7 @@ def standard(request: SignedInRequest) -> HttpResponse:
 
 @require_GET
 @requires(VIEW_LIFE_CIRCLE, find=REGION)
-def region_analysis(request: SignedInRequest, region: Region) -> HttpResponse:
+def region_analysis(request: AuthenticatedRequest, region: Region) -> HttpResponse:
     run = selectors.latest_run(region=region)
     if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
         return render(request, "lifecircle/_progress.html", {"run": run, "region": region})
@@ -74,7 +74,7 @@ def region_analysis(request: SignedInRequest, region: Region) -> HttpResponse:
 
 @require_POST
 @requires(RUN_ANALYSIS, find=REGION)
-def analysis_start(request: SignedInRequest, region: Region) -> HttpResponse:
+def analysis_start(request: AuthenticatedRequest, region: Region) -> HttpResponse:
     osm = request.FILES.get("osm")
     if osm is None:
         messages.error(request, _("请选择路网文件（OpenStreetMap 导出）。"))
@@ -88,7 +88,7 @@ def analysis_start(request: SignedInRequest, region: Region) -> HttpResponse:
 
 @require_GET
 @requires(VIEW_LIFE_CIRCLE, find=ESTATE)
-def estate_card(request: SignedInRequest, estate: Estate) -> HttpResponse:
+def estate_card(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     run, rows = selectors.report_card(estate=estate)
     return render(
         request,
@@ -104,7 +104,7 @@ def estate_card(request: SignedInRequest, estate: Estate) -> HttpResponse:
 
 @require_POST
 @requires(VIEW_LIFE_CIRCLE, find=ESTATE)
-def gap_demand(request: SignedInRequest, estate: Estate) -> HttpResponse:
+def gap_demand(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     if not request.user.has_perm("needs.manage_demands", estate):
         raise Http404
     result = find_permitted(

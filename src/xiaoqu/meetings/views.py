@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xiaoqu.accounts.http import SignedInRequest
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.meetings import services
@@ -34,7 +34,7 @@ MEETING = Lookup(Meeting, "meeting_id", select_related=("estate",))
 
 @require_GET
 @requires(VIEW_MEETINGS, find=ESTATE)
-def meeting_list(request: SignedInRequest, estate: Estate) -> HttpResponse:
+def meeting_list(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     meetings = (
         Meeting.objects.filter(estate=estate)
         .annotate(signed=Count("attendees", distinct=True), heard=Count("opinions", distinct=True))
@@ -54,7 +54,7 @@ def meeting_list(request: SignedInRequest, estate: Estate) -> HttpResponse:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=ESTATE)
-def meeting_new(request: SignedInRequest, estate: Estate) -> HttpResponse:
+def meeting_new(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     """Schedule a meeting (its record is kept on the meeting's page)."""
     data = request.POST
     try:
@@ -84,7 +84,7 @@ def meeting_new(request: SignedInRequest, estate: Estate) -> HttpResponse:
 
 
 def _heard_form(
-    request: SignedInRequest,
+    request: AuthenticatedRequest,
     estate: Estate,
     form: MeetingForm,
     status: int = 200,
@@ -100,7 +100,7 @@ def _heard_form(
 
 @require_http_methods(["GET", "POST"])
 @requires(HOLD_MEETINGS, find=ESTATE)
-def heard_new(request: SignedInRequest, estate: Estate) -> HttpResponse:
+def heard_new(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     """A 坝坝会 or 居民议事会 already held, entered with the opinions heard, one a line."""
     if request.method != "POST":
         return _heard_form(request, estate, MeetingForm())
@@ -134,7 +134,7 @@ def heard_new(request: SignedInRequest, estate: Estate) -> HttpResponse:
     return redirect("meetings:meeting_record", meeting_id=meeting.pk)
 
 
-def _dwellings_found(request: SignedInRequest, meeting: Meeting, query: str) -> list[Dwelling]:
+def _dwellings_found(request: AuthenticatedRequest, meeting: Meeting, query: str) -> list[Dwelling]:
     """Dwellings of the meeting's estate matching "301" or "2-301" that the user may see (a
     grid worker finds the dwellings of their grid only)."""
     parts = [p for p in query.replace("栋", "-").replace("单元", "-").split("-") if p]
@@ -149,7 +149,7 @@ def _dwellings_found(request: SignedInRequest, meeting: Meeting, query: str) -> 
 
 @require_GET
 @requires(VIEW_MEETINGS, find=MEETING)
-def meeting_record(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def meeting_record(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:40]
     attendees = meeting.attendees.select_related("dwelling__building", "dwelling__entrance")
     names = {c["code"]: c["name"] for c in classifier.taxonomy()["categories"]}
@@ -189,7 +189,7 @@ def _ids(values: list[str]) -> list[int]:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
-def record_save(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def record_save(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     data = request.POST
     try:
         services.meeting_record_update(
@@ -209,7 +209,7 @@ def record_save(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
-def sign_in(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def sign_in(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     try:
         if not request.POST.get("dwelling"):
             raise DomainError(_("请先查找并选择房屋。"))
@@ -225,7 +225,7 @@ def sign_in(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
-def photo_add(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def photo_add(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     try:
         photo = request.FILES.get("photo")
         if photo is None:
@@ -239,7 +239,7 @@ def photo_add(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
-def hear(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def hear(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     """More opinions heard at the meeting, one a line (all or nothing)."""
     texts = [line for line in request.POST.get("opinions", "").splitlines() if line.strip()]
     try:
@@ -255,7 +255,7 @@ def hear(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
 
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
-def minutes_publish(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def minutes_publish(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     try:
         services.meeting_publish_minutes(meeting=meeting, actor=request.user)
         messages.success(request, _("会议纪要已向居民公布。"))
@@ -266,7 +266,7 @@ def minutes_publish(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
 
 @require_GET
 @requires(READ_MINUTES, find=MEETING)
-def meeting_minutes(request: SignedInRequest, meeting: Meeting) -> HttpResponse:
+def meeting_minutes(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     """Published minutes for the estate's residents (and staff in scope)."""
     return render(
         request,

@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import find_permitted, object_pk
 from xiaoqu.needs import api_selectors as sel
 from xiaoqu.needs import services
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Channel, Demand, DemandList, Opinion
 from xiaoqu.needs.rules import (
     MANAGE_DEMANDS,

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, object_pk, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.forms import OnlineBallotForm, PaperBallotForm, ReceiptForm
 from xiaoqu.decisions.models import Ballot, BallotChannel, Choice, Elector, Vote, VoteStatus
 from xiaoqu.decisions.rules import ENTER_BALLOTS, READ_VOTES
-from xiaoqu.decisions.views.common import AuthenticatedRequest, permitted_or_error
+from xiaoqu.decisions.views.common import permitted_or_error
 from xiaoqu.decisions.views.votes import VOTE
 
 

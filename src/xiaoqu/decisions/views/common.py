@@ -1,23 +1,17 @@
-"""What the decisions pages share: the request of a signed-in user, and ids from forms."""
+"""What the decisions pages share: ids from forms."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from xiaoqu.accounts.models import User
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Permission, find_permitted
 
 M = TypeVar("M", bound=Model)
-
-
-class AuthenticatedRequest(HttpRequest):
-    """The request of a page that needs a signed-in user (``requires`` has checked it)."""
-
-    user: User
 
 
 def permitted_or_error(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, object_pk, requires
 from xiaoqu.decisions import selectors, services
@@ -26,7 +27,7 @@ from xiaoqu.decisions.rules import (
     READ_PLANS,
     VIEW_PLANS,
 )
-from xiaoqu.decisions.views.common import AuthenticatedRequest, permitted_or_error
+from xiaoqu.decisions.views.common import permitted_or_error
 from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs.models import Demand, DemandClass
 from xiaoqu.registry.models import Estate

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import Vote, VoteStatus
 from xiaoqu.decisions.rules import MANAGE_VOTES, RAISE_OBJECTIONS, READ_VOTES, VIEW_VOTES
-from xiaoqu.decisions.views.common import AuthenticatedRequest
 from xiaoqu.decisions.views.votes import VOTE
 
 

@@ -8,13 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.forms import VoteForm
 from xiaoqu.decisions.models import Vote, VoteScope, VoteStatus
 from xiaoqu.decisions.rules import ENTER_BALLOTS, MANAGE_VOTES, VIEW_VOTES
-from xiaoqu.decisions.views.common import AuthenticatedRequest
 from xiaoqu.registry.models import Building, Entrance, Estate
 
 ESTATE = Lookup(Estate, "estate_id")

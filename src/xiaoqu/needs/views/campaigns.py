@@ -17,10 +17,10 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.needs import selectors, services
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Campaign, CampaignStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, RECORD_VISIT, VIEW_NEEDS, runs_campaign
 from xiaoqu.registry.models import Dwelling, Estate, Region, RegionLevel

@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import selectors, services
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Demand, DemandClass, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_OPINIONS, VIEW_NEEDS
 from xiaoqu.needs.views.common import ESTATE, category_names, percent

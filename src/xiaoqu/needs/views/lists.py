@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.needs import selectors
 from xiaoqu.needs.exporting import demand_list_xlsx, xlsx_filename
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import DemandClass, DemandList, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_LISTS, VIEW_NEEDS
 from xiaoqu.needs.views.common import ESTATE, category_names, percent

@@ -24,6 +24,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.core.uploads import image_type
@@ -35,7 +36,6 @@ from xiaoqu.needs.forms import (
     OpinionFilterForm,
     category_choices,
 )
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.importing import OpinionRowsRefused, Place, template_workbook
 from xiaoqu.needs.models import Channel, Opinion
 from xiaoqu.needs.rules import READ_OPINIONS, RECORD_OPINIONS, VIEW_NEEDS
@@ -210,7 +210,7 @@ def opinion_category(request: AuthenticatedRequest, opinion: Opinion) -> HttpRes
 
 @require_GET
 # requires() is typed for HttpResponse views; a FileResponse streams (StreamingHttpResponse).
-@requires(READ_OPINIONS, find=Lookup(Opinion, "opinion_id"))  # type: ignore[arg-type]
+@requires(READ_OPINIONS, find=Lookup(Opinion, "opinion_id"))
 def opinion_photo(request: AuthenticatedRequest, opinion: Opinion) -> FileResponse:
     """The photo of an opinion, for those who may read it: staff in scope, the resident it
     belongs to; else 404."""

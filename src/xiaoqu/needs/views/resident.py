@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import AUTHENTICATED, requires
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.forms import ResidentOpinionForm
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Channel, DemandStatus, Opinion
 from xiaoqu.needs.services import OpinionInput
 from xiaoqu.needs.views.common import posted

@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import requires
 from xiaoqu.needs import services
-from xiaoqu.needs.http import AuthenticatedRequest
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
 from xiaoqu.needs.rules import RECORD_VISIT
 from xiaoqu.needs.views.common import ESTATE
