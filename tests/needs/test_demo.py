@@ -218,3 +218,20 @@ def test_the_demo_plan_answers_demands_and_is_open_for_comments(demo):
     assert plan.status == "consultation"
     assert len(view.answered) == 3 and any(i.demand is None and i.reason for i in view.items)
     assert view.total_fen == sum(i.cost_fen for i in view.items)
+
+
+def test_the_demo_plan_was_discussed_at_a_council_whose_minutes_residents_read(demo, client):
+    """The plan lists the 居民议事会 held during its consultation; residents read its minutes."""
+    from xiaoqu.decisions.models import Plan
+    from xiaoqu.demo.decisions import COUNCIL_DECISIONS, PLAN_TITLE
+
+    plan = Plan.objects.get(title=PLAN_TITLE)
+    (meeting,) = plan.meetings.all()
+    assert meeting.kind == "council" and meeting.minutes_published_at is not None
+    assert meeting.attendees.exists() and meeting.estate_id == plan.estate_id
+    assert plan.consultation_starts <= meeting.held_on <= plan.consultation_ends
+    client.force_login(User.objects.get(phone="13800000001"))
+    page = client.get(reverse("meetings:meeting_minutes", kwargs={"meeting_id": meeting.pk}))
+    assert COUNCIL_DECISIONS in page.content.decode()
+    public = client.get(reverse("decisions:plan_public", kwargs={"plan_id": plan.pk}))
+    assert "居民议事会" in public.content.decode()

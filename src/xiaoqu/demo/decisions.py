@@ -9,6 +9,8 @@
 * A renovation plan drawn up from the estate's demand list, open for residents' comments:
   the three demands most households ask for, each with quantity, cost and funding, plus a
   gas-riser replacement added as a safety duty; the parking demand is left out with a reason.
+  A 居民议事会 held yesterday, during the consultation, discussed it: households signed in,
+  the minutes are published to residents and the plan lists the meeting.
 
 Ballots go through the services (hash chain, receipts, audit rows), so ``xiaoqu audit verify``
 passes on the demo database. Paper ballots carry a small generated image standing in for the
@@ -30,6 +32,8 @@ from django.utils import timezone
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Plan, Vote, VoteScope
+from xiaoqu.meetings import services as meeting_services
+from xiaoqu.meetings.models import MeetingKind
 from xiaoqu.needs.models import Demand
 from xiaoqu.needs.selectors import demand_rows
 from xiaoqu.registry.models import Entrance, Estate
@@ -40,6 +44,18 @@ OWNER_PERSON_PHONE = "13800000002"  # the demo owner: leave their ballot to them
 ELEVATOR_TITLE = "1栋1单元加装电梯"
 COVENANT_TITLE = "修改《管理规约》：楼道禁止停放和充电电动车"
 PLAN_TITLE = "金仓路市政宿舍2026年老旧小区改造方案"
+COUNCIL_PLACE = "金仓社区居委会会议室"
+COUNCIL_MINUTES = (
+    "社区党委书记介绍改造方案征求意见稿：屋面防水及外墙修缮、楼道照明、雨污分流，"
+    "以及燃气公司检查发现的锈蚀立管更换。居民逐项提问。2栋住户对停车意见较多，"
+    "社区说明院内没有可改建的空地，将协调周边道路夜间停车。几位老人问施工期间怎么出行，"
+    "党员志愿者表示愿意帮忙。"
+)
+COUNCIL_DECISIONS = (
+    "一、方案继续征求意见，截止日前居民可在手机上对各项提意见；"
+    "二、停车问题由社区另行协调，不列入本次方案；"
+    "三、施工期间由党员志愿者协助行动不便的老人出行。"
+)
 # Unit costs (yuan) by category for the demo plan's items: rough figures of the programme.
 PLAN_WORKS = {
     "roof_facade": ("屋面防水及外墙修缮", "m²", 2400, 85),
@@ -143,6 +159,34 @@ def _demo_plan(estate: Estate, staff: User) -> None:
         ends=today + dt.timedelta(days=12),
         actor=staff,
     )
+    _council_on_the_plan(estate, staff, plan, held_on=today - dt.timedelta(days=1))
+
+
+def _council_on_the_plan(estate: Estate, staff: User, plan: Plan, *, held_on: dt.date) -> None:
+    """A 居民议事会 during the consultation discusses the plan; its minutes are published."""
+    meeting = meeting_services.meeting_create(
+        estate=estate,
+        kind=MeetingKind.COUNCIL,
+        held_on=held_on,
+        place=COUNCIL_PLACE,
+        attendance=26,
+        actor=staff,
+    )
+    meeting_services.meeting_record_update(
+        meeting=meeting,
+        actor=staff,
+        convenor="金仓社区居委会",
+        agenda="逐项讨论《金仓路市政宿舍2026年老旧小区改造方案》征求意见稿",
+        minutes=COUNCIL_MINUTES,
+        decisions=COUNCIL_DECISIONS,
+        agenda_demand_ids=[item.demand_id for item in plan.items.all() if item.demand_id],
+    )
+    for dwelling in estate.dwellings.order_by("building__number", "entrance__number", "number")[
+        ::9
+    ]:
+        meeting_services.meeting_sign_in(meeting=meeting, dwelling=dwelling, actor=staff)
+    meeting_services.meeting_publish_minutes(meeting=meeting, actor=staff)
+    services.plan_meetings_set(plan=plan, meeting_ids=[meeting.pk], actor=staff)
 
 
 def load_demo_decisions() -> None:
