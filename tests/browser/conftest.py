@@ -28,7 +28,8 @@ SHOTS = Path(os.environ.get("XIAOQU_SHOTS_DIR", "/tmp/shots"))
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (make browser)")
+        # `make test` installs it (the `browser` target): a missing browser is a failure.
+        pytest.fail("Debian's Chromium is not installed at /usr/bin/chromium: run `make browser`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
