@@ -95,34 +95,11 @@ def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> Impo
         if not any(cells):
             continue
         if header is None:
-            header = [c.strip().lower() for c in cells]
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise DomainError(
-                    _("设施文件缺少列：%(cols)s（需要 id、type、lat、lon，name 可选）")
-                    % {"cols": "、".join(missing)},
-                    code="columns",
-                )
+            header = _facility_header(cells)
             continue
-        row = dict(zip(header, cells, strict=False))
-        ref, kind = row.get("id", ""), row.get("type", "")
-        try:
-            lat, lon = float(row.get("lat", "")), float(row.get("lon", ""))
-        except ValueError:
-            errors.append(_("第%(n)d行：lat/lon 不是数字") % {"n": n})
-            continue
-        if not ref:
-            errors.append(_("第%(n)d行：id 为空") % {"n": n})
-        elif ref in seen:
-            errors.append(_("第%(n)d行：id %(id)s 重复") % {"n": n, "id": ref})
-        if kind not in types:
-            errors.append(_("第%(n)d行：未知的设施类型“%(t)s”") % {"n": n, "t": kind})
-        if not (
-            math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
-        ):
-            errors.append(_("第%(n)d行：坐标超出范围") % {"n": n})
-        seen.add(ref)
-        rows.append((ref, kind, row.get("name", ""), lat, lon))
+        row = _facility_row(n, dict(zip(header, cells, strict=False)), types, seen, errors)
+        if row is not None:
+            rows.append(row)
     if header is None or not rows and not errors:
         raise DomainError(_("设施文件没有数据。"), code="empty")
     if errors:
@@ -136,6 +113,44 @@ def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> Impo
             after={"created": result.created, "updated": result.updated},
         )
     return result
+
+
+def _facility_header(cells: list[str]) -> list[str]:
+    """The column names of a facility file's header row, all the required ones present."""
+    header = [c.strip().lower() for c in cells]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise DomainError(
+            _("设施文件缺少列：%(cols)s（需要 id、type、lat、lon，name 可选）")
+            % {"cols": "、".join(missing)},
+            code="columns",
+        )
+    return header
+
+
+def _facility_row(
+    n: int, row: dict[str, str], types: set[str], seen: set[str], errors: list[str]
+) -> tuple[str, str, str, float, float] | None:
+    """Row ``n`` of a facility file as (id, type, name, lat, lon), its faults added to ``errors``.
+
+    None when its coordinates are not numbers; ``seen`` collects the ids met so far.
+    """
+    ref, kind = row.get("id", ""), row.get("type", "")
+    try:
+        lat, lon = float(row.get("lat", "")), float(row.get("lon", ""))
+    except ValueError:
+        errors.append(_("第%(n)d行：lat/lon 不是数字") % {"n": n})
+        return None
+    if not ref:
+        errors.append(_("第%(n)d行：id 为空") % {"n": n})
+    elif ref in seen:
+        errors.append(_("第%(n)d行：id %(id)s 重复") % {"n": n, "id": ref})
+    if kind not in types:
+        errors.append(_("第%(n)d行：未知的设施类型“%(t)s”") % {"n": n, "t": kind})
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        errors.append(_("第%(n)d行：坐标超出范围") % {"n": n})
+    seen.add(ref)
+    return ref, kind, row.get("name", ""), lat, lon
 
 
 def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, float]]:

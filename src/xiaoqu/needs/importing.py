@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,44 +195,12 @@ def _date(value: str) -> dt.date:
 def _parse_row(
     cells: dict[str, str], place: Place, today: dt.date
 ) -> tuple[OpinionInput | None, list[tuple[str, str]]]:
+    """One row as an opinion, or None and its errors as (column, message), in column order."""
     errors: list[tuple[str, str]] = []
-    text = cells.get(COL_TEXT, "")
-    try:
-        text = clean_opinion_text(text)
-    except DomainError as error:
-        errors.append((COL_TEXT, error.message))
-    heard_on = today
-    raw_date = cells.get(COL_DATE, "")
-    if raw_date:
-        try:
-            heard_on = _date(raw_date)
-        except values.Bad as bad:
-            errors.append((COL_DATE, str(bad)))
-        else:
-            if heard_on > today:
-                errors.append((COL_DATE, _("日期 %(d)s 晚于今天。") % {"d": heard_on}))
-            elif heard_on.year < 1990:
-                errors.append((COL_DATE, _("日期 %(d)s 太早了，请核对。") % {"d": heard_on}))
-    building = dwelling = None
-    b_no, e_no, r_no = (cells.get(c, "") for c in (COL_BUILDING, COL_ENTRANCE, COL_ROOM))
-    if b_no:
-        try:
-            building = place.building(b_no)
-        except DomainError as error:
-            errors.append((COL_BUILDING, error.message))
-        if building is not None and r_no:
-            try:
-                dwelling = place.dwelling(building, e_no, r_no)
-            except DomainError as error:
-                errors.append((COL_ROOM, error.message))
-    elif r_no or e_no:
-        errors.append((COL_BUILDING, _("填写了单元号或房号时，楼栋号也要填写。")))
-    urgent = False
-    raw_urgent = cells.get(COL_URGENT, "")
-    try:
-        urgent = values.boolean(raw_urgent, URGENT_WORDS)
-    except values.Bad as bad:
-        errors.append((COL_URGENT, str(bad)))
+    text = _row_text(cells, errors)
+    heard_on = _row_date(cells, today, errors)
+    building, dwelling = _row_place(cells, place, errors)
+    urgent = _row_urgent(cells, errors)
     if errors:
         return None, errors
     return (
@@ -241,6 +209,63 @@ def _parse_row(
         ),
         [],
     )
+
+
+def _row_text(cells: dict[str, str], errors: list[tuple[str, str]]) -> str:
+    text = cells.get(COL_TEXT, "")
+    try:
+        return clean_opinion_text(text)
+    except DomainError as error:
+        errors.append((COL_TEXT, error.message))
+        return text
+
+
+def _row_date(cells: dict[str, str], today: dt.date, errors: list[tuple[str, str]]) -> dt.date:
+    """The day the opinion was heard: today when the row says nothing, never after today."""
+    raw_date = cells.get(COL_DATE, "")
+    if not raw_date:
+        return today
+    try:
+        heard_on = _date(raw_date)
+    except values.Bad as bad:
+        errors.append((COL_DATE, str(bad)))
+        return today
+    if heard_on > today:
+        errors.append((COL_DATE, _("日期 %(d)s 晚于今天。") % {"d": heard_on}))
+    elif heard_on.year < 1990:
+        errors.append((COL_DATE, _("日期 %(d)s 太早了，请核对。") % {"d": heard_on}))
+    return heard_on
+
+
+def _row_place(
+    cells: dict[str, str], place: Place, errors: list[tuple[str, str]]
+) -> tuple[Building | None, Dwelling | None]:
+    """The building and dwelling the row names (a dwelling needs its building)."""
+    b_no, e_no, r_no = (cells.get(c, "") for c in (COL_BUILDING, COL_ENTRANCE, COL_ROOM))
+    if not b_no:
+        if r_no or e_no:
+            errors.append((COL_BUILDING, _("填写了单元号或房号时，楼栋号也要填写。")))
+        return None, None
+    try:
+        building = place.building(b_no)
+    except DomainError as error:
+        errors.append((COL_BUILDING, error.message))
+        return None, None
+    if not r_no:
+        return building, None
+    try:
+        return building, place.dwelling(building, e_no, r_no)
+    except DomainError as error:
+        errors.append((COL_ROOM, error.message))
+        return building, None
+
+
+def _row_urgent(cells: dict[str, str], errors: list[tuple[str, str]]) -> bool:
+    try:
+        return values.boolean(cells.get(COL_URGENT, ""), URGENT_WORDS)
+    except values.Bad as bad:
+        errors.append((COL_URGENT, str(bad)))
+        return False
 
 
 def read_opinion_file(
@@ -252,20 +277,7 @@ def read_opinion_file(
     building of the estate.
     """
     rows = upload_rows(upload, sheet=SHEET_NAME)
-    header: list[str] | None = None
-    header_row = 0
-    for n, row in enumerate(rows, start=1):
-        if any(row):
-            header, header_row = [_header_name(c) for c in row], n
-            break
-    if header is None:
-        raise OpinionFileRefused(_("文件是空的：没有表头，也没有意见。"), code="empty")
-    if COL_TEXT not in header:
-        raise OpinionFileRefused(
-            _("第 %(row)d 行表头中没有“意见”列。表头应为：%(cols)s（可下载模板对照）。")
-            % {"row": header_row, "cols": "、".join(COLUMNS)},
-            code="no_text_column",
-        )
+    header, header_row = _read_header(rows)
     index = {name: header.index(name) for name in COLUMNS if name in header}
     place = Place(estate, buildings)
     today = timezone.localdate()
@@ -284,16 +296,41 @@ def read_opinion_file(
         item, row_errors = _parse_row(cells, place, today)
         if item is not None:
             items.append(item)
-        for column, message in row_errors:
-            if len(errors) < MAX_ERRORS_LISTED:
-                errors.append(RowError(n, column, message))
-            else:
-                more += 1
+        more += _list_errors(errors, n, row_errors)
     if errors or more:
         raise OpinionRowsRefused(errors, more)
     if not items:
         raise OpinionFileRefused(_("文件中只有表头，没有意见。"), code="no_rows")
     return items
+
+
+def _read_header(rows: Iterator[list[str]]) -> tuple[list[str], int]:
+    """The column names of the first row that is not empty, and its row number.
+
+    Reads ``rows`` up to that row; the file is refused when it has none or no 意见 column.
+    """
+    for n, row in enumerate(rows, start=1):
+        if any(row):
+            header = [_header_name(c) for c in row]
+            if COL_TEXT not in header:
+                raise OpinionFileRefused(
+                    _("第 %(row)d 行表头中没有“意见”列。表头应为：%(cols)s（可下载模板对照）。")
+                    % {"row": n, "cols": "、".join(COLUMNS)},
+                    code="no_text_column",
+                )
+            return header, n
+    raise OpinionFileRefused(_("文件是空的：没有表头，也没有意见。"), code="empty")
+
+
+def _list_errors(errors: list[RowError], n: int, row_errors: list[tuple[str, str]]) -> int:
+    """Add row ``n``'s errors to ``errors`` up to ``MAX_ERRORS_LISTED``; how many were not."""
+    unlisted = 0
+    for column, message in row_errors:
+        if len(errors) < MAX_ERRORS_LISTED:
+            errors.append(RowError(n, column, message))
+        else:
+            unlisted += 1
+    return unlisted
 
 
 def template_workbook() -> bytes:

@@ -330,23 +330,39 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
             continue
         if sim is None:
             sim = _Similarity(vectors)
-        left = unsigned
-        if signed:
-            best, value = sim.best(unsigned, signed)
-            left = []
-            for row, i in enumerate(unsigned):
-                if value[row] >= THRESHOLD:
-                    key[i] = key[signed[best[row]]]
-                else:
-                    left.append(i)
-        if len(left) == 1:
-            key[left[0]] = (code, "~", 0)
-        elif left:
-            labels = sim.components(left)
-            for row, i in enumerate(left):
-                key[i] = (code, "~", int(labels[row]))
+        left = _join_nearest(key, unsigned, signed, sim) if signed else unsigned
+        _group_similar(key, code, left, sim)
     numbers: dict[tuple[Any, ...], int] = {}
     return [numbers.setdefault(k, len(numbers)) for k in key]
+
+
+def _join_nearest(
+    key: list[tuple[Any, ...]], unsigned: list[int], signed: list[int], sim: _Similarity
+) -> list[int]:
+    """Key each opinion without a sub-topic like its most similar one with a sub-topic.
+
+    Only where the two are similar enough (``THRESHOLD``); returns the opinions left unkeyed.
+    """
+    best, value = sim.best(unsigned, signed)
+    left = []
+    for row, i in enumerate(unsigned):
+        if value[row] >= THRESHOLD:
+            key[i] = key[signed[best[row]]]
+        else:
+            left.append(i)
+    return left
+
+
+def _group_similar(
+    key: list[tuple[Any, ...]], code: str, left: list[int], sim: _Similarity
+) -> None:
+    """Key the opinions of category ``code`` left without one by groups of similar text."""
+    if len(left) == 1:
+        key[left[0]] = (code, "~", 0)
+    elif left:
+        labels = sim.components(left)
+        for row, i in enumerate(left):
+            key[i] = (code, "~", int(labels[row]))
 
 
 def merge_estates(

@@ -114,40 +114,23 @@ def visit_record(
     visit is returned and nothing is written twice (also when two resends race: the unique
     key decides).
     """
-    existing = Visit.objects.filter(client_key=client_key).first()
+    existing = _visit_sent_before(client_key, visitor)
     if existing is not None:
-        if existing.visitor_id != visitor.pk:
-            raise DomainError(_("提交编号已被使用。"), code="key_taken")
         return VisitResult(existing, False)
-    if not RECORD_VISIT.has(visitor, dwelling):
-        raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
-    if outcome not in VisitOutcome.values:
-        raise DomainError(_("走访结果不正确。"), code="outcome")
-    if outcome != VisitOutcome.MET and opinions:
-        raise DomainError(_("没见到住户时不能记录意见。"), code="opinions_without_meeting")
-    if outcome == VisitOutcome.MET and people_met < 1:
-        people_met = 1
-    if not 0 <= people_met <= 50:
-        raise DomainError(_("见到人数应在 0 到 50 之间。"), code="people_met")
-    if len(note) > 500:
-        raise DomainError(_("备注最长 500 字。"), code="note_long")
-    if visited_at > timezone.now() + dt.timedelta(minutes=10):
-        raise DomainError(_("走访时间不能晚于现在。"), code="time_future")
+    people_met = _checked_people_met(
+        dwelling=dwelling,
+        visitor=visitor,
+        visited_at=visited_at,
+        outcome=outcome,
+        opinions=opinions,
+        people_met=people_met,
+        note=note,
+    )
     if campaign is not None:
-        if not campaign.estates.filter(pk=dwelling.estate_id).exists():
-            raise DomainError(_("这户所在小区不在本次走访活动内。"), code="campaign_estate")
-        if campaign.status == CampaignStatus.CLOSED:
-            raise DomainError(_("走访活动已结束。"), code="campaign_closed")
+        _check_campaign_takes(campaign, dwelling)
     check_photo(photo)
     estate = dwelling.estate
-    visit_day = timezone.localtime(visited_at).date()
-    items = []
-    for i, item in enumerate(opinions):
-        item.dwelling = dwelling
-        item.heard_on = visit_day
-        # Derived keys, so the opinions of a resent visit are the same opinions.
-        item.client_key = uuid.uuid5(client_key, str(i))
-        items.append(item)
+    items = _visit_opinions(opinions, client_key=client_key, dwelling=dwelling, at=visited_at)
     try:
         with transaction.atomic():
             visit = Visit(
@@ -181,3 +164,65 @@ def visit_record(
             raise
         return VisitResult(existing, False)
     return VisitResult(visit, True)
+
+
+def _visit_sent_before(client_key: uuid.UUID, visitor: User) -> Visit | None:
+    """The visit already stored under ``client_key`` by ``visitor`` (another's key is refused)."""
+    existing = Visit.objects.filter(client_key=client_key).first()
+    if existing is not None and existing.visitor_id != visitor.pk:
+        raise DomainError(_("提交编号已被使用。"), code="key_taken")
+    return existing
+
+
+def _checked_people_met(
+    *,
+    dwelling: Dwelling,
+    visitor: User,
+    visited_at: dt.datetime,
+    outcome: str,
+    opinions: Sequence[OpinionInput],
+    people_met: int,
+    note: str,
+) -> int:
+    """Refuse a visit the visitor may not record or that contradicts itself; the people met.
+
+    A visit that met the household met at least one person.
+    """
+    if not RECORD_VISIT.has(visitor, dwelling):
+        raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
+    if outcome not in VisitOutcome.values:
+        raise DomainError(_("走访结果不正确。"), code="outcome")
+    if outcome != VisitOutcome.MET and opinions:
+        raise DomainError(_("没见到住户时不能记录意见。"), code="opinions_without_meeting")
+    if outcome == VisitOutcome.MET and people_met < 1:
+        people_met = 1
+    if not 0 <= people_met <= 50:
+        raise DomainError(_("见到人数应在 0 到 50 之间。"), code="people_met")
+    if len(note) > 500:
+        raise DomainError(_("备注最长 500 字。"), code="note_long")
+    if visited_at > timezone.now() + dt.timedelta(minutes=10):
+        raise DomainError(_("走访时间不能晚于现在。"), code="time_future")
+    return people_met
+
+
+def _check_campaign_takes(campaign: Campaign, dwelling: Dwelling) -> None:
+    """Refuse a visit to a campaign that is closed or does not span the dwelling's estate."""
+    if not campaign.estates.filter(pk=dwelling.estate_id).exists():
+        raise DomainError(_("这户所在小区不在本次走访活动内。"), code="campaign_estate")
+    if campaign.status == CampaignStatus.CLOSED:
+        raise DomainError(_("走访活动已结束。"), code="campaign_closed")
+
+
+def _visit_opinions(
+    opinions: Sequence[OpinionInput], *, client_key: uuid.UUID, dwelling: Dwelling, at: dt.datetime
+) -> list[OpinionInput]:
+    """The opinions heard, placed at the dwelling on the day of the visit."""
+    visit_day = timezone.localtime(at).date()
+    items = []
+    for i, item in enumerate(opinions):
+        item.dwelling = dwelling
+        item.heard_on = visit_day
+        # Derived keys, so the opinions of a resent visit are the same opinions.
+        item.client_key = uuid.uuid5(client_key, str(i))
+        items.append(item)
+    return items

@@ -9,6 +9,7 @@ buildings only.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -164,14 +165,44 @@ def _bad(message: str, code: str = "invalid") -> JsonResponse:
 
 
 def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
-    """The submitted visit as ``visit_record`` arguments; DomainError for bad input."""
+    """The submitted visit as ``visit_record`` arguments; DomainError for bad input.
+
+    The fields are checked one after another in this order; the first wrong one is reported.
+    """
     data = request.POST
     user = request.user
+    client_key = _client_key(data.get("client_key", ""))
+    estate = _visit_estate(user, data.get("estate", ""))
+    dwelling = _visit_dwelling(user, estate, data.get("dwelling", ""))
+    campaign = _visit_campaign(user, estate, data.get("campaign", ""))
+    visited_at = _visited_at(data.get("visited_at", ""))
+    people = data.get("people_met", "") or "0"
+    if not people.isdigit() or len(people) > 3:
+        raise DomainError(_("见到人数应在 0 到 50 之间。"), code="people_met")
+    opinions = _visit_opinions(data.get("opinions", ""))
+    return {
+        "client_key": client_key,
+        "dwelling": dwelling,
+        "visitor": user,
+        "visited_at": visited_at,
+        "outcome": data.get("outcome", ""),
+        "opinions": opinions,
+        "people_met": int(people),
+        "note": data.get("note", ""),
+        "photo": request.FILES.get("photo"),
+        "campaign": campaign,
+    }
+
+
+def _client_key(raw: str) -> uuid.UUID:
     try:
-        client_key = uuid.UUID(data.get("client_key", ""))
+        return uuid.UUID(raw)
     except ValueError:
         raise DomainError(_("提交编号不正确，请刷新页面后重新填写。"), code="client_key") from None
-    estate_id = data.get("estate", "")
+
+
+def _visit_estate(user: User, estate_id: str) -> Estate:
+    """The estate named, when the user may record visits there."""
     estate = (
         RECORD_VISIT.scoped(user, Estate.objects.filter(pk=int(estate_id))).first()
         if estate_id.isdigit() and len(estate_id) < 19
@@ -179,7 +210,11 @@ def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
     )
     if estate is None:
         raise DomainError(_("这个小区不在您的工作范围内。"), code="estate")
-    dwelling_id = data.get("dwelling", "")
+    return estate
+
+
+def _visit_dwelling(user: User, estate: Estate, dwelling_id: str) -> Dwelling:
+    """The dwelling named, in ``estate`` and in the user's visiting scope."""
     if not dwelling_id.isdigit():
         raise DomainError(_("请选择走访的房屋。"), code="no_dwelling")
     # Looked up within the estate, so a dwelling elsewhere answers like a missing one.
@@ -194,26 +229,36 @@ def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
         )
     if not RECORD_VISIT.has(user, dwelling):
         raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
-    campaign = None
-    campaign_id = data.get("campaign", "")
-    if campaign_id:
-        if not campaign_id.isdigit() or len(campaign_id) >= 19:
-            raise DomainError(_("走访活动不存在。"), code="campaign")
-        of_estate = Campaign.objects.filter(pk=int(campaign_id), estates=estate)
-        campaign = RECORD_VISIT.scoped(user, of_estate).first()
-        if campaign is None:
-            raise DomainError(_("走访活动不存在或不包括这个小区。"), code="campaign")
-    raw_time = data.get("visited_at", "")
-    visited_at = parse_datetime(raw_time) if raw_time else timezone.now()
+    return dwelling
+
+
+def _visit_campaign(user: User, estate: Estate, campaign_id: str) -> Campaign | None:
+    """The campaign named (None when none is), which must span ``estate``."""
+    if not campaign_id:
+        return None
+    if not campaign_id.isdigit() or len(campaign_id) >= 19:
+        raise DomainError(_("走访活动不存在。"), code="campaign")
+    of_estate = Campaign.objects.filter(pk=int(campaign_id), estates=estate)
+    campaign = RECORD_VISIT.scoped(user, of_estate).first()
+    if campaign is None:
+        raise DomainError(_("走访活动不存在或不包括这个小区。"), code="campaign")
+    return campaign
+
+
+def _visited_at(raw: str) -> dt.datetime:
+    """The time sent (a time without zone is local time), or now when none is."""
+    visited_at = parse_datetime(raw) if raw else timezone.now()
     if visited_at is None:
         raise DomainError(_("走访时间不正确。"), code="time")
     if timezone.is_naive(visited_at):
         visited_at = timezone.make_aware(visited_at)
-    people = data.get("people_met", "") or "0"
-    if not people.isdigit() or len(people) > 3:
-        raise DomainError(_("见到人数应在 0 到 50 之间。"), code="people_met")
+    return visited_at
+
+
+def _visit_opinions(raw: str) -> list[services.OpinionInput]:
+    """The opinions sent as a JSON list of ``{"text", "urgent"}``, each text checked."""
     try:
-        raw_opinions = json.loads(data.get("opinions", "") or "[]")
+        raw_opinions = json.loads(raw or "[]")
     except ValueError:
         raise DomainError(_("意见内容格式不正确。"), code="opinions") from None
     if not isinstance(raw_opinions, list) or len(raw_opinions) > MAX_OPINIONS:
@@ -229,18 +274,7 @@ def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
                 _("第 %(n)d 条意见：%(msg)s") % {"n": n, "msg": exc.message}, code=exc.code
             ) from None
         opinions.append(services.OpinionInput(text=item["text"], urgent=item.get("urgent") is True))
-    return {
-        "client_key": client_key,
-        "dwelling": dwelling,
-        "visitor": user,
-        "visited_at": visited_at,
-        "outcome": data.get("outcome", ""),
-        "opinions": opinions,
-        "people_met": int(people),
-        "note": data.get("note", ""),
-        "photo": request.FILES.get("photo"),
-        "campaign": campaign,
-    }
+    return opinions
 
 
 @csrf_exempt  # checked below, after the size check, so a huge body gets a JSON answer too
