@@ -1,4 +1,4 @@
-"""The demo's door-knocking campaign, opinions, demands and published list (needs/demo.py)."""
+"""The demo's door-knocking campaign, opinions, demands and published list (demo/needs.py)."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_published_lists_cannot_be_changed_in_the_admin(demo):
         assert not model_admin.has_add_permission(request)
 
 
-# The demo's owner votes (decisions/demo.py) load with the same demo; checked here to build
+# The demo's owner votes (demo/decisions.py) load with the same demo; checked here to build
 # the demo database once.
 
 

@@ -1,11 +1,12 @@
 """The demo's door-knocking campaign, opinions, demands and a published demand list.
 
-The article (seed/article.txt) tells how 六盘水市钟山区东风西路社区 sent 70 Party members and
-cadres knocking on doors (“敲门行动”): 1,600 person-visits and 80 opinions on parking, care
-for the elderly and repairs, gathered into a 需求清单. The demo replays that at the scale of
-the demo register, in 金仓社区 where the demo's grids, Party groups and logins are
-(organization/demo.py): its 3 estates and 316 dwellings, visited by the 15 members of the
-estates' Party groups plus the demo grid worker, Party member and community worker.
+The Guizhou Daily report the project grew from (README.md) tells how 六盘水市钟山区东风西路社区
+sent 70 Party members and cadres knocking on doors (“敲门行动”): 1,600 person-visits and 80
+opinions on parking, care for the elderly and repairs, gathered into a 需求清单. The demo
+replays that at the scale of the demo register, in 金仓社区 where the demo's grids, Party
+groups and logins are (demo/organization.py): its 3 estates and 316 dwellings, visited by the
+15 members of the estates' Party groups plus the demo grid worker, Party member and community
+worker.
 
 * a campaign over the 3 estates; every dwelling but a few is knocked on, doors nobody
   answered are knocked again a few days later, so there are more person-visits than
@@ -60,7 +61,7 @@ STARTS_ON = dt.date(2025, 10, 8)
 ENDS_ON = dt.date(2025, 12, 31)
 KNOCK_DAYS = 30  # first knocks spread over the campaign's first 30 days
 NOT_VISITED_SHARE = 0.04  # the campaign is not finished: a few doors are still to knock
-# Demo logins (registry/demo.py DEMO_LOGINS) who take part.
+# Demo logins (DEMO_LOGINS in demo/__init__.py) who take part.
 GRID_WORKER_PHONE = "13800000003"
 PARTY_MEMBER_PHONE = "13800000004"
 COMMUNITY_STAFF_PHONE = "13800000005"

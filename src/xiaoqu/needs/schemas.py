@@ -1,4 +1,4 @@
-"""Schemas of the needs API (CONVENTIONS 8: ``XxxIn`` for input, ``XxxOut`` for output).
+"""Schemas of the needs API: ``XxxIn`` for input, ``XxxOut`` for output (docs/architecture.md).
 
 No schema here carries a resident's name or phone: places are dwelling labels
 ("1栋2单元301"); the only names are those of staff who knocked on doors.

@@ -1,7 +1,7 @@
 """xiaoqu needs classify | merge | train | evaluate.
 
 ``classify`` and ``merge`` read UTF-8 text on stdin, one opinion a line, and write JSON Lines
-in input order (DESIGN.md). Lines that are empty or hold only blanks are not opinions: they
+in input order (the contract in docs/cli.md). Lines that are empty or hold only blanks are not opinions: they
 are skipped and produce no output line. A line with content the model cannot read (emoji
 only) is still an opinion and gets an output line (category ``property_management``, score
 0.0). Input that is not valid UTF-8 ends the command with exit code 2 and a message.
