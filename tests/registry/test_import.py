@@ -619,3 +619,40 @@ def test_a_bound_crossed_in_the_middle_of_an_import_writes_nothing(tmp_path, set
         import_register(write_register(tmp_path / "reg", data))
     assert "people.csv" in caught.value.message and "第 2 行" in caught.value.message
     assert _counts() == before
+
+
+# --- defects found when the import became one specification -------------------------------
+
+
+def test_a_region_code_given_twice_is_reported_as_a_duplicate(tmp_path):
+    """A 代码 repeated in the 区划 sheet is one error on the repeat (it used to crash the import)."""
+    data = base_register()
+    data["regions"].append(list(data["regions"][4]))
+    assert _rejected(write_register(tmp_path, data)) == ["区划 第7行 代码：与第6行重复"]
+
+
+def test_a_region_code_given_twice_on_reimport_does_not_blame_the_first_row(tmp_path):
+    """On re-import, only the repeat is reported, not the first row as its own namesake."""
+    data = base_register()
+    import_register(write_register(tmp_path / "a", data))
+    data["regions"].append(list(data["regions"][3]))
+    lines = _rejected(write_register(tmp_path / "b", {"regions": data["regions"]}))
+    assert lines == ["区划 第7行 代码：与第5行重复"]
+
+
+def test_an_area_with_more_digits_than_a_decimal_holds_is_an_error(tmp_path):
+    """1e30 as 专有面积 is reported as too large (it used to crash the import)."""
+    lines = _rejected(_with(tmp_path, "dwellings", 0, 5, "1e30"))
+    assert lines == ["房屋 第2行 专有面积：数值过大"]
+
+
+def test_imported_rows_carry_the_time_of_the_import(tmp_path):
+    """Rows written by the import are stamped with the import's time, created and updated."""
+    from django.utils import timezone
+
+    before = timezone.now()
+    import_register(write_register(tmp_path, base_register()))
+    after = timezone.now()
+    for model in MODELS:
+        for created, updated in model.objects.values_list("created_at", "updated_at"):
+            assert before <= created == updated <= after, model.__name__

@@ -27,3 +27,11 @@ def test_id_number_with_its_right_check_digit_is_accepted_in_lower_case_too(firs
     """A valid number passes whatever the case of a final x."""
     number = first17 + id_check_digit(first17)
     assert v.id_number(number.lower()) == number
+
+
+def test_a_decimal_longer_than_a_decimal_holds_is_too_large_not_a_crash():
+    """1e30 with two places has more digits than Python's decimals hold: 数值过大."""
+    with pytest.raises(v.Bad, match="数值过大"):
+        v.decimal("1e30", 2, 10)
+    with pytest.raises(v.Bad, match="数值过大"):
+        v.decimal("1" * 40, 4, 5)

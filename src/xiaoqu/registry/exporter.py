@@ -19,183 +19,46 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from xiaoqu.core.spreadsheets import csv_row, xlsx_row
-from xiaoqu.registry.importing.schema import (
-    BUILDINGS,
-    DWELLINGS,
-    ENTRANCES,
-    ESTATES,
-    LEVEL_LABELS,
-    OWNERSHIPS,
-    PEOPLE,
-    REGIONS,
-    RESIDENCIES,
-    Sheet,
-    labels,
-)
-from xiaoqu.registry.models import (
-    Building,
-    Dwelling,
-    DwellingUse,
-    Entrance,
-    Estate,
-    ManagementMode,
-    Ownership,
-    Person,
-    Region,
-    RegisterStatus,
-    Relation,
-    RenovationStage,
-    Residency,
-    Structure,
-)
+from xiaoqu.registry.importing.spec import SHEETS, Choice, Column, Sheet
 
 CHUNK = 5000
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+def _rows(sheet: Sheet) -> QuerySet:
+    """The rows of a sheet, in the order they are written."""
+    rows = sheet.model._default_manager.all()
+    if sheet.key == "regions":
+        # Regions entered by hand without a code cannot be named in the file.
+        return rows.exclude(code__isnull=True).exclude(code="").order_by("depth", "code")
+    if sheet.key == "estates":
+        return rows.order_by("code")
+    return rows.order_by("id")
 
 
-def _iter(qs: QuerySet, *fields: str) -> Iterator[tuple]:
-    return qs.values_list(*fields).iterator(chunk_size=CHUNK)
+def _writer(sheet: Sheet, column: Column) -> Callable[..., str]:
+    """How the exporter writes a column from the value(s) read for it."""
+    kind = column.kind
+    if isinstance(kind, Choice):
+        field = sheet.model_field(column)
+        assert field is not None
+        words = kind.writer(field)
+        return lambda value: words[value]
+    return kind.text
 
 
-def _regions() -> Iterator[list[str]]:
-    rows = _iter(
-        Region.objects.exclude(code__isnull=True).exclude(code="").order_by("depth", "code"),
-        "code",
-        "name",
-        "level",
-        "parent__code",
-    )
-    for code, name, level, parent in rows:
-        yield [code, name, LEVEL_LABELS[level], parent or ""]
-
-
-def _estates() -> Iterator[list[str]]:
-    modes, stages = labels(ManagementMode), labels(RenovationStage)
-    rows = _iter(
-        Estate.objects.order_by("code"),
-        "code",
-        "name",
-        "community__code",
-        "address",
-        "year_built",
-        "latitude",
-        "longitude",
-        "land_area",
-        "management_mode",
-        "stage",
-    )
-    for code, name, community, address, year, lat, lon, land, mode, stage in rows:
-        yield [
-            code,
-            name,
-            community or "",
-            address,
-            _cell(year),
-            _cell(lat),
-            _cell(lon),
-            _cell(land),
-            modes[mode],
-            stages[stage],
-        ]
-
-
-def _buildings() -> Iterator[list[str]]:
-    structures = labels(Structure)
-    rows = _iter(
-        Building.objects.order_by("id"),
-        "estate__code",
-        "number",
-        "storeys",
-        "has_elevator",
-        "structure",
-    )
-    for code, number, storeys, lift, structure in rows:
-        yield [code, number, str(storeys), _cell(bool(lift)), structures[structure]]
-
-
-def _entrances() -> Iterator[list[str]]:
-    rows = _iter(
-        Entrance.objects.order_by("id"), "building__estate__code", "building__number", "number"
-    )
-    for row in rows:
-        yield list(row)
-
-
-def _dwellings() -> Iterator[list[str]]:
-    uses, statuses = labels(DwellingUse), labels(RegisterStatus)
-    rows = _iter(
-        Dwelling.objects.order_by("id"),
-        "estate__code",
-        "building__number",
-        "entrance__number",
-        "number",
-        "floor",
-        "area",
-        "use",
-        "status",
-    )
-    for code, bnum, enum, number, floor, area, use, status in rows:
-        yield [code, bnum, enum, number, str(floor), str(area), uses[use], statuses[status]]
-
-
-def _people() -> Iterator[list[str]]:
-    for pk, ref, name, phone in _iter(Person.objects.order_by("id"), "id", "ref", "name", "phone"):
-        yield [ref or f"#{pk}", name, phone, ""]
-
-
-_DWELLING_KEY = (
-    "dwelling__estate__code",
-    "dwelling__building__number",
-    "dwelling__entrance__number",
-    "dwelling__number",
-)
-
-
-def _ownerships() -> Iterator[list[str]]:
-    qs = Ownership.objects.order_by("id").annotate(pid=F("person_id"))
-    for pid, ref, code, bnum, enum, number, share in _iter(
-        qs, "pid", "person__ref", *_DWELLING_KEY, "share"
-    ):
-        yield [ref or f"#{pid}", code, bnum, enum, number, _cell(share)]
-
-
-def _residencies() -> Iterator[list[str]]:
-    relations = labels(Relation)
-    qs = Residency.objects.order_by("id").annotate(pid=F("person_id"))
-    for pid, ref, code, bnum, enum, number, relation, since in _iter(
-        qs, "pid", "person__ref", *_DWELLING_KEY, "relation", "since"
-    ):
-        yield [
-            ref or f"#{pid}",
-            code,
-            bnum,
-            enum,
-            number,
-            relations[relation],
-            since.isoformat() if since else "",
-        ]
-
-
-SHEET_ROWS: tuple[tuple[Sheet, Callable[[], Iterator[list[str]]]], ...] = (
-    (REGIONS, _regions),
-    (ESTATES, _estates),
-    (BUILDINGS, _buildings),
-    (ENTRANCES, _entrances),
-    (DWELLINGS, _dwellings),
-    (PEOPLE, _people),
-    (OWNERSHIPS, _ownerships),
-    (RESIDENCIES, _residencies),
-)
+def sheet_rows(sheet: Sheet) -> Iterator[list[str]]:
+    """The cells of every row of ``sheet``, in the order of its columns."""
+    lookups: list[str] = []
+    cells: list[tuple[int, int, Callable[..., str]]] = []
+    for column in sheet.columns:
+        start = len(lookups)
+        lookups.extend(column.lookups)
+        cells.append((start, len(lookups), _writer(sheet, column)))
+    for row in _rows(sheet).values_list(*lookups).iterator(chunk_size=CHUNK):
+        yield [write(*row[a:b]) for a, b, write in cells]
 
 
 def export_register(
@@ -208,27 +71,27 @@ def export_register(
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
-        for sheet, rows in SHEET_ROWS:
+        for sheet in SHEETS:
             ws = book.create_sheet(sheet.label)
-            ws.append([c.label for c in sheet.columns])
+            ws.append(list(sheet.headers))
 
             def append(row: list[str], ws: Any = ws) -> None:
                 ws.append(xlsx_row(ws, row))
 
-            counts[sheet.key] = _copy(sheet, rows(), append, progress)
+            counts[sheet.key] = _copy(sheet, sheet_rows(sheet), append, progress)
         path.parent.mkdir(parents=True, exist_ok=True)
         book.save(path)
         return counts
     path.mkdir(parents=True, exist_ok=True)
-    for sheet, rows in SHEET_ROWS:
+    for sheet in SHEETS:
         with (path / sheet.filename).open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow([c.label for c in sheet.columns])
+            writer.writerow(sheet.headers)
 
             def write(row: list[str], writer: Any = writer) -> None:
                 writer.writerow(csv_row(row))
 
-            counts[sheet.key] = _copy(sheet, rows(), write, progress)
+            counts[sheet.key] = _copy(sheet, sheet_rows(sheet), write, progress)
     return counts
 
 

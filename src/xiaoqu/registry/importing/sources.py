@@ -22,7 +22,7 @@ from xiaoqu.core.spreadsheets import (
     csv_rows,
     open_workbook,
 )
-from xiaoqu.registry.importing.schema import SHEETS, Sheet
+from xiaoqu.registry.importing.spec import SHEETS, Sheet
 
 __all__ = ["EncodingRefused", "RegisterSourceError", "SheetSource", "open_register"]
 

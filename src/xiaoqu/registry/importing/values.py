@@ -25,7 +25,10 @@ class Bad(Exception):
 
 
 _Q = {n: Decimal(1).scaleb(-n) for n in range(0, 9)}
-_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+PHONE_LENGTH = 11
+# Six places is about ten centimetres; more is noise from a conversion.
+COORDINATE_PLACES = 6
 _DIGITS_RE = re.compile(r"^[0-9]+$")
 
 
@@ -59,27 +62,27 @@ def decimal(value: str, places: int, max_digits: int, *, positive: bool = True) 
         raise Bad(_("必须是数字，而不是“%(v)s”") % {"v": value})
     if positive and number <= 0:
         raise Bad(_("必须大于0"))
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places:
+    try:
+        # Exact unless the number has more places: then it changes ("52.900" does not).
         rounded = number.quantize(_Q[places])
-        if rounded != number:
-            raise Bad(_("最多%(n)d位小数") % {"n": places})
-        number = rounded
-    number = number.quantize(_Q[places])
-    if number.adjusted() >= max_digits - places:
+    except InvalidOperation:
+        # More digits than a decimal holds (28): far too large for any field.
+        raise Bad(_("数值过大")) from None
+    if rounded != number:
+        raise Bad(_("最多%(n)d位小数") % {"n": places})
+    if rounded.adjusted() >= max_digits - places:
         raise Bad(_("数值过大"))
-    return number
+    return rounded
 
 
-def coordinate(value: str, limit: int) -> Decimal:
+def coordinate(value: str, limit: int, places: int = COORDINATE_PLACES) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
         raise Bad(_("必须是数字，而不是“%(v)s”") % {"v": value}) from None
     if not number.is_finite() or not -limit <= number <= limit:
         raise Bad(_("必须在-%(n)d到%(n)d之间") % {"n": limit})
-    # Six places is about ten centimetres; more is noise from a conversion.
-    return number.quantize(_Q[6])
+    return number.quantize(_Q[places])
 
 
 def word(value: str, words: dict[str, str]) -> str:
@@ -103,7 +106,7 @@ def boolean(value: str, words: dict[str, bool]) -> bool:
 
 def phone(value: str) -> str:
     number = normalize_phone(value)
-    if not _PHONE_RE.match(number):
+    if not PHONE_RE.match(number):
         raise Bad(_("“%(v)s”不是有效的手机号（应为1开头的11位数字）") % {"v": value})
     return number
 

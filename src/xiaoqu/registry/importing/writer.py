@@ -43,8 +43,17 @@ class Table:
         self.table: str = str(meta.db_table)
         ins = ["id", *(column(model, f) for f in insert_fields), "created_at", "updated_at"]
         self.insert_columns = ins
+        self.now = connection.ops.adapt_datetimefield_value(now)
+        self.stamps = (self.now, self.now)
+        self.postgres = connection.vendor == "postgresql"
+        # Rows are queued without their timestamps, which are the same for every row: COPY
+        # (PostgreSQL) adds them to each row, the INSERT (SQLite) has them as constants, two
+        # parameters less to bind per row.
+        stamp = _literal(self.now)
         self.insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            qn(self.table), ", ".join(qn(c) for c in ins), ", ".join(["%s"] * len(ins))
+            qn(self.table),
+            ", ".join(qn(c) for c in ins),
+            ", ".join(["%s"] * (len(ins) - 2) + [stamp, stamp]),
         )
         upd = [column(model, f) for f in update_fields]
         self.update_sql = "UPDATE {} SET {} WHERE {} = %s".format(
@@ -52,8 +61,6 @@ class Table:
             ", ".join(f"{qn(c)} = %s" for c in [*upd, "updated_at"]),
             qn("id"),
         )
-        self.now = connection.ops.adapt_datetimefield_value(now)
-        self.stamps = (self.now, self.now)
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
         self.created = 0
@@ -61,7 +68,6 @@ class Table:
         self.enabled = True
         self.dropped: list[tuple[str, str]] = []
         self.next_id = self._first_free_id()
-        self.postgres = connection.vendor == "postgresql"
 
     def _first_free_id(self) -> int:
         qn = self.connection.ops.quote_name
@@ -120,11 +126,11 @@ class Table:
         return pk
 
     def insert(self, row: tuple[Any, ...]) -> None:
-        """``row`` is ``(id, *insert_fields)``; the timestamps are added here."""
+        """``row`` is ``(id, *insert_fields)``; the timestamps are added when it is written."""
         self.created += 1
         if self.enabled:
             inserts = self.inserts
-            inserts.append(row + self.stamps)
+            inserts.append(row)
             if len(inserts) >= BATCH:
                 self._flush_inserts()
 
@@ -156,9 +162,10 @@ class Table:
                 sql = "COPY {} ({}) FROM STDIN".format(
                     qn(self.table), ", ".join(qn(c) for c in self.insert_columns)
                 )
+                stamps = self.stamps
                 with cursor.cursor.copy(sql) as copy:
                     for row in self.inserts:
-                        copy.write_row(row)
+                        copy.write_row(row + stamps)
             else:
                 cursor.executemany(self.insert_sql, self.inserts)
         self.inserts.clear()
@@ -175,6 +182,13 @@ class Table:
         with self.connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+
+
+def _literal(value: Any) -> str:
+    """A timestamp adapted for the database, as an SQL string constant."""
+    text = str(value)
+    assert "%" not in text
+    return "'{}'".format(text.replace("'", "''"))
 
 
 def lock_tables(connection: BaseDatabaseWrapper, tables: list[str]) -> None:

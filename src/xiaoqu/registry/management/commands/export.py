@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.exporter import export_register
-from xiaoqu.registry.importing.schema import SHEET_LABELS
+from xiaoqu.registry.importing.spec import SHEET_LABELS
 
 
 class Command(BaseCommand):

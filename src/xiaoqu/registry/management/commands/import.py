@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.dbcheck import ensure_migrated
 from xiaoqu.registry.importer import ImportFailed, RegisterSourceError, import_register
-from xiaoqu.registry.importing.engine import ENTITIES
-from xiaoqu.registry.importing.schema import SHEET_LABELS
+from xiaoqu.registry.importing.spec import ENTITIES, SHEET_LABELS
 
 
 class ProgressBar:
