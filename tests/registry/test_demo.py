@@ -1,7 +1,4 @@
-import importlib.util
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +8,7 @@ from django.db.models import Count
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.core.models import AuditLog
 from xiaoqu.demo import DEMO_DIR, DEMO_PASSWORD, load_demo
+from xiaoqu.registry.generator import generate_register
 from xiaoqu.registry.models import (
     Building,
     Dwelling,
@@ -27,8 +25,6 @@ from xiaoqu.registry.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -173,14 +169,11 @@ def test_serve_refuses_to_start_without_a_secret_key(monkeypatch):
         call_command("serve")
 
 
-def test_committed_demo_files_are_what_the_generator_writes(tmp_path):
-    """The csv files in the package are exactly the generator's (deterministic) output."""
-    spec = importlib.util.spec_from_file_location(
-        "make_demo_register", ROOT / "scripts" / "make_demo_register.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    module.generate(tmp_path)
-    for generated in sorted(tmp_path.glob("*.csv")):
-        assert generated.read_bytes() == (DEMO_DIR / generated.name).read_bytes(), generated.name
+def test_committed_demo_files_are_what_the_demo_preset_writes(tmp_path):
+    """The csv files in the package are exactly what `xiaoqu generate --preset demo` writes."""
+    generate_register(tmp_path, preset="demo")
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in DEMO_DIR.glob("*.csv"))
+    assert len(written) == 8
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name

@@ -448,3 +448,79 @@ def test_stats_after_import_match_the_generated_counts(tmp_path):
     expected = summary.as_dict()
     for key in ("regions", "estates", "buildings", "entrances", "dwellings", "people"):
         assert stats[key] == expected[key], key
+
+
+# --- the demo preset -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("demo") / "register"
+    return out, generate_register(out, preset="demo")
+
+
+def test_demo_preset_writes_all_eight_files_of_the_format(demo):
+    """The demo preset writes residencies.csv too, and counts every file."""
+    out, summary = demo
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["regions.csv", "residencies.csv", *(f"{n}.csv" for n in FILES if n != "regions")]
+    )
+    for name, count in summary.as_dict().items():
+        assert len(read(out, name)) == count
+    assert summary.residencies > 0
+
+
+def test_demo_preset_has_the_places_of_the_report_with_their_codes(demo):
+    """Its places are fixed: the report's communities with the codes the demo logins use."""
+    out, _summary = demo
+    regions = {r["代码"]: r["名称"] for r in read(out, "regions")}
+    assert regions["520103006001"] == "金仓社区"
+    assert regions["529901001"] == "党武街道"
+    estates = {e["小区编号"]: e["小区名称"] for e in read(out, "estates")}
+    assert estates["520103006001-01"] == "金仓路市政宿舍"
+    assert estates["522323001001-01"] == "阳光新城小区"
+    assert estates["520102003001-01"] == "四通街8号院落"
+    assert estates["520623001001-01"] == "碧波水岸小区"
+    assert len(estates) == 30
+
+
+def test_demo_preset_holds_the_people_of_the_demo_logins(demo):
+    """P000001 owns two flats of 金仓路市政宿舍 and rents one out to P000002."""
+    out, _summary = demo
+    people = {p["人员编号"]: p for p in read(out, "people")}
+    assert (people["P000001"]["姓名"], people["P000001"]["手机号"]) == ("周建国", "13800000002")
+    assert (people["P000002"]["姓名"], people["P000002"]["手机号"]) == ("罗晓雪", "13800000001")
+    owned = sorted(dwelling_key(o) for o in read(out, "ownerships") if o["人员编号"] == "P000001")
+    assert owned == [("520103006001-01", "1", "1", "301"), ("520103006001-01", "2", "2", "502")]
+    tenancy = [r for r in read(out, "residencies") if r["人员编号"] == "P000002"]
+    assert [(dwelling_key(r), r["关系"]) for r in tenancy] == [(owned[1], "租户")]
+
+
+def test_demo_preset_people_are_plainly_synthetic(demo):
+    """Phones are in the test series 137-0000 / 136-0000 (but the logins'), IDs are valid."""
+    out, _summary = demo
+    people = read(out, "people")
+    phones = {p["手机号"] for p in people if p["手机号"]} - {"13800000001", "13800000002"}
+    assert all(p[:7] in ("1370000", "1360000") for p in phones)
+    ids = [p["证件号码"] for p in people if p["证件号码"]]
+    assert all(id_number_is_valid(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    "args", [["--estates", "3"], ["--dwellings", "30"], ["--seed", "2"]], ids=str
+)
+def test_demo_preset_refuses_counts_and_a_seed(tmp_path, capsys, args):
+    """The demo is fixed: counts or a seed with --preset demo exit 2 and write nothing."""
+    assert run_cli("--preset", "demo", *args, "--out", str(tmp_path / "out")) == 2
+    assert "--preset demo" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_prints_every_file_the_demo_preset_writes(tmp_path):
+    """`xiaoqu generate --preset demo` reports its eight files, residencies.csv included."""
+    out = io.StringIO()
+    call_command("generate", "--preset", "demo", "--out", str(tmp_path / "r"), stdout=out)
+    printed = out.getvalue()
+    assert "residencies.csv" in printed and "dwellings.csv" in printed
+    assert "3,020" in printed

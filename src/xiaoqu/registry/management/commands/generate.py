@@ -1,4 +1,4 @@
-"""`xiaoqu generate`: write a synthetic register that `xiaoqu import` reads."""
+"""`xiaoqu generate`: write a register that `xiaoqu import` reads (synthetic, or the demo)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from xiaoqu.registry.generator import PRESETS, GenerateError, generate_register
+from xiaoqu.registry.importing.spec import SHEETS
 
 
 class Command(BaseCommand):
@@ -33,17 +34,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--out", required=True, type=Path, help=_("输出文件夹（须不存在或为空）")
         )
-        parser.add_argument("--seed", type=int, default=1, help=_("随机种子，默认 1"))
+        # No default here: the demo preset refuses a seed, the others take 1.
+        parser.add_argument("--seed", type=int, help=_("随机种子，默认 1"))
         parser.add_argument(
             "--preset",
             choices=sorted(PRESETS),
-            help=_("预设：guizhou 为贵州省真实区划，5,601 个小区、901,400 套房屋"),
+            help=_(
+                "预设：guizhou 为贵州省真实区划，5,601 个小区、901,400 套房屋；"
+                "demo 为演示档案（xiaoqu demo 导入的数据）"
+            ),
         )
         parser.add_argument(
             "--force", action="store_true", help=_("覆盖非空输出文件夹中的登记文件")
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         try:
             summary = generate_register(
@@ -57,17 +62,11 @@ class Command(BaseCommand):
         except GenerateError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         counts = summary.as_dict()
-        labels = {
-            "regions": _("区划"),
-            "estates": _("小区"),
-            "buildings": _("楼栋"),
-            "entrances": _("单元"),
-            "dwellings": _("房屋"),
-            "people": _("人员"),
-            "ownerships": _("产权"),
-        }
-        for key, label in labels.items():
-            self.stdout.write(f"{label}\t{key}.csv\t{counts[key]:>12,}")
+        for sheet in SHEETS:
+            if sheet.key in counts:
+                # The sheet names are the format's words; shown in the active language.
+                label = _(sheet.label)
+                self.stdout.write(f"{label}\t{sheet.filename}\t{counts[sheet.key]:>12,}")
         self.stdout.write(
             _("已写入 %(path)s，用时 %(seconds).1f 秒。")
             % {"path": options["out"], "seconds": time.perf_counter() - started}
