@@ -359,52 +359,81 @@ def csv_rows(source: Path | bytes, *, name: str, limits: SheetLimits) -> Iterato
 
 
 def _csv_stream(text: io.TextIOWrapper, name: str, limits: SheetLimits) -> Iterator[list[str]]:
+    """The records of ``text`` within ``limits``, cells as ``from_csv_cell`` reads them."""
+    lines = _CsvLines(text, limits)
+    max_rows, max_columns = limits.max_rows, limits.max_columns
     cell_chars = limits.max_cell_chars
-    max_columns = limits.max_columns
-    # A record longer than this has a cell over the bound or too many columns; lines are read
-    # no longer than it, so one line without an end cannot fill the memory.
-    record_chars = (cell_chars + 3) * max_columns + 2
-    pending = 0  # characters of the record being read
-    quoted = False  # an apostrophe in the record: cells may carry to_csv_cell's prefix
-
-    def lines() -> Iterator[str]:
-        nonlocal pending, quoted
-        readline = text.readline
-        while line := readline(record_chars):
-            pending += len(line)
-            if pending >= record_chars:
-                raise _line_too_long(name, number + 1, record_chars)
-            if "'" in line:
-                quoted = True
-            yield line
-
-    number = 0
-    max_rows = limits.max_rows
+    number = 0  # the rows read, for the row number in a refusal
     with text:
         try:
-            for row in csv.reader(lines()):
-                number += 1
+            for number, row in enumerate(csv.reader(lines), start=1):
                 if number > max_rows:
                     raise _too_many_rows(name, limits)
                 if len(row) > max_columns:
                     raise _too_many_columns(name, limits, number)
-                if pending > cell_chars:
-                    for cell in row:
-                        if len(cell) > cell_chars:
-                            raise _cell_too_long(name, limits, number)
-                pending = 0
-                if quoted:
-                    quoted = False
+                if lines.chars > cell_chars:
+                    _check_cell_lengths(row, name, limits, number)
+                lines.chars = 0
+                if lines.quoted:
+                    lines.quoted = False
                     row = [from_csv_cell(cell) for cell in row]
                 yield row
+        except _LineTooLong:
+            raise _line_too_long(name, number + 1, lines.record_chars) from None
         except csv.Error as error:  # a field over csv's own bound, or a NUL
-            if "field larger" in str(error):
-                raise _cell_too_long(name, limits, number + 1) from None
-            raise SpreadsheetRefused(
-                _("“%(name)s”第 %(row)d 行无法读取：%(error)s")
-                % {"name": name, "row": number + 1, "error": error},
-                code="damaged",
-            ) from None
+            raise _csv_refused(error, name, limits, number + 1) from None
+
+
+class _LineTooLong(Exception):
+    """A csv line is as long as a whole record may be (``_csv_stream`` names the row)."""
+
+
+class _CsvLines:
+    """The lines of a csv text for ``csv.reader``, none read longer than a record may be.
+
+    While ``csv.reader`` reads one record, ``chars`` counts its characters and ``quoted`` tells
+    whether it holds an apostrophe (its cells may carry ``to_csv_cell``'s prefix); the reader
+    of the records sets both back after each record.
+    """
+
+    __slots__ = ("chars", "quoted", "record_chars", "text")
+
+    def __init__(self, text: io.TextIOWrapper, limits: SheetLimits) -> None:
+        self.text = text
+        # A record longer than this has a cell over the bound or too many columns; lines are
+        # read no longer than it, so one line without an end cannot fill the memory.
+        self.record_chars = (limits.max_cell_chars + 3) * limits.max_columns + 2
+        self.chars = 0
+        self.quoted = False
+
+    def __iter__(self) -> Iterator[str]:
+        readline = self.text.readline
+        record_chars = self.record_chars
+        while line := readline(record_chars):
+            chars = self.chars = self.chars + len(line)
+            if chars >= record_chars:
+                raise _LineTooLong
+            if "'" in line:
+                self.quoted = True
+            yield line
+
+
+def _check_cell_lengths(row: list[str], name: str, limits: SheetLimits, number: int) -> None:
+    """Refuse row ``number`` when one of its cells is longer than the bound."""
+    for cell in row:
+        if len(cell) > limits.max_cell_chars:
+            raise _cell_too_long(name, limits, number)
+
+
+def _csv_refused(error: csv.Error, name: str, limits: SheetLimits, row: int) -> SpreadsheetRefused:
+    """The refusal for a record ``csv.reader`` could not read (``row`` is its number)."""
+    if "field larger" in str(error):
+        return _cell_too_long(name, limits, row)
+    return SpreadsheetRefused(
+        _("“%(name)s”第 %(row)d 行无法读取：%(error)s")
+        % {"name": name, "row": row, "error": error},
+        code="damaged",
+    )
 
 
 # --- xlsx -------------------------------------------------------------------------------------
@@ -543,6 +572,75 @@ def _check_directory(fh: IO[bytes], size: int, name: str) -> None:
         )
 
 
+class _SharedStringsParse:
+    """The state of the streaming parse of a workbook's shared strings.
+
+    expat calls ``start``, ``end`` and ``text``; ``strings`` collects the text of each string
+    (its runs of rich text joined, its phonetic guides left out), each within the cell bound.
+    """
+
+    __slots__ = (
+        "budget",
+        "collecting",
+        "depth",
+        "in_rph",
+        "in_si",
+        "length",
+        "limits",
+        "max_chars",
+        "name",
+        "part",
+        "parts",
+        "strings",
+    )
+
+    def __init__(self, name: str, part: str, limits: SheetLimits) -> None:
+        self.name = name
+        self.part = part
+        self.limits = limits
+        self.max_chars = limits.max_cell_chars
+        self.strings: list[str] = []
+        self.parts: list[str] = []  # the text of the string being read
+        self.length = 0  # its characters
+        self.depth = 0
+        # Elements still allowed: MAX_ELEMENTS, and 16 more with every string (runs of rich text).
+        self.budget = MAX_ELEMENTS
+        self.in_si = self.in_rph = self.collecting = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        self.budget -= 1
+        if self.depth > MAX_DEPTH or self.budget < 0:
+            raise _damaged(
+                self.name, _("“%(part)s”中与文字无关的内容过多或层次过深") % {"part": self.part}
+            )
+        if tag == _SI:
+            self.in_si, self.length = True, 0
+            self.budget += 16
+            self.parts.clear()
+        elif tag == _T:
+            self.collecting = self.in_si and not self.in_rph
+        elif tag == _RPH:
+            self.in_rph = True
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if tag == _T:
+            self.collecting = False
+        elif tag == _SI:
+            self.in_si = False
+            self.strings.append("".join(self.parts))
+        elif tag == _RPH:
+            self.in_rph = False
+
+    def text(self, data: str) -> None:
+        if self.collecting:
+            self.length += len(data)
+            if self.length > self.max_chars:
+                raise _cell_too_long(self.name, self.limits)
+            self.parts.append(data)
+
+
 class Workbook:
     """An .xlsx workbook opened for reading: its worksheets, in order."""
 
@@ -558,14 +656,27 @@ class Workbook:
         self._read_structure()
 
     def _read_structure(self) -> None:
-        book, name = self._book, self.name
+        workbook_part = self._workbook_part()
+        rels = _relationships(self._book, self.name, workbook_part)
+        titles = self._read_titles(workbook_part)
+        self._read_related(rels)
+        for title, rid in titles:
+            kind, path = rels.get(rid, ("", ""))
+            if kind.endswith("/worksheet") and path in self._book.NameToInfo:
+                self.sheets.append(WorkbookSheet(self, title, path))
+
+    def _workbook_part(self) -> str:
+        """The part holding the workbook, as the package's relationships name it."""
         workbook_part = "xl/workbook.xml"
-        for kind, path in _relationships(book, name, "").values():
+        for kind, path in _relationships(self._book, self.name, "").values():
             if kind.endswith("/officeDocument"):
                 workbook_part = path
-        if workbook_part not in book.NameToInfo:
-            raise _damaged(name, _("找不到工作簿的主体部分"))
-        rels = _relationships(book, name, workbook_part)
+        if workbook_part not in self._book.NameToInfo:
+            raise _damaged(self.name, _("找不到工作簿的主体部分"))
+        return workbook_part
+
+    def _read_titles(self, workbook_part: str) -> list[tuple[str, str]]:
+        """(title, relationship id) of each sheet in order; notes a workbook counting from 1904."""
         titles: list[tuple[str, str]] = []
 
         def start(tag: str, attrs: dict[str, str]) -> None:
@@ -574,21 +685,22 @@ class Workbook:
             elif tag == f"{_MAIN}{_NS}workbookPr" and attrs.get("date1904") in ("1", "true"):
                 self._epoch = dt.datetime(1904, 1, 1)
 
-        _parse_meta(book, name, workbook_part, start)
+        _parse_meta(self._book, self.name, workbook_part, start)
+        return titles
+
+    def _read_related(self, rels: dict[str, tuple[str, str]]) -> None:
+        """Find the shared strings (checking their size) and read the styles."""
+        book = self._book
         for kind, path in rels.values():
             if kind.endswith("/sharedStrings") and path in book.NameToInfo:
                 self._shared_part = path
                 size = book.getinfo(path).file_size
                 if size > self.limits.max_shared_bytes:
                     raise _too_large(
-                        name, size, self.limits.max_shared_bytes, _("的文字部分解压后")
+                        self.name, size, self.limits.max_shared_bytes, _("的文字部分解压后")
                     )
             elif kind.endswith("/styles") and path in book.NameToInfo:
                 self._read_styles(path)
-        for title, rid in titles:
-            kind, path = rels.get(rid, ("", ""))
-            if kind.endswith("/worksheet") and path in book.NameToInfo:
-                self.sheets.append(WorkbookSheet(self, title, path))
 
     def _read_styles(self, part: str) -> None:
         from openpyxl.styles.numbers import (
@@ -629,60 +741,15 @@ class Workbook:
         return self._shared
 
     def _read_shared(self) -> list[str]:
-        name, part, limits = self.name, self._shared_part, self.limits
-        strings: list[str] = []
-        xml = _Xml(name, part)
-        depth = 0
-        in_si = in_rph = collecting = False
-        parts: list[str] = []
-        length = 0
-        max_chars = limits.max_cell_chars
-        elements = 0
-        allowance = MAX_ELEMENTS  # grows by 16 with every string (runs of rich text)
-
-        def start(tag: str, attrs: dict[str, str]) -> None:
-            nonlocal depth, in_si, in_rph, collecting, length, elements, allowance
-            depth += 1
-            elements += 1
-            if depth > MAX_DEPTH or elements > allowance:
-                raise _damaged(
-                    name, _("“%(part)s”中与文字无关的内容过多或层次过深") % {"part": part}
-                )
-            if tag == _SI:
-                in_si, length = True, 0
-                allowance += 16
-                parts.clear()
-            elif tag == _T:
-                collecting = in_si and not in_rph
-            elif tag == _RPH:
-                in_rph = True
-
-        def end(tag: str) -> None:
-            nonlocal depth, in_si, in_rph, collecting
-            depth -= 1
-            if tag == _T:
-                collecting = False
-            elif tag == _SI:
-                in_si = False
-                strings.append("".join(parts))
-            elif tag == _RPH:
-                in_rph = False
-
-        def text(data: str) -> None:
-            nonlocal length
-            if collecting:
-                length += len(data)
-                if length > max_chars:
-                    raise _cell_too_long(name, limits)
-                parts.append(data)
-
-        xml.parser.StartElementHandler = start
-        xml.parser.EndElementHandler = end
-        xml.parser.CharacterDataHandler = text
-        for chunk in _part_bytes(self._book, name, part):
+        parse = _SharedStringsParse(self.name, self._shared_part, self.limits)
+        xml = _Xml(self.name, self._shared_part)
+        xml.parser.StartElementHandler = parse.start
+        xml.parser.EndElementHandler = parse.end
+        xml.parser.CharacterDataHandler = parse.text
+        for chunk in _part_bytes(self._book, self.name, self._shared_part):
             xml.feed(chunk)
         xml.feed(b"", True)
-        return strings
+        return parse.strings
 
     def close(self) -> None:
         self._book.close()
@@ -722,135 +789,13 @@ class WorkbookSheet:
         shows). Raises ``SpreadsheetRefused`` when a bound is crossed.
         """
         workbook = self.workbook
-        shared = workbook.shared_strings()
-        name = f"{workbook.name}（{self.title}）"
-        limits = workbook.limits
-        max_rows, max_columns, max_chars = (
-            limits.max_rows,
-            limits.max_columns,
-            limits.max_cell_chars,
-        )
-        date_styles = workbook._date_styles
-        epoch = workbook._epoch
+        parse = _SheetParse(self)
         xml = _Xml(workbook.name, self.part)
-        done: list[tuple[int, list[str]]] = []
-        columns: dict[str, int] = {}  # "AB" → 28, for the references met so far
-        depth = 0
-        number = 0  # the current row's number
-        cells: list[str] = []
-        column = 0
-        kind = ""
-        style = ""
-        in_cell = in_inline = in_rph = collecting = False
-        parts: list[str] = []
-        length = 0
-        elements = 0
-        allowance = MAX_ELEMENTS  # grows with every row and every cell holding a value
-        max_depth = MAX_DEPTH
-        row_tag, cell_tag, value_tag, text_tag, inline_tag, phonetic_tag = (
-            _ROW,
-            _C,
-            _V,
-            _T,
-            _IS,
-            _RPH,
-        )
-
-        def start(tag: str, attrs: dict[str, str]) -> None:
-            nonlocal depth, number, cells, column, kind, style, in_cell, in_inline, in_rph
-            nonlocal collecting, length, elements, allowance
-            depth += 1
-            elements += 1
-            if elements > allowance or depth > max_depth:
-                raise _damaged(
-                    workbook.name,
-                    _("“%(part)s”中与单元格无关的内容过多或层次过深") % {"part": self.part},
-                )
-            if tag == cell_tag:
-                in_cell = True
-                ref = attrs.get("r")
-                if ref:
-                    letters = ref.rstrip("0123456789")
-                    found = columns.get(letters)
-                    if found is None:
-                        found = columns[letters] = _column(letters, workbook.name)
-                    column = found
-                else:
-                    column += 1
-                kind = attrs.get("t", "n")
-                style = attrs.get("s", "")
-                parts.clear()
-                length = 0
-            elif tag == value_tag:
-                collecting = in_cell
-            elif tag == row_tag:
-                ref = attrs.get("r")
-                if ref is None:
-                    number += 1
-                else:
-                    try:
-                        at = int(ref)
-                    except ValueError:
-                        raise _damaged(
-                            workbook.name, _("行号“%(r)s”无效") % {"r": ref[:20]}
-                        ) from None
-                    if at <= number:
-                        raise _damaged(workbook.name, _("行号顺序错乱（第 %(r)d 行）") % {"r": at})
-                    number = at
-                if number > max_rows:
-                    raise _too_many_rows(name, limits)
-                allowance += 1  # rows are bounded by max_rows, not by the allowance
-                cells = []
-                column = 0
-            elif tag == text_tag:
-                collecting = in_inline and not in_rph
-            elif tag == inline_tag:
-                in_inline = in_cell
-            elif tag == phonetic_tag:
-                in_rph = True
-
-        def end(tag: str) -> None:
-            nonlocal depth, in_cell, in_inline, in_rph, collecting, allowance
-            depth -= 1
-            if tag == cell_tag:
-                in_cell = collecting = False
-                if not parts:
-                    return
-                value = _value(kind, "".join(parts), style, shared, date_styles, epoch)
-                if not value:
-                    return
-                if column > max_columns:
-                    raise _too_many_columns(name, limits, number)
-                allowance += 8
-                width = len(cells)
-                if column > width:
-                    if column > width + 1:
-                        cells.extend([""] * (column - 1 - width))
-                    cells.append(value)
-                else:
-                    cells[column - 1] = value
-            elif tag in (value_tag, text_tag):
-                collecting = False
-            elif tag == row_tag:
-                if cells:
-                    done.append((number, cells))
-            elif tag == inline_tag:
-                in_inline = False
-            elif tag == phonetic_tag:
-                in_rph = False
-
-        def text(data: str) -> None:
-            nonlocal length
-            if collecting:
-                length += len(data)
-                if length > max_chars:
-                    raise _cell_too_long(name, limits, number)
-                parts.append(data)
-
         parser = xml.parser
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = text
+        parser.StartElementHandler = parse.start
+        parser.EndElementHandler = parse.end
+        parser.CharacterDataHandler = parse.text
+        done = parse.done
         following = 1  # the number of the next row to yield
         for chunk in chain(_part_bytes(workbook._book, workbook.name, self.part), (None,)):
             if chunk is None:
@@ -864,6 +809,172 @@ class WorkbookSheet:
                 following += 1
                 yield row
             done.clear()
+
+
+class _SheetParse:
+    """The state of the streaming parse of one worksheet.
+
+    expat calls ``start``, ``end`` and ``text``; each row that holds a value is added to
+    ``done`` as (row number, cells) when it ends, for ``WorkbookSheet.rows`` to yield.
+    """
+
+    __slots__ = (
+        "book_name",
+        "budget",
+        "cells",
+        "collecting",
+        "column",
+        "columns",
+        "date_styles",
+        "depth",
+        "done",
+        "epoch",
+        "in_cell",
+        "in_inline",
+        "in_rph",
+        "kind",
+        "length",
+        "limits",
+        "max_chars",
+        "max_columns",
+        "max_depth",
+        "max_rows",
+        "name",
+        "number",
+        "part",
+        "parts",
+        "shared",
+        "style",
+    )
+
+    def __init__(self, sheet: WorkbookSheet) -> None:
+        workbook = sheet.workbook
+        self.shared = workbook.shared_strings()
+        self.book_name = workbook.name  # in messages about the file's structure
+        self.name = f"{workbook.name}（{sheet.title}）"  # in messages about its rows and cells
+        self.part = sheet.part
+        limits = self.limits = workbook.limits
+        self.max_rows = limits.max_rows
+        self.max_columns = limits.max_columns
+        self.max_chars = limits.max_cell_chars
+        self.max_depth = MAX_DEPTH
+        self.date_styles = workbook._date_styles
+        self.epoch = workbook._epoch
+        self.done: list[tuple[int, list[str]]] = []
+        self.columns: dict[str, int] = {}  # "AB" → 28, for the references met so far
+        self.depth = 0
+        # Elements still allowed: MAX_ELEMENTS, and more with every row and every cell holding
+        # a value.
+        self.budget = MAX_ELEMENTS
+        self.number = 0  # the current row's number
+        self.cells: list[str] = []  # its values so far
+        self.column = 0  # the current cell's column
+        self.kind = ""  # its type (t)
+        self.style = ""  # its style (s)
+        self.parts: list[str] = []  # its text so far
+        self.length = 0  # the characters of that text
+        self.in_cell = self.in_inline = self.in_rph = self.collecting = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        self.budget -= 1
+        if self.budget < 0 or self.depth > self.max_depth:
+            raise _damaged(
+                self.book_name,
+                _("“%(part)s”中与单元格无关的内容过多或层次过深") % {"part": self.part},
+            )
+        if tag == _C:
+            self._open_cell(attrs)
+        elif tag == _V:
+            self.collecting = self.in_cell
+        elif tag == _ROW:
+            self._open_row(attrs)
+        elif tag == _T:
+            self.collecting = self.in_inline and not self.in_rph
+        elif tag == _IS:
+            self.in_inline = self.in_cell
+        elif tag == _RPH:
+            self.in_rph = True
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if tag == _C:
+            self._close_cell()
+        elif tag in (_V, _T):
+            self.collecting = False
+        elif tag == _ROW:
+            if self.cells:
+                self.done.append((self.number, self.cells))
+        elif tag == _IS:
+            self.in_inline = False
+        elif tag == _RPH:
+            self.in_rph = False
+
+    def text(self, data: str) -> None:
+        if self.collecting:
+            self.length += len(data)
+            if self.length > self.max_chars:
+                raise _cell_too_long(self.name, self.limits, self.number)
+            self.parts.append(data)
+
+    def _open_row(self, attrs: dict[str, str]) -> None:
+        ref = attrs.get("r")
+        number = self.number + 1 if ref is None else self._row_number(ref)
+        if number > self.max_rows:
+            raise _too_many_rows(self.name, self.limits)
+        self.number = number
+        self.budget += 1  # rows are bounded by max_rows, not by the element budget
+        self.cells = []
+        self.column = 0
+
+    def _row_number(self, ref: str) -> int:
+        """The number a row element gives itself, which must follow the previous row's."""
+        try:
+            at = int(ref)
+        except ValueError:
+            raise _damaged(self.book_name, _("行号“%(r)s”无效") % {"r": ref[:20]}) from None
+        if at <= self.number:
+            raise _damaged(self.book_name, _("行号顺序错乱（第 %(r)d 行）") % {"r": at})
+        return at
+
+    def _open_cell(self, attrs: dict[str, str]) -> None:
+        self.in_cell = True
+        ref = attrs.get("r")
+        if ref:
+            letters = ref.rstrip("0123456789")
+            found = self.columns.get(letters)
+            if found is None:
+                found = self.columns[letters] = _column(letters, self.book_name)
+            self.column = found
+        else:
+            self.column += 1
+        self.kind = attrs.get("t", "n")
+        self.style = attrs.get("s", "")
+        self.parts.clear()
+        self.length = 0
+
+    def _close_cell(self) -> None:
+        """Put the value of the cell just read, if it has one, into its column of the row."""
+        self.in_cell = self.collecting = False
+        if not self.parts:
+            return
+        value = _value(
+            self.kind, "".join(self.parts), self.style, self.shared, self.date_styles, self.epoch
+        )
+        if not value:
+            return
+        column = self.column
+        if column > self.max_columns:
+            raise _too_many_columns(self.name, self.limits, self.number)
+        self.budget += 8
+        cells = self.cells
+        width = len(cells)
+        if column > width:
+            if column > width + 1:
+                cells.extend([""] * (column - 1 - width))
+            cells.append(value)
+        else:
+            cells[column - 1] = value
 
 
 def _column(letters: str, name: str) -> int:
@@ -893,23 +1004,7 @@ def _value(
         except (ValueError, IndexError):
             return ""
     if kind == "n":
-        try:
-            number: float = float(raw) if any(c in raw for c in ".eE") else int(raw)
-        except ValueError:
-            return raw
-        if style and date_styles:
-            try:
-                duration = date_styles.get(int(style))
-            except ValueError:
-                duration = None
-            if duration is not None:
-                from openpyxl.utils.datetime import from_excel
-
-                try:
-                    return cell_text(from_excel(number, epoch, timedelta=duration))
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-        return cell_text(number)
+        return _number_value(raw, style, date_styles, epoch)
     if kind == "b":
         return cell_text(raw.strip() in ("1", "true"))
     if kind == "d":
@@ -920,6 +1015,32 @@ def _value(
         except ValueError:
             return raw
     return raw  # inlineStr, str (a formula's text), e (an error such as #N/A)
+
+
+def _number_value(raw: str, style: str, date_styles: dict[int, bool], epoch: dt.datetime) -> str:
+    """A number cell's value: a date when its style has a date format, else the number."""
+    try:
+        number: float = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
+    except ValueError:
+        return raw
+    if style and date_styles:
+        try:
+            duration = date_styles.get(int(style))
+        except ValueError:
+            duration = None
+        if duration is not None:
+            return _date_text(number, epoch, duration)
+    return cell_text(number)
+
+
+def _date_text(number: float, epoch: dt.datetime, duration: bool) -> str:
+    """The date (or, for a duration format, the time span) that ``number`` stands for."""
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return cell_text(from_excel(number, epoch, timedelta=duration))
+    except (OverflowError, ValueError):
+        return "#VALUE!"
 
 
 def cell_text(value: Any) -> str:
