@@ -414,7 +414,10 @@ REFERENCE = Reference()
 PERSON = PersonReference()
 
 
-def _estate(path: str = "", field: str = "") -> Column:
+# A column is Column(header, English name, kind, field=..., required=..., aliases=..., path=...).
+
+
+def _estate(path: str, field: str = "") -> Column:
     return Column("小区编号", "estate_code", REFERENCE, field, True, ("estate",), (path,))
 
 
@@ -427,23 +430,39 @@ def _entrance(path: str, field: str = "") -> Column:
 
 
 _NUMBER_ALIASES = ("dwelling", "dwelling_number", "room")
+_PERSON_ALIASES = ("person_ref", "person")
 
 
-def _person(*path: str) -> Column:
-    return Column("人员编号", "ref", PERSON, "person", True, ("person_ref", "person"), path)
-
-
-def _dwelling_of_link() -> tuple[Column, ...]:
-    """The columns naming the dwelling of an ownership or a residency, and its person."""
+def _link() -> tuple[Column, ...]:
+    """The columns naming the person and the dwelling of an ownership or a residency."""
     return (
-        _person("person_id", "person__ref"),
+        Column(
+            "人员编号",
+            "ref",
+            PERSON,
+            field="person",
+            required=True,
+            aliases=_PERSON_ALIASES,
+            path=("person_id", "person__ref"),
+        ),
         _estate("dwelling__estate__code"),
         _building("dwelling__building__number"),
         _entrance("dwelling__entrance__number"),
         Column(
-            "房号", "number", REFERENCE, "dwelling", True, _NUMBER_ALIASES, ("dwelling__number",)
+            "房号",
+            "number",
+            REFERENCE,
+            field="dwelling",
+            required=True,
+            aliases=_NUMBER_ALIASES,
+            path=("dwelling__number",),
         ),
     )
+
+
+def _not_future(day: Any) -> None:
+    if day > dt.date.today():
+        raise v.Bad(_("不能晚于今天"))
 
 
 REGIONS = Sheet(
@@ -451,11 +470,16 @@ REGIONS = Sheet(
     "区划",
     Region,
     (
-        Column("代码", "code", Digits(), "code", True, ("区划代码",)),
-        Column("名称", "name", TEXT, "name", True),
-        Column("级别", "level", LEVEL, "level", True),
+        Column("代码", "code", Digits(), field="code", required=True, aliases=("区划代码",)),
+        Column("名称", "name", TEXT, field="name", required=True),
+        Column("级别", "level", LEVEL, field="level", required=True),
         Column(
-            "上级代码", "parent_code", Digits(), "parent", False, ("parent",), ("parent__code",)
+            "上级代码",
+            "parent_code",
+            Digits(),
+            field="parent",
+            aliases=("parent",),
+            path=("parent__code",),
         ),
     ),
 )
@@ -464,24 +488,24 @@ ESTATES = Sheet(
     "小区",
     Estate,
     (
-        Column("小区编号", "code", TEXT, "code", True, ("estate_code",)),
-        Column("小区名称", "name", TEXT, "name", True, ("名称",)),
+        Column("小区编号", "code", TEXT, field="code", required=True, aliases=("estate_code",)),
+        Column("小区名称", "name", TEXT, field="name", required=True, aliases=("名称",)),
         Column(
             "社区代码",
             "community_code",
             REFERENCE,
-            "community",
-            True,
-            ("community",),
-            ("community__code",),
+            field="community",
+            required=True,
+            aliases=("community",),
+            path=("community__code",),
         ),
-        Column("地址", "address", TEXT, "address"),
-        Column("建成年份", "year_built", Integer(), "year_built"),
-        Column("纬度", "latitude", Coordinate(90), "latitude", False, ("lat",)),
-        Column("经度", "longitude", Coordinate(180), "longitude", False, ("lon", "lng")),
-        Column("占地面积", "land_area", Number(), "land_area"),
-        Column("管理模式", "management_mode", Choice(), "management_mode"),
-        Column("改造阶段", "stage", Choice(), "stage"),
+        Column("地址", "address", TEXT, field="address"),
+        Column("建成年份", "year_built", Integer(), field="year_built"),
+        Column("纬度", "latitude", Coordinate(90), field="latitude", aliases=("lat",)),
+        Column("经度", "longitude", Coordinate(180), field="longitude", aliases=("lon", "lng")),
+        Column("占地面积", "land_area", Number(), field="land_area"),
+        Column("管理模式", "management_mode", Choice(), field="management_mode"),
+        Column("改造阶段", "stage", Choice(), field="stage"),
     ),
 )
 BUILDINGS = Sheet(
@@ -490,10 +514,19 @@ BUILDINGS = Sheet(
     Building,
     (
         _estate("estate__code", "estate"),
-        Column("楼栋号", "building", TEXT, "number", True, ("building_number",)),
-        Column("层数", "storeys", Integer(_storeys), "storeys", True, ("floors",)),
-        Column("有电梯", "has_elevator", YesNo(), "has_elevator", False, ("elevator",)),
-        Column("结构", "structure", STRUCTURE, "structure"),
+        Column(
+            "楼栋号", "building", TEXT, field="number", required=True, aliases=("building_number",)
+        ),
+        Column(
+            "层数",
+            "storeys",
+            Integer(_storeys),
+            field="storeys",
+            required=True,
+            aliases=("floors",),
+        ),
+        Column("有电梯", "has_elevator", YesNo(), field="has_elevator", aliases=("elevator",)),
+        Column("结构", "structure", STRUCTURE, field="structure"),
     ),
 )
 ENTRANCES = Sheet(
@@ -503,7 +536,9 @@ ENTRANCES = Sheet(
     (
         _estate("building__estate__code"),
         _building("building__number", "building"),
-        Column("单元号", "entrance", TEXT, "number", True, ("entrance_number",)),
+        Column(
+            "单元号", "entrance", TEXT, field="number", required=True, aliases=("entrance_number",)
+        ),
     ),
 )
 DWELLINGS = Sheet(
@@ -514,11 +549,13 @@ DWELLINGS = Sheet(
         _estate("estate__code", "estate"),
         _building("building__number", "building"),
         _entrance("entrance__number", "entrance"),
-        Column("房号", "number", TEXT, "number", True, _NUMBER_ALIASES),
-        Column("楼层", "floor", Integer(_floor), "floor", True),
-        Column("专有面积", "area", Number(), "area", True, ("专有面积（m²）",)),
-        Column("用途", "use", Choice(), "use"),
-        Column("登记状态", "status", Choice(), "status"),
+        Column("房号", "number", TEXT, field="number", required=True, aliases=_NUMBER_ALIASES),
+        Column("楼层", "floor", Integer(_floor), field="floor", required=True),
+        Column(
+            "专有面积", "area", Number(), field="area", required=True, aliases=("专有面积（m²）",)
+        ),
+        Column("用途", "use", Choice(), field="use"),
+        Column("登记状态", "status", Choice(), field="status"),
     ),
 )
 PEOPLE = Sheet(
@@ -526,34 +563,36 @@ PEOPLE = Sheet(
     "人员",
     Person,
     (
-        Column("人员编号", "ref", PERSON, "ref", True, ("person_ref", "person"), ("id", "ref")),
-        Column("姓名", "name", TEXT, "name", True),
-        Column("手机号", "phone", Phone(), "phone", False, ("手机", "电话")),
-        Column("证件号码", "id_number", IdNumber(), "", False, ("身份证号", "身份证号码")),
+        Column(
+            "人员编号",
+            "ref",
+            PERSON,
+            field="ref",
+            required=True,
+            aliases=_PERSON_ALIASES,
+            path=("id", "ref"),
+        ),
+        Column("姓名", "name", TEXT, field="name", required=True),
+        Column("手机号", "phone", Phone(), field="phone", aliases=("手机", "电话")),
+        # Kept as a keyed hash and its last four characters (the people step), never written.
+        Column("证件号码", "id_number", IdNumber(), aliases=("身份证号", "身份证号码")),
     ),
-    ("persons",),
+    extra_names=("persons",),
 )
 OWNERSHIPS = Sheet(
     "ownerships",
     "产权",
     Ownership,
-    (*_dwelling_of_link(), Column("份额", "share", Number(_share), "share")),
+    (*_link(), Column("份额", "share", Number(_share), field="share")),
 )
-
-
-def _not_future(day: Any) -> None:
-    if day > dt.date.today():
-        raise v.Bad(_("不能晚于今天"))
-
-
 RESIDENCIES = Sheet(
     "residencies",
     "居住",
     Residency,
     (
-        *_dwelling_of_link(),
-        Column("关系", "relation", Choice(), "relation", True),
-        Column("入住日期", "since", Day(_not_future), "since"),
+        *_link(),
+        Column("关系", "relation", Choice(), field="relation", required=True),
+        Column("入住日期", "since", Day(_not_future), field="since"),
     ),
 )
 
@@ -570,11 +609,3 @@ SHEETS: tuple[Sheet, ...] = (
 )
 ENTITIES: tuple[str, ...] = tuple(s.key for s in SHEETS)
 SHEET_LABELS = {s.key: s.label for s in SHEETS}
-
-
-def sheet(key: str) -> Sheet:
-    """The sheet whose key (file stem) is ``key``."""
-    for found in SHEETS:
-        if found.key == key:
-            return found
-    raise KeyError(key)
