@@ -2,7 +2,9 @@ import os
 import tempfile
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
+from django.utils import translation
 
 os.environ.setdefault("XIAOQU_DEBUG", "1")
 
@@ -20,6 +22,15 @@ def suite_settings():
         MEDIA_ROOT=tempfile.mkdtemp(prefix="xiaoqu-test-media-"), TASKS=IMMEDIATE_TASKS
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a page requested in English leaves English
+    active in the thread (the locale middleware never switches back), which must not decide
+    how a later test's code runs."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_collection_modifyitems(config, items):

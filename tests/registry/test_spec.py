@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.db import models
+from django.utils import translation
 
 from tests.registry.fixtures.register import base_register, write_register
 from xiaoqu.registry.exporter import export_register
@@ -178,3 +179,19 @@ def test_every_english_header_is_read_like_its_chinese_one(db, tmp_path):
     assert report.created["dwellings"] == 4
     assert Building.objects.get().storeys == 6
     assert Dwelling.objects.get(number="601").use == "commercial"
+
+
+def test_the_words_of_a_register_do_not_follow_the_page_language(db, tmp_path):
+    """Choice words are the format's Chinese labels whatever language is active (an English
+    page or a process where one was chosen): such a register imports, and exports again with
+    the same words, so that it imports once more."""
+    with translation.override("en"):
+        report = import_register(write_register(tmp_path / "in", base_register()))
+        assert report.created["dwellings"] == 4
+        export_register(tmp_path / "out")
+    with open(tmp_path / "out" / "dwellings.csv", encoding="utf-8", newline="") as f:
+        uses = {row["用途"] for row in csv.DictReader(f)}
+    assert uses == {"住宅", "商业"}
+    with translation.override("en"):
+        again = import_register(tmp_path / "out")
+    assert again.total_created == 0

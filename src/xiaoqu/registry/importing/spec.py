@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from xiaoqu.registry.importing import values as v
@@ -32,6 +33,16 @@ from xiaoqu.registry.models import (
 )
 
 Parser = Callable[[str], Any]
+
+# The language of the format's words (choice labels), whatever the language of the page or the
+# command that reads or writes a register: a file exported from an English page imports again.
+FILE_LANGUAGE = "zh-hans"
+
+
+def _labels(model_field: models.Field) -> list[tuple[str, str]]:
+    """The field's choices as (stored value, label in the file's language)."""
+    with translation.override(FILE_LANGUAGE):
+        return [(value, str(label)) for value, label in model_field.choices or ()]
 
 
 def _field(model: type[models.Model], name: str) -> models.Field:
@@ -180,8 +191,8 @@ class Choice(Kind):
     def words(self, model_field: models.Field) -> dict[str, str]:
         """Accepted spellings (Chinese label, English value, lower case) → stored value."""
         out: dict[str, str] = {}
-        for value, label in model_field.choices or ():
-            out[str(label)] = value
+        for value, label in _labels(model_field):
+            out[label] = value
             out[value] = value
             out[value.replace("_", " ")] = value
         out.update(self.spellings)
@@ -199,7 +210,7 @@ class Choice(Kind):
 
     def writer(self, model_field: models.Field) -> dict[str, str]:
         """Stored value → the word the exporter writes."""
-        out = {value: str(label) for value, label in model_field.choices or ()}
+        out = dict(_labels(model_field))
         out.update(self.labels)
         return out
 
