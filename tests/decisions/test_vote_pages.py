@@ -256,3 +256,26 @@ def test_a_paper_ballot_for_an_elector_of_another_vote_changes_nothing(client, v
     )
     assert response.status_code == 200 and "请从名册中选择业主" in response.content.decode()
     assert not Ballot.objects.exists()
+
+
+def test_a_draft_vote_is_not_shown_to_residents(client, estate, staff):
+    """A vote being drawn up is the staff's: its ballot, result, notice and objection URLs
+    answer 404 to an owner of the estate (as for a vote that does not exist), and open once
+    the vote is opened."""
+    now = timezone.now()
+    draft = services.vote_create(
+        estate=estate,
+        matter=7,
+        title="草拟中的表决",
+        opens_at=now + dt.timedelta(days=1),
+        closes_at=now + dt.timedelta(days=15),
+        actor=staff,
+    )
+    owner = estate.dwellings.order_by("pk").first().ownerships.first().person
+    client.force_login(make_user(person=owner))
+    for name in ("ballot", "vote_result", "vote_result_print"):
+        assert client.get(reverse(f"decisions:{name}", args=[draft.pk])).status_code == 404
+    objection = reverse("decisions:vote_objection", args=[draft.pk])
+    assert client.post(objection, {"text": "异议"}).status_code == 404
+    client.force_login(staff)
+    assert client.get(reverse("decisions:vote_detail", args=[draft.pk])).status_code == 200

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_estate, make_user, region_chain
-from xiaoqu.accounts.models import User
+from tests.factories import make_estate, make_grid, make_user, region_chain
+from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.meetings.models import Meeting
 from xiaoqu.meetings.services import meeting_create
 from xiaoqu.needs.models import Channel, Opinion
@@ -142,3 +142,21 @@ def test_meeting_pages_need_permission_and_scope(estate, other_estate, staff, pa
     assert login(staff).get(url).status_code == 404
     assert login(party_member).get(url).status_code == 404
     assert login(admin).get(url).status_code == 200
+
+
+def test_a_grid_worker_reads_on_the_meeting_page_only_the_opinions_they_may_read(estate, staff):
+    """Opinions heard at a meeting concern the whole estate: a grid worker, who reads only their
+    grid's opinions, sees none of their words on the meeting page, only how many there are."""
+    login(staff).post(reverse("meetings:heard_new", args=[estate.pk]), _meeting_data())
+    meeting = Meeting.objects.get()
+    worker = make_user()
+    RoleAssignment.objects.create(
+        user=worker, role=Role.GRID_WORKER, grid=make_grid([estate.buildings.first()])
+    )
+    page = text_of(login(worker).get(reverse("meetings:meeting_record", args=[meeting.pk])))
+    heard = page.split('id="heard"')[1].split("</section>")[0]
+    assert "3栋前院坝" in page
+    assert not any(text in heard for text in ("屋顶下雨漏水", "楼道灯坏了", "想加装电梯"))
+    assert 'id="hidden-heard"' in heard and "另有 3 条意见" in heard
+    staff_page = text_of(login(staff).get(reverse("meetings:meeting_record", args=[meeting.pk])))
+    assert "想加装电梯" in staff_page and 'id="hidden-heard"' not in staff_page

@@ -205,7 +205,11 @@ def test_a_grid_worker_finds_and_signs_in_only_the_dwellings_of_their_grid(clien
     outside = second.dwellings.get()
     assert inside.label in page and outside.label not in page
     sign_in = reverse("meetings:sign_in", kwargs={"meeting_id": meeting.pk})
-    assert client.post(sign_in, {"dwelling": outside.pk}).status_code == 404
+    # Outside the grid, like a missing id: the form's message, nothing signed in.
+    refused = client.post(sign_in, {"dwelling": outside.pk}, follow=True).content.decode()
+    assert "请先查找并选择房屋" in refused and not meeting.attendees.exists()
+    with pytest.raises(DomainError):
+        services.meeting_sign_in(meeting=meeting, dwelling=outside, actor=worker)
     client.post(sign_in, {"dwelling": inside.pk})
     assert list(meeting.attendees.values_list("dwelling_id", flat=True)) == [inside.pk]
 

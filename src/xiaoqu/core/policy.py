@@ -30,6 +30,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from xiaoqu.core.errors import DomainError
+
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 API = "api"
@@ -112,6 +114,18 @@ def find_permitted(user: Any, permission: Permission, queryset: QuerySet[M], pk:
     if found is None:
         raise Http404
     return found
+
+
+def permitted_or_error(
+    user: Any, permission: Permission, queryset: QuerySet[M], pk: Any, message: str
+) -> M:
+    """The object ``pk`` of ``queryset`` the user holds ``permission`` for, like
+    ``find_permitted``, for an id posted in a form: a missing or forbidden id (or no number at
+    all) is bad input and gets ``message``, the same for both, so ids cannot be probed."""
+    try:
+        return find_permitted(user, permission, queryset, pk)
+    except Http404:
+        raise DomainError(message) from None
 
 
 @dataclass(frozen=True)

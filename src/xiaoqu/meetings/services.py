@@ -143,6 +143,8 @@ def meeting_sign_in(
     HOLD_MEETINGS.require(actor, meeting)
     if dwelling.estate_id != meeting.estate_id:
         raise DomainError(_("房屋不在这个小区。"), code="dwelling_outside")
+    # A grid worker signs in the households of their own grid only.
+    HOLD_MEETINGS.require(actor, dwelling)
     if person is not None and not (
         Ownership.objects.filter(person=person, dwelling=dwelling).exists()
         or dwelling.residencies.filter(person=person).exists()

@@ -18,13 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import Lookup, find_permitted, requires
+from xiaoqu.core.policy import Lookup, permitted_or_error, requires
 from xiaoqu.meetings import services
 from xiaoqu.meetings.forms import MeetingForm
 from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.meetings.rules import HOLD_MEETINGS, READ_MINUTES, VIEW_MEETINGS
 from xiaoqu.needs import classifier
 from xiaoqu.needs.models import Demand
+from xiaoqu.needs.rules import READ_OPINIONS
 from xiaoqu.needs.services import OpinionInput
 from xiaoqu.registry.models import Dwelling, Estate
 
@@ -135,7 +136,7 @@ def heard_new(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
 
 
 def _dwellings_found(request: AuthenticatedRequest, meeting: Meeting, query: str) -> list[Dwelling]:
-    """Dwellings of the meeting's estate matching "301" or "2-301" that the user may see (a
+    """Dwellings of the meeting's estate matching "301" or "2-301" that the user may sign in (a
     grid worker finds the dwellings of their grid only)."""
     parts = [p for p in query.replace("栋", "-").replace("单元", "-").split("-") if p]
     if not parts:
@@ -143,7 +144,7 @@ def _dwellings_found(request: AuthenticatedRequest, meeting: Meeting, query: str
     found = Dwelling.objects.filter(estate=meeting.estate, number=parts[-1])
     if len(parts) >= 2:
         found = found.filter(building__number=parts[0])
-    found = VIEW_MEETINGS.scoped(request.user, found)
+    found = HOLD_MEETINGS.scoped(request.user, found)
     return list(found.select_related("building", "entrance")[:20])
 
 
@@ -152,10 +153,13 @@ def _dwellings_found(request: AuthenticatedRequest, meeting: Meeting, query: str
 def meeting_record(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:40]
     attendees = meeting.attendees.select_related("dwelling__building", "dwelling__entrance")
-    names = {c["code"]: c["name"] for c in classifier.taxonomy()["categories"]}
+    names = classifier.category_names()
+    # Opinions heard at a meeting concern the whole estate or a building: the reader sees those
+    # they may read (a grid worker, their grid's), and how many more there are.
+    readable = READ_OPINIONS.scoped(request.user, meeting.opinions.all())
     heard = [
         (opinion, names.get(opinion.category, opinion.category))
-        for opinion in meeting.opinions.select_related("demand").order_by("pk")
+        for opinion in readable.select_related("demand").order_by("pk")
     ]
     return render(
         request,
@@ -171,6 +175,7 @@ def meeting_record(request: AuthenticatedRequest, meeting: Meeting) -> HttpRespo
             "attendees": attendees,
             "households": attendees.values("dwelling").distinct().count(),
             "heard": heard,
+            "hidden_heard": meeting.opinions.count() - len(heard),
             "query": query,
             "found": _dwellings_found(request, meeting, query) if query else [],
         },
@@ -213,8 +218,12 @@ def sign_in(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     try:
         if not request.POST.get("dwelling"):
             raise DomainError(_("请先查找并选择房屋。"))
-        dwelling = find_permitted(
-            request.user, HOLD_MEETINGS, Dwelling.objects.all(), request.POST["dwelling"]
+        dwelling = permitted_or_error(
+            request.user,
+            HOLD_MEETINGS,
+            Dwelling.objects.filter(estate=meeting.estate),
+            request.POST["dwelling"],
+            _("请先查找并选择房屋。"),
         )
         services.meeting_sign_in(meeting=meeting, dwelling=dwelling, actor=request.user)
         messages.success(request, _("已签到：%(d)s") % {"d": dwelling.label})

@@ -37,7 +37,7 @@ from xiaoqu.needs.models import (
 
 
 def category_label(code: str) -> str:
-    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    names = clf.category_names()
     return str(names.get(code, code))
 
 

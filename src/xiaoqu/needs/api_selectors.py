@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def category_name(code: str) -> str:
-    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    names = clf.category_names()
     return str(names.get(code, code))
 
 

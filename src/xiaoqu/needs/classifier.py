@@ -101,6 +101,12 @@ def taxonomy() -> dict[str, Any]:
 
 
 @cache
+def category_names() -> dict[str, str]:
+    """Category code → its name, in taxonomy order."""
+    return {c["code"]: c["name"] for c in taxonomy()["categories"]}
+
+
+@cache
 def category_classes() -> dict[str, str]:
     """Category code → class code (basic, improve, enhance, manage), in taxonomy order."""
     return {c["code"]: c["class"] for c in taxonomy()["categories"]}
@@ -182,7 +188,7 @@ class KeywordFeatures(TransformerMixin, BaseEstimator):
 
     def __init__(self) -> None:
         self.codes = list(category_classes())
-        names = {c["code"]: c["name"] for c in taxonomy()["categories"]}
+        names = category_names()
         self.patterns = []
         for code in self.codes:
             terms = set(KEYWORDS.get(code, ()))

@@ -51,7 +51,7 @@ def xlsx_filename(demand_list: DemandList) -> str:
 
 def demand_list_xlsx(demand_list: DemandList) -> bytes:
     """The version's items, one row each with every figure, under two title rows."""
-    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    names = clf.category_names()
     klass_labels = dict(DemandClass.choices)
     status_labels = dict(DemandStatus.choices)
     estate = demand_list.estate

@@ -94,7 +94,7 @@ def demand_rows(*, estate: Estate, demands: QuerySet[Demand] | None = None) -> D
     Demands joined into another are left out; so are demands from opinions that have none.
     """
     households = estate_households(estate)
-    names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+    names = clf.category_names()
     classes = clf.category_classes()
     qs = demands if demands is not None else Demand.objects.filter(estate=estate)
     qs = qs.filter(merged_into__isnull=True).annotate(

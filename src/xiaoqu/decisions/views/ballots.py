@@ -12,13 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, object_pk, requires
+from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, object_pk, permitted_or_error, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.forms import OnlineBallotForm, PaperBallotForm, ReceiptForm
 from xiaoqu.decisions.models import Ballot, BallotChannel, Choice, Elector, Vote, VoteStatus
 from xiaoqu.decisions.rules import ENTER_BALLOTS, READ_VOTES
-from xiaoqu.decisions.views.common import permitted_or_error
-from xiaoqu.decisions.views.votes import VOTE
+from xiaoqu.decisions.views.votes import SHOWN_VOTE, VOTE
 
 
 def _enter_paper(request: AuthenticatedRequest, vote: Vote, form: PaperBallotForm) -> Ballot | None:
@@ -109,7 +108,7 @@ def _cast_online(
 
 
 @require_http_methods(["GET", "POST"])
-@requires(READ_VOTES, find=VOTE)
+@requires(READ_VOTES, find=SHOWN_VOTE)
 def ballot(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     """An owner's ballot on the phone: choose, confirm, keep the receipt.
 

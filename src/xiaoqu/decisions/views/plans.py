@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import Lookup, object_pk, requires
+from xiaoqu.core.policy import Lookup, object_pk, permitted_or_error, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import FUNDING_SOURCES, Plan, PlanItem, PlanStatus
 from xiaoqu.decisions.rules import (
@@ -27,7 +27,6 @@ from xiaoqu.decisions.rules import (
     READ_PLANS,
     VIEW_PLANS,
 )
-from xiaoqu.decisions.views.common import permitted_or_error
 from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs.models import Demand, DemandClass
 from xiaoqu.registry.models import Estate

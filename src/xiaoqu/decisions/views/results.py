@@ -18,7 +18,7 @@ from xiaoqu.core.policy import requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import Vote, VoteStatus
 from xiaoqu.decisions.rules import MANAGE_VOTES, RAISE_OBJECTIONS, READ_VOTES, VIEW_VOTES
-from xiaoqu.decisions.views.votes import VOTE
+from xiaoqu.decisions.views.votes import SHOWN_VOTE, VOTE
 
 
 def _result_for(vote: Vote, staff: bool) -> dict[str, Any] | None:
@@ -41,7 +41,7 @@ def _may_object(request: AuthenticatedRequest, vote: Vote) -> bool:
 
 
 @require_GET
-@requires(READ_VOTES, find=VOTE)
+@requires(READ_VOTES, find=SHOWN_VOTE)
 def vote_result(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     """The result explained (thresholds met or missed, by how much), its public notice and
     objection period; owners of the electorate may object within the period.
@@ -85,7 +85,7 @@ def vote_publish(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
 
 
 @require_POST
-@requires(RAISE_OBJECTIONS, find=VOTE)
+@requires(RAISE_OBJECTIONS, find=SHOWN_VOTE)
 def vote_objection(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     try:
         services.objection_raise(vote=vote, user=request.user, text=request.POST.get("text", ""))
@@ -97,7 +97,7 @@ def vote_objection(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
 
 
 @require_GET
-@requires(READ_VOTES, find=VOTE)
+@requires(READ_VOTES, find=SHOWN_VOTE)
 def vote_result_print(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     """The A4 public notice of a published result, for the notice board."""
     if vote.result is None:

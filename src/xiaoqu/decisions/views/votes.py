@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +20,14 @@ from xiaoqu.registry.models import Building, Entrance, Estate
 
 ESTATE = Lookup(Estate, "estate_id")
 VOTE = Lookup(Vote, "vote_id", select_related=("estate", "building", "entrance"))
+
+
+def shown_votes() -> QuerySet[Vote]:
+    """The votes residents may read: open or after (a draft is for staff, on the staff page)."""
+    return Vote.objects.exclude(status=VoteStatus.DRAFT)
+
+
+SHOWN_VOTE = Lookup(shown_votes, "vote_id", select_related=("estate", "building", "entrance"))
 
 
 @require_GET

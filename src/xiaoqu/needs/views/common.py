@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.policy import Lookup
-from xiaoqu.needs import classifier as clf
 from xiaoqu.registry.models import Estate
 
 ESTATE = Lookup(Estate, "estate_id", select_related=("community",))
@@ -20,11 +19,6 @@ ESTATE = Lookup(Estate, "estate_id", select_related=("community",))
 def percent(share: Decimal) -> str:
     """A share as people read it: 0.4 → "40.0%"."""
     return f"{share * 100:.1f}%"
-
-
-def category_names() -> dict[str, str]:
-    """Category code → its name in the taxonomy."""
-    return {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
 
 
 def posted(request: HttpRequest) -> tuple[Any, Any, str]:

@@ -30,7 +30,7 @@ from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.models import Demand, DemandClass, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_OPINIONS, VIEW_NEEDS
-from xiaoqu.needs.views.common import ESTATE, category_names, percent
+from xiaoqu.needs.views.common import ESTATE, percent
 from xiaoqu.registry.models import Estate
 
 DEMAND = Lookup(Demand, "demand_id", select_related=("estate", "estate__community"))
@@ -266,7 +266,7 @@ def _render_detail(
     estate = demand.estate
     rows, ranked = _board_rows(estate)
     mine = next((r for r in ranked if r.row.demand_id == demand.pk), None)
-    names = category_names()
+    names = clf.category_names()
     opinions = list(
         selectors.demand_opinions(user=request.user, demand=demand).select_related(
             "dwelling__building", "dwelling__entrance"

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_GET
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.needs import selectors
+from xiaoqu.needs.classifier import category_names
 from xiaoqu.needs.exporting import demand_list_xlsx, xlsx_filename
 from xiaoqu.needs.models import DemandClass, DemandList, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_LISTS, VIEW_NEEDS
-from xiaoqu.needs.views.common import ESTATE, category_names, percent
+from xiaoqu.needs.views.common import ESTATE, percent
 from xiaoqu.registry.models import Estate
 
 # How each status reads to residents on the notice board (staff see the status names).

@@ -29,6 +29,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.core.uploads import image_type
 from xiaoqu.needs import selectors, services
+from xiaoqu.needs.classifier import category_names
 from xiaoqu.needs.forms import (
     CategoryForm,
     HotlineForm,
@@ -40,7 +41,7 @@ from xiaoqu.needs.importing import OpinionRowsRefused, Place, template_workbook
 from xiaoqu.needs.models import Channel, Opinion
 from xiaoqu.needs.rules import READ_OPINIONS, RECORD_OPINIONS, VIEW_NEEDS
 from xiaoqu.needs.services import OpinionInput
-from xiaoqu.needs.views.common import ESTATE, category_names, posted
+from xiaoqu.needs.views.common import ESTATE, posted
 from xiaoqu.registry.models import Building, Estate
 
 if TYPE_CHECKING:

@@ -171,7 +171,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
             return
-        names = {c["code"]: c["name"] for c in clf.taxonomy()["categories"]}
+        names = clf.category_names()
         self.stdout.write(
             _("保留测试集：%(n)d 条，宏平均 F1 %(f1).3f，准确率 %(acc).3f")
             % {"n": report["n"], "f1": report["macro_f1"], "acc": report["accuracy"]}
