@@ -129,3 +129,13 @@ def test_serve_runs_the_worker_beside_gunicorn_and_stops_it_after(settings, monk
     assert seen == [True]
     with pytest.raises(ProcessLookupError):
         os.kill(int(marker.read_text()), 0)
+
+
+def test_serve_with_no_worker_processes_is_a_bad_option_value(monkeypatch):
+    """`xiaoqu serve --workers 0` exits 2 (a bad option value) and starts nothing."""
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("XIAOQU_SECRET_KEY", "x" * 50)
+    with pytest.raises(CommandError) as refused:
+        call_command("serve", workers=0, verbosity=0)
+    assert refused.value.returncode == 2 and "工作进程数至少为 1" in str(refused.value)

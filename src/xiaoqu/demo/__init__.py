@@ -1,6 +1,7 @@
 """The demo data set: the register, one login per role, and each stage's demo data.
 
-This package sits at the top of the project and may import every app; no app imports it.
+This package sits above every stage's app and may import any of them; no app imports it.
+Only the commands that load it (``xiaoqu demo``, in ``web``) and the benchmarks sit above it.
 
 Loading is idempotent: the register import matches rows by natural key, and users and role
 assignments are looked up before they are created, so a second run changes nothing.

@@ -1,4 +1,5 @@
-"""The article's Party organisations, grids and teams, built on the demo register.
+"""The Party organisations, grids and teams of the report the demo follows (README.md names
+it), built on the demo register.
 
 * 盐务街街道党工委 → 金仓社区党委 → one 党支部 per estate, each with a 党小组; a grid per
   estate of 金仓社区 with its grid worker, iron triangle and liaison households (联户).

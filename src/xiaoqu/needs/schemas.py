@@ -214,7 +214,7 @@ class DemandRowOut(Schema):
     last_heard: dt.date | None
     urgent: bool
     urgent_households: int = Field(description="说很急的户数")
-    priority: Decimal = Field(description="优先分（算法见 README）")
+    priority: Decimal = Field(description="优先分（算法见 docs/needs.md 需求清单一节）")
     status: DemandStatus
     status_label: str
     declined_reason: str

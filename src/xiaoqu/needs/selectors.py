@@ -1,6 +1,6 @@
 """Reads for the needs app: demand figures and priority, campaign progress, a resident's outcome.
 
-Priority (documented in the README, shown on every list):
+Priority (docs/needs.md#demand-lists-需求清单, explained on every list):
 
     priority = 100 × share × weight  +  10 if staff marked the demand urgent
                                      +  2 × households that marked their opinion urgent (≤ 5)

@@ -63,7 +63,7 @@ class Command(BaseCommand):
         if not os.environ.get("XIAOQU_SECRET_KEY"):
             raise CommandError(_("未设置 XIAOQU_SECRET_KEY，生产环境网站拒绝启动。"))
         if workers < 1:
-            raise CommandError(_("工作进程数至少为 1。"))
+            raise CommandError(_("工作进程数至少为 1。"), returncode=2)
         if settings.DEBUG:
             self.stderr.write(_("警告：XIAOQU_DEBUG 已开启，生产环境请关闭。"))
         ensure_local_dirs()
