@@ -110,6 +110,30 @@ def test_bad_item_input_changes_nothing(client, estate, staff):
     assert not PlanItem.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("quantity", "NaN"),
+        ("quantity", "Infinity"),
+        ("quantity", "1e20"),
+        ("cost", "1e30"),
+        ("cost", "sNaN"),
+    ],
+)
+def test_numbers_the_item_cannot_hold_change_nothing(client, estate, staff, field, value):
+    client.force_login(staff)
+    client.post(reverse("decisions:plan_new", kwargs={"estate_id": estate.pk}), {"title": "方案"})
+    plan = Plan.objects.get()
+    data = {"title": "燃气立管", "quantity": "8", "unit": "户", "cost": "100"}
+    data |= {"reason": "安全", "klass": "basic", field: value}
+    data["fund_other"] = data["cost"]
+    response = act(client, plan, action="add_item", **data)
+    assert response.status_code == 302
+    assert not PlanItem.objects.exists()
+    page = client.get(reverse("decisions:plan_detail", kwargs={"plan_id": plan.pk}))
+    assert page.status_code == 200
+
+
 def test_residents_comment_during_consultation_and_drafts_stay_hidden(client, estate, staff):
     plan = make_plan_in_consultation(estate, staff)
     resident = make_user(person=make_owner(estate.dwellings.first()))

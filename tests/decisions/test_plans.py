@@ -179,3 +179,54 @@ def test_grid_workers_and_owners_committees_cannot_draw_up_plans(estate, demands
         with pytest.raises(DomainError):
             services.plan_create(estate=estate, title="方案", actor=make_user(role, estate=estate))
     assert Demand.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("quantity", "cost", "code"),
+    [
+        (Decimal("NaN"), Decimal(100), "quantity"),
+        (Decimal("Infinity"), Decimal(100), "quantity"),
+        (Decimal("1e20"), Decimal(100), "quantity"),
+        (Decimal("1.005"), Decimal(100), "quantity"),
+        (Decimal("-1"), Decimal(100), "quantity"),
+        (Decimal(1), Decimal("1e30"), "money"),
+        (Decimal(1), Decimal("NaN"), "money"),
+        (Decimal(1), Decimal("-Infinity"), "money"),
+        (Decimal(1), Decimal("1e9999999999"), "money"),
+    ],
+)
+def test_item_numbers_must_fit_the_fields(estate, staff, quantity, cost, code):
+    """The service is the gate for every caller: a number the column cannot hold (NaN, infinite,
+    more digits or places than max_digits=12, decimal_places=2) is refused with a message."""
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    with pytest.raises(DomainError) as error:
+        services.plan_item_add(
+            plan=plan,
+            actor=staff,
+            title="燃气立管",
+            quantity=quantity,
+            unit="户",
+            cost_yuan=cost,
+            funding_yuan={"other": cost},
+            reason="安全隐患",
+            klass="basic",
+        )
+    assert error.value.code == code and error.value.message
+    assert not PlanItem.objects.exists()
+
+
+def test_the_largest_item_numbers_the_fields_hold_are_taken(estate, staff):
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    item = services.plan_item_add(
+        plan=plan,
+        actor=staff,
+        title="燃气立管",
+        quantity=Decimal("9999999999.99"),
+        unit="户",
+        cost_yuan=Decimal("9999999999.99"),
+        funding_yuan={"other": Decimal("9999999999.99")},
+        reason="安全隐患",
+        klass="basic",
+    )
+    item.refresh_from_db()
+    assert item.quantity == Decimal("9999999999.99") and item.cost_fen == 999_999_999_999

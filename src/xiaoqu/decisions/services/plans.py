@@ -27,7 +27,12 @@ from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs import classifier
 from xiaoqu.needs import services as needs_services
 from xiaoqu.needs.models import Demand, DemandClass, DemandStatus
+from xiaoqu.registry.importing import values
 from xiaoqu.registry.models import Estate
+
+# An item's numbers as its columns hold them: a quantity of max_digits=12, decimal_places=2,
+# and amounts in yuan bounded alike (at most 9,999,999,999.99 yuan, stored in fen).
+PLACES, DIGITS = 2, 12
 
 
 def _check_editable(plan: Plan) -> None:
@@ -68,15 +73,22 @@ def plan_create(*, estate: Estate, title: str, actor: User) -> Plan:
 # --- items -----------------------------------------------------------------------------------
 
 
+def _bounded(value: object, label: str, *, positive: bool, code: str) -> Decimal:
+    """A finite number of at most ``DIGITS`` digits and ``PLACES`` places, or a message."""
+    try:
+        return values.decimal(str(value).strip(), PLACES, DIGITS, positive=positive)
+    except values.Bad as bad:
+        raise DomainError(
+            _("%(f)s：%(why)s。") % {"f": label, "why": str(bad)}, code=code
+        ) from None
+
+
 def _fen(value: object, label: str) -> int:
     """An amount in yuan (at most two decimals, not negative) as integer fen."""
-    try:
-        fen = int(Decimal(str(value)) * 100)
-    except (ArithmeticError, ValueError):
-        raise DomainError(_("%(f)s不是金额。") % {"f": label}, code="money") from None
-    if fen < 0 or Decimal(str(value)) * 100 != fen:
+    yuan = _bounded(value, label, positive=False, code="money")
+    if yuan < 0:
         raise DomainError(_("%(f)s应为不小于 0、最多两位小数的金额。") % {"f": label}, code="money")
-    return fen
+    return int(yuan * 100)
 
 
 def _item_title(title: str) -> str:
@@ -104,14 +116,14 @@ def _item_class(plan: Plan, demand: Demand | None, reason: str, klass: str) -> s
     return klass
 
 
-def _item_measure(quantity: Decimal, unit: str) -> str:
-    """The unit of a positive quantity."""
+def _item_measure(quantity: Decimal, unit: str) -> tuple[Decimal, str]:
+    """A positive quantity the column holds, and its unit."""
     unit = unit.strip()
     if not unit or len(unit) > 16:
         raise DomainError(_("请填写单位（如 m²、处、台）。"), code="unit")
-    if quantity is None or quantity <= 0:
+    if quantity is None:
         raise DomainError(_("数量应大于 0。"), code="quantity")
-    return unit
+    return _bounded(quantity, _("数量"), positive=True, code="quantity"), unit
 
 
 def _funding_fen(funding_yuan: dict[str, Decimal], cost: int) -> dict[str, int]:
@@ -150,7 +162,7 @@ def _checked_item(
     klass = _item_class(plan, demand, reason, klass)
     if len(reason) > 500:
         raise DomainError(_("理由最长 500 字。"), code="reason_long")
-    unit = _item_measure(quantity, unit)
+    quantity, unit = _item_measure(quantity, unit)
     return PlanItem(
         plan=plan,
         demand=demand,
