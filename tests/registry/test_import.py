@@ -285,6 +285,14 @@ def test_year_built_in_the_future_is_an_error(tmp_path):
     assert lines == [f"小区 第2行 建成年份：不能晚于今年（{year}）"]
 
 
+@pytest.mark.parametrize("value", ["2015-02-30", "99999999999999999999-1-1", "2015-1-99999999999"])
+def test_an_impossible_date_is_an_error_not_a_crash(tmp_path, value):
+    """入住日期 that is no day, or a year too large for any calendar, is reported on its row."""
+    lines = _rejected(_with(tmp_path, "residencies", 0, 6, value))
+    assert len(lines) == 1
+    assert "第2行 入住日期：日期格式应为 2020-01-31" in lines[0]
+
+
 def test_every_error_is_reported_not_only_the_first(tmp_path):
     """Errors in several sheets are all listed, in file order."""
     data = base_register()

@@ -143,6 +143,6 @@ def date(value: str) -> dt.date:
     if len(parts) == 3 and all(p.isdigit() for p in parts):
         try:
             return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-        except ValueError:
+        except (ValueError, OverflowError):  # no such day; a number beyond any calendar
             pass
     raise Bad(_("日期格式应为 2020-01-31，而不是“%(v)s”") % {"v": value})
