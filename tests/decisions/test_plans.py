@@ -7,14 +7,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_estate, make_owner, make_user
 from xiaoqu.core.errors import DomainError
-from xiaoqu.decisions import services
+from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import PlanComment, PlanItem
 from xiaoqu.needs import services as needs
-from xiaoqu.needs.models import Channel, Demand
+from xiaoqu.needs.models import Channel, Demand, DemandSource
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +231,34 @@ def test_the_largest_item_numbers_the_fields_hold_are_taken(estate, staff):
     )
     item.refresh_from_db()
     assert item.quantity == Decimal("9999999999.99") and item.cost_fen == 999_999_999_999
+
+
+@pytest.mark.parametrize("source", [DemandSource.STAFF, DemandSource.ANALYSIS])
+def test_publishing_waits_for_a_demand_no_opinion_raised(estate, staff, demands, source):
+    """A demand staff added or the life-circle analysis raised has no opinions; the plan page
+    lists it as not dealt with, so publishing refuses until it is answered or explained."""
+    roof, parking = demands
+    lift = needs.demand_create(
+        estate=estate, category=roof.category, title="加装电梯", actor=staff, source=source
+    )
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    add_roof(plan, staff, roof)
+    services.plan_exclusion_set(plan=plan, demand=parking, reason="院内无空地", actor=staff)
+    assert [d.pk for d in selectors.plan_view(plan=plan).unanswered] == [lift.pk]
+    with pytest.raises(DomainError) as error:
+        services.plan_publish(plan=plan, actor=staff)
+    assert error.value.code == "unanswered" and "加装电梯" in error.value.message
+    services.plan_exclusion_set(plan=plan, demand=lift, reason="楼间距不足", actor=staff)
+    assert selectors.plan_view(plan=plan).unanswered == []
+    services.plan_publish(plan=plan, actor=staff)
+
+
+def test_finding_unanswered_demands_takes_one_query_however_many(estate, staff, demands):
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    with CaptureQueriesContext(connection) as few:
+        assert len(selectors.unanswered_demands(plan=plan)) == 2
+    for n in range(5):
+        needs.demand_create(estate=estate, category="parking", title=f"需求{n}", actor=staff)
+    with CaptureQueriesContext(connection) as many:
+        assert len(selectors.unanswered_demands(plan=plan)) == 7
+    assert len(many) == len(few) == 1

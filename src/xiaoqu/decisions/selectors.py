@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import chain
@@ -17,6 +17,7 @@ from xiaoqu.decisions.models import (
     Elector,
     ElectorUnit,
     Plan,
+    PlanExclusion,
     PlanItem,
     Vote,
     VoteStatus,
@@ -24,7 +25,7 @@ from xiaoqu.decisions.models import (
 from xiaoqu.decisions.rules_engine import Ballot as EngineBallot
 from xiaoqu.decisions.rules_engine import Count as Count_
 from xiaoqu.decisions.rules_engine import Result, Unit, decide, evaluate
-from xiaoqu.needs.models import Demand, DemandStatus
+from xiaoqu.needs.models import Demand, DemandSource, DemandStatus
 from xiaoqu.registry.models import Estate
 from xiaoqu.registry.scope import home_estate_ids
 
@@ -179,21 +180,39 @@ class PlanView:
     declined: list[Demand]
 
 
+def demands_to_answer(*, estate: Estate) -> QuerySet[Demand]:
+    """The demands a plan of the estate deals with: live (not merged into another) and asked
+    for — by residents' opinions, or added by staff or the life-circle analysis (which have no
+    opinions). Each has ``n``, its number of opinions; the most asked for come first."""
+    return (
+        Demand.objects.filter(estate=estate, merged_into__isnull=True)
+        .annotate(n=Count("opinions"))
+        .filter(Q(n__gt=0) | ~Q(source=DemandSource.OPINIONS))
+        .order_by("-n", "pk")
+    )
+
+
+def unanswered_demands(*, plan: Plan) -> QuerySet[Demand]:
+    """The demands to answer that the plan neither answers with an item nor excludes with a
+    reason, and that are not declined: what the plan page lists as not dealt with, and what
+    keeps the plan from being published. One query."""
+    return (
+        demands_to_answer(estate=plan.estate)
+        .exclude(status=DemandStatus.DECLINED)
+        .exclude(pk__in=PlanItem.objects.filter(plan=plan, demand__isnull=False).values("demand"))
+        .exclude(pk__in=PlanExclusion.objects.filter(plan=plan).values("demand"))
+    )
+
+
 def plan_view(*, plan: Plan) -> PlanView:
-    """The plan's items and totals, and every live demand of the estate: answered by an item,
-    left out with a reason, declined with a reason, or not yet dealt with.
+    """The plan's items and totals, and every demand it deals with: answered by an item, left
+    out with a reason, declined with a reason, or not yet dealt with.
     """
     items = list(plan.items.select_related("demand").order_by("pk"))
     funding = {k: sum(getattr(i, f"fund_{k}_fen") for i in items) for k in FUNDING_SOURCES}
     answered_ids = {i.demand_id for i in items if i.demand_id}
     exclusions = {e.demand_id: e.reason for e in plan.exclusions.all()}
-    demands = [
-        d
-        for d in Demand.objects.filter(estate=plan.estate, merged_into__isnull=True)
-        .annotate(n=Count("opinions"))
-        .order_by("-n", "pk")
-        if d.n or d.source != "opinions"
-    ]
+    demands = list(demands_to_answer(estate=plan.estate))
     return PlanView(
         plan=plan,
         items=items,
@@ -206,11 +225,5 @@ def plan_view(*, plan: Plan) -> PlanView:
             for d in demands
             if d.status == DemandStatus.DECLINED and d.pk not in answered_ids | set(exclusions)
         ],
-        unanswered=[
-            d
-            for d in demands
-            if d.pk not in answered_ids
-            and d.pk not in exclusions
-            and d.status != DemandStatus.DECLINED
-        ],
+        unanswered=list(unanswered_demands(plan=plan)),
     )

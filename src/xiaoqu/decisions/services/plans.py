@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.decisions import selectors
 from xiaoqu.decisions.models import (
     FUNDING_SOURCES,
     Plan,
@@ -321,16 +322,6 @@ def plan_comment(*, plan: Plan, user: User, text: str, item: PlanItem | None = N
     return comment
 
 
-def _unanswered(plan: Plan, answered: set[int]) -> list[Demand]:
-    """Live demands of the estate (asked for by someone) the plan neither answers nor
-    excludes with a reason, and that are not declined."""
-    excluded = set(plan.exclusions.values_list("demand_id", flat=True))
-    live = Demand.objects.filter(estate=plan.estate, merged_into__isnull=True).exclude(
-        status=DemandStatus.DECLINED
-    )
-    return [d for d in live if d.pk not in answered | excluded and d.opinions.exists()]
-
-
 def _move_to_planned(demand_ids: set[int], actor: User) -> None:
     """The demands a published plan answers move on to "in a plan" (已列入方案)."""
     for demand in Demand.objects.filter(pk__in=demand_ids):
@@ -360,7 +351,7 @@ def plan_publish(*, plan: Plan, actor: User) -> Plan:
     ):
         raise DomainError(_("征求意见期还没有结束。"), code="consulting")
     answered = set(plan.items.exclude(demand=None).values_list("demand_id", flat=True))
-    missing = _unanswered(plan, answered)
+    missing = list(selectors.unanswered_demands(plan=plan))
     if missing:
         raise DomainError(
             _("还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。")
