@@ -103,6 +103,24 @@ def test_agenda_links_only_this_estates_demands(meeting, estate, staff):
         )
 
 
+@pytest.mark.parametrize("value", ["abc", "²", "9" * 20, "0", "-3"])
+def test_a_forged_agenda_demand_id_gets_the_forms_message_and_saves_nothing(
+    client, meeting, staff, value
+):
+    """A posted demand id that is no id ("²" passes str.isdigit, 20 digits overflow the
+    database) is refused like another estate's demand, and the record is left as it was."""
+    client.force_login(staff)
+    response = client.post(
+        reverse("meetings:record_save", kwargs={"meeting_id": meeting.pk}),
+        {"minutes": "纪要", "demands": [value]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "议题中的需求不属于这个小区" in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.minutes == "" and not meeting.agenda_demands.exists()
+
+
 def test_published_minutes_are_read_by_residents_without_names(client, meeting, estate, staff):
     home = estate.dwellings.first()
     owner = make_owner(home, "王秀英")

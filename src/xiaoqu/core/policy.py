@@ -20,7 +20,7 @@ This module imports no app.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
@@ -103,6 +103,17 @@ def object_pk(value: Any) -> int:
     if pk <= 0 or pk > 2**63 - 1:
         raise Http404
     return pk
+
+
+def object_pks(values: Iterable[Any], message: str) -> list[int]:
+    """The primary keys posted in a form (its ticked boxes), each once, in order; a value that
+    is not one (no number, "²", out of range) is bad input and gets ``message``, as a missing
+    id does in ``permitted_or_error``."""
+    try:
+        pks = [object_pk(value) for value in values]
+    except Http404:
+        raise DomainError(message) from None
+    return list(dict.fromkeys(pks))
 
 
 def find_permitted(user: Any, permission: Permission, queryset: QuerySet[M], pk: Any) -> M:

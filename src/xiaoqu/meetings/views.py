@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import Lookup, permitted_or_error, requires
+from xiaoqu.core.policy import Lookup, object_pks, permitted_or_error, requires
 from xiaoqu.meetings import services
 from xiaoqu.meetings.forms import MeetingForm
 from xiaoqu.meetings.models import Meeting, MeetingKind
@@ -27,6 +26,7 @@ from xiaoqu.needs import classifier
 from xiaoqu.needs.models import Demand
 from xiaoqu.needs.rules import READ_OPINIONS
 from xiaoqu.needs.services import OpinionInput
+from xiaoqu.needs.views.common import posted
 from xiaoqu.registry.models import Dwelling, Estate
 
 ESTATE = Lookup(Estate, "estate_id")
@@ -105,10 +105,8 @@ def heard_new(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     """A 坝坝会 or 居民议事会 already held, entered with the opinions heard, one a line."""
     if request.method != "POST":
         return _heard_form(request, estate, MeetingForm())
-    try:
-        data = request.POST
-    except RequestDataTooBig:
-        too_big = _("提交的内容太大（超过 5 MB），没有保存。意见最长 2000 字，请删减后重新提交。")
+    data, _files, too_big = posted(request)
+    if too_big:
         return _heard_form(request, estate, MeetingForm(), status=400, page_error=too_big)
     form = MeetingForm(data)
     if not form.is_valid():
@@ -186,12 +184,6 @@ def _back(meeting: Meeting) -> HttpResponse:
     return redirect("meetings:meeting_record", meeting_id=meeting.pk)
 
 
-def _ids(values: list[str]) -> list[int]:
-    if not all(v.isdigit() for v in values):
-        raise DomainError(_("议题中的需求不属于这个小区。"), code="demand_estate")
-    return [int(v) for v in values]
-
-
 @require_POST
 @requires(HOLD_MEETINGS, find=MEETING)
 def record_save(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
@@ -204,7 +196,9 @@ def record_save(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse
             agenda=data.get("agenda", ""),
             minutes=data.get("minutes", ""),
             decisions=data.get("decisions", ""),
-            agenda_demand_ids=_ids(data.getlist("demands")),
+            agenda_demand_ids=object_pks(
+                data.getlist("demands"), _("议题中的需求不属于这个小区。")
+            ),
         )
         messages.success(request, _("已保存会议记录。"))
     except DomainError as error:
