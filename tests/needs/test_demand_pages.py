@@ -10,11 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import make_estate, make_owner, make_user, region_chain
-from xiaoqu.accounts.models import User
+from tests.factories import make_estate, make_grid, make_owner, make_user, region_chain
+from xiaoqu.accounts.models import RoleAssignment, User
+from xiaoqu.core.errors import DomainError
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.models import Channel, Demand, DemandList, DemandStatus, Opinion
-from xiaoqu.registry.models import Estate
+from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_OPINIONS
+from xiaoqu.registry.models import Building, Dwelling, Estate
 
 pytestmark = pytest.mark.django_db
 
@@ -283,7 +285,10 @@ def test_split_moves_the_ticked_opinions_into_a_new_demand(world):
     assert leak.opinions.count() == 3
 
 
-@pytest.mark.parametrize("case", ["all", "none", "other_estate", "other_demand", "not_a_number"])
+@pytest.mark.parametrize(
+    "case",
+    ["all", "none", "other_estate", "other_demand", "not_a_number", "superscript", "huge"],
+)
 def test_bad_splits_are_refused_and_change_nothing(world, case):
     """Splitting every opinion, none, another estate's or another demand's opinion, or a
     forged value is refused with a message."""
@@ -294,6 +299,8 @@ def test_bad_splits_are_refused_and_change_nothing(world, case):
         "other_estate": [str(world["far"].opinions.get().pk)],
         "other_demand": [str(world["parking"].opinions.first().pk)],
         "not_a_number": ["1; drop"],
+        "superscript": ["²"],
+        "huge": ["9" * 20],
     }[case]
     before = snapshot(world["estate"]), snapshot(world["other"])
     response = login(world["staff"]).post(action_url("demand_split", leak), {"opinions": ids})
@@ -311,7 +318,9 @@ def test_join_moves_the_others_opinions_into_this_demand(world):
     assert not Demand.objects.filter(pk=world["lights"].pk).exists()
 
 
-@pytest.mark.parametrize("case", ["other_estate", "missing", "none", "not_a_number"])
+@pytest.mark.parametrize(
+    "case", ["other_estate", "missing", "none", "not_a_number", "superscript", "huge"]
+)
 def test_bad_joins_are_refused_and_change_nothing(world, case):
     """Joining across estates, a missing id, nothing or a forged value is refused."""
     others = {
@@ -319,13 +328,40 @@ def test_bad_joins_are_refused_and_change_nothing(world, case):
         "missing": [str(world["lights"].pk), "999999"],
         "none": [],
         "not_a_number": ["x"],
+        "superscript": ["²"],
+        "huge": [str(world["lights"].pk), "9" * 20],
     }[case]
     before = snapshot(world["estate"]), snapshot(world["other"])
     response = login(world["staff"]).post(
         action_url("demand_join", world["leak"]), {"others": others}
     )
     assert response.status_code == 400
+    assert 'class="dm-error"' in text_of(response)
     assert (snapshot(world["estate"]), snapshot(world["other"])) == before
+
+
+def test_a_split_moves_only_opinions_the_manager_may_read():
+    """A manager whose reading scope is one grid's buildings manages the estate's demands but
+    may not move another building's opinion: the service refuses it like an opinion of
+    another demand, from the page and when called directly, and nothing changes."""
+    estate = make_estate(region_chain()[-1], name="两栋小区", buildings=2, floors=2, per_floor=1)
+    b1, b2 = Building.objects.filter(estate=estate).order_by("number")
+    manager = make_user()
+    RoleAssignment.objects.create(user=manager, role="community_staff", grid=make_grid([b1]))
+    demand = Demand.objects.create(estate=estate, category="roof_facade", title="屋顶漏水")
+    first, second = Dwelling.objects.filter(building=b1).order_by("pk")
+    opinion(demand, first, "屋顶漏水", 2)
+    opinion(demand, second, "屋顶还在漏", 3)
+    hidden = opinion(demand, Dwelling.objects.filter(building=b2).first(), "二栋屋顶也漏", 4)
+    assert MANAGE_DEMANDS.has(manager, demand) and not READ_OPINIONS.has(manager, hidden)
+    before = snapshot(estate)
+    with pytest.raises(DomainError) as refused:
+        services.demand_split(demand=demand, opinion_ids=[hidden.pk], actor=manager)
+    assert refused.value.message == "所选意见不属于这条需求。"
+    response = login(manager).post(action_url("demand_split", demand), {"opinions": [hidden.pk]})
+    assert response.status_code == 400
+    assert "所选意见不属于这条需求" in text_of(response)
+    assert snapshot(estate) == before
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Writes for demands: rename, move along the statuses, split, join, add, publish the list.
 
 Every service checks that the actor holds ``needs.manage_demands`` for the demand (or the
-estate) and writes an audit row in the same transaction.
+estate), a split also ``needs.read_opinions`` for the opinions it moves, and writes an audit
+row in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from xiaoqu.needs.models import (
     DemandStatus,
     Opinion,
 )
-from xiaoqu.needs.rules import MANAGE_DEMANDS
+from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_OPINIONS
 from xiaoqu.needs.selectors import demand_rows
 from xiaoqu.needs.services.placing import demand_title
 from xiaoqu.registry.models import Estate
@@ -123,14 +124,20 @@ def demand_set_status(*, demand: Demand, status: str, actor: User, reason: str =
 
 
 def demand_split(*, demand: Demand, opinion_ids: Iterable[int], actor: User) -> Demand:
-    """Move the given opinions of a demand into a new demand (staff say they ask another thing)."""
+    """Move the given opinions of a demand into a new demand (staff say they ask another thing).
+
+    Only opinions the actor reads may be moved (a manager whose reading scope is a grid's
+    buildings manages the estate's demands); any other is refused like an opinion of another
+    demand.
+    """
     MANAGE_DEMANDS.require(actor, demand)
     ids = sorted(set(opinion_ids))
     if not ids:
         raise DomainError(_("请选择要拆出的意见。"), code="nothing")
     with transaction.atomic():
         opinions = list(Opinion.objects.select_for_update().filter(demand=demand, pk__in=ids))
-        if len(opinions) != len(ids):
+        readable = READ_OPINIONS.scoped(actor, Opinion.objects.filter(pk__in=ids)).count()
+        if len(opinions) != len(ids) or readable != len(ids):
             raise DomainError(_("所选意见不属于这条需求。"), code="not_in_demand")
         if len(opinions) == demand.opinions.count():
             raise DomainError(_("不能拆出全部意见：至少留下一条。"), code="split_all")
