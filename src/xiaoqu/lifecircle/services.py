@@ -9,9 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor
@@ -28,8 +29,9 @@ from xiaoqu.lifecircle.models import (
 from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
 from xiaoqu.lifecircle.standard import GAP_CATEGORY, osm_facility_type
 from xiaoqu.needs.models import Demand, DemandSource
+from xiaoqu.needs.rules import MANAGE_DEMANDS
 from xiaoqu.needs.services import demand_create
-from xiaoqu.registry.models import Region
+from xiaoqu.registry.models import Estate, Region
 
 if TYPE_CHECKING:
     from xiaoqu.lifecircle.engine import Facility as EngineFacility
@@ -333,8 +335,6 @@ def _bounds(network: Network) -> tuple[float, float, float, float]:
 
 def _estates_on(network: Network, *, region: Region) -> list[tuple[int, float, float]]:
     """(id, lat, lon) of the region's estates with coordinates that the network covers."""
-    from xiaoqu.registry.models import Estate
-
     located = Estate.objects.filter(
         region_path__startswith=region.path, latitude__isnull=False, longitude__isnull=False
     ).values_list("pk", "latitude", "longitude")
@@ -410,31 +410,50 @@ def _access_rows(
     return rows
 
 
+def _gap_titles(result: EstateAccess) -> tuple[str, str]:
+    """The title of a gap's demand, and its start that names the gap (the type and the walking
+    distance required) whatever distance a run found: the key the gap's demand is found by.
+
+    Both are in the default language, whatever language the page is in: the title is data
+    residents read in the demand list, and one gap must not become two demands by language.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        gap = _("步行%(d)d米内没有%(t)s") % {"d": result.required_m, "t": result.type.name}
+        if result.distance_m is None:
+            found = _("附近都没有")
+        else:
+            found = _("最近的约%(m)d米") % {"m": int(result.distance_m)}
+    return f"{gap}（{found}）", f"{gap}（"
+
+
 def gap_to_demand(*, result: EstateAccess, actor: Actor) -> Demand:
     """Turn a gap of an estate (no facility of a type within its distance) into a demand of
-    class "enhance" in the estate's list, marked as coming from the analysis. Once per gap.
+    class "enhance" in the estate's list, marked as coming from the analysis. Once per gap:
+    a later run finding the same gap at another distance gives the same demand.
+
+    Needs ``needs.manage_demands`` for the estate (and the life circle in scope).
     """
+    VIEW_LIFE_CIRCLE.require(actor, result.estate)
+    MANAGE_DEMANDS.require(actor, result.estate)
     if result.within:
         raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
-    VIEW_LIFE_CIRCLE.require(actor, result.estate)
-    kind = result.type
-    if result.distance_m is None:
-        title = _("步行%(d)d米内没有%(t)s（附近都没有）") % {"d": result.required_m, "t": kind.name}
-    else:
-        title = _("步行%(d)d米内没有%(t)s（最近的约%(m)d米）") % {
-            "d": result.required_m,
-            "t": kind.name,
-            "m": int(result.distance_m),
-        }
-    existing = Demand.objects.filter(
-        estate_id=result.estate_id, source=DemandSource.ANALYSIS, title=title
-    ).first()
-    if existing is not None:
-        return existing
-    return demand_create(
-        estate=result.estate,
-        category=GAP_CATEGORY.get(kind.code, "community_space"),
-        title=title,
-        actor=actor,
-        source=DemandSource.ANALYSIS,
-    )
+    title, key = _gap_titles(result)
+    with transaction.atomic():
+        # One demand per gap even when two people turn it into one at the same moment.
+        Estate.objects.select_for_update().filter(pk=result.estate_id).first()
+        existing = (
+            Demand.objects.filter(
+                estate_id=result.estate_id, source=DemandSource.ANALYSIS, title__startswith=key
+            )
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None:
+            return existing
+        return demand_create(
+            estate=result.estate,
+            category=GAP_CATEGORY.get(result.type.code, "community_space"),
+            title=title,
+            actor=actor,
+            source=DemandSource.ANALYSIS,
+        )

@@ -4,7 +4,7 @@ estate's report card with "turn this gap into a demand"."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.lifecircle import selectors, services
 from xiaoqu.lifecircle.models import EstateAccess, FacilityType, RunStatus
 from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
+from xiaoqu.needs.rules import MANAGE_DEMANDS
 from xiaoqu.registry.models import Estate, Region
 from xiaoqu.registry.selectors import region_roots
 
@@ -97,16 +98,14 @@ def estate_card(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
             "estate": estate,
             "run": run,
             "rows": rows,
-            "can_demand": request.user.has_perm("needs.manage_demands", estate),
+            "can_demand": MANAGE_DEMANDS.has(request.user, estate),
         },
     )
 
 
 @require_POST
-@requires(VIEW_LIFE_CIRCLE, find=ESTATE)
+@requires(MANAGE_DEMANDS, find=ESTATE)
 def gap_demand(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
-    if not request.user.has_perm("needs.manage_demands", estate):
-        raise Http404
     result = find_permitted(
         request.user,
         VIEW_LIFE_CIRCLE,
