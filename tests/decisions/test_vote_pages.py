@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_estate, make_open_vote, make_owner, make_user
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot, Vote
+from xiaoqu.registry.models import Entrance
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +282,34 @@ def test_a_draft_vote_is_not_shown_to_residents(client, estate, staff):
     assert client.post(objection, {"text": "异议"}).status_code == 404
     client.force_login(staff)
     assert client.get(reverse("decisions:vote_detail", args=[draft.pk])).status_code == 200
+
+
+def test_the_vote_list_takes_the_same_queries_however_many_entrance_votes(client):
+    estate = make_estate(name="多楼小区", buildings=3, entrances=2, floors=1, per_floor=1)
+    staff = make_user("community_staff", region=estate.community)
+    client.force_login(staff)
+    now = timezone.now()
+    entrances = list(Entrance.objects.filter(building__estate=estate).order_by("pk"))
+
+    def entrance_vote(entrance):
+        services.vote_create(
+            estate=estate,
+            matter=7,
+            title=f"{entrance.building.number}栋{entrance.number}单元加装电梯",
+            opens_at=now,
+            closes_at=now + dt.timedelta(days=14),
+            actor=staff,
+            scope="entrance",
+            entrance=entrance,
+        )
+
+    url = reverse("decisions:vote_list", kwargs={"estate_id": estate.pk})
+    entrance_vote(entrances[0])
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for entrance in entrances[1:]:
+        entrance_vote(entrance)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "3栋2单元" in page
+    assert len(many) == len(one)

@@ -110,7 +110,9 @@ def ballot_by_receipt(*, vote: Vote, receipt: str) -> Ballot | None:
 
 
 def votes_for_estate(*, estate: Estate) -> QuerySet[Vote]:
-    return Vote.objects.filter(estate=estate).select_related("building", "entrance")
+    return Vote.objects.filter(estate=estate).select_related(
+        "building", "entrance", "entrance__building"
+    )
 
 
 def votes_for_owner(*, user: User) -> list[tuple[Vote, Elector | None, Ballot | None]]:
@@ -119,7 +121,7 @@ def votes_for_owner(*, user: User) -> list[tuple[Vote, Elector | None, Ballot | 
     votes = list(
         Vote.objects.filter(estate__in=home_estate_ids(user))
         .exclude(status=VoteStatus.DRAFT)
-        .select_related("estate", "building", "entrance")
+        .select_related("estate", "building", "entrance", "entrance__building")
         .order_by("-opens_at")[:50]
     )
     electors = {
