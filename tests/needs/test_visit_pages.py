@@ -16,6 +16,7 @@ from tests.factories import make_estate, make_grid, make_user, region_chain
 from xiaoqu.accounts.models import RoleAssignment, User
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Opinion, Visit
+from xiaoqu.needs.views.visits import _natural
 from xiaoqu.registry.models import Building, Dwelling, Estate
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +165,11 @@ def test_staff_create_a_campaign_over_estates_in_scope(world):
         ({"starts_on": "不是日期"}, "请填写开始和结束日期"),
         ({"estates": ["other"]}, "不在您的工作范围内"),
         ({"estates": ["999999"]}, "不在您的工作范围内"),
+        # "²" passes str.isdigit but is no number; twenty digits overflow the database.
+        ({"estates": ["²"]}, "所选小区不正确"),
+        ({"estates": ["9" * 20]}, "所选小区不正确"),
+        ({"starts_on": "2026-02-30"}, "请填写开始和结束日期"),
+        ({"ends_on": "2026-13-01"}, "请填写开始和结束日期"),
     ],
 )
 def test_bad_campaign_form_is_refused_with_a_message(world, change, message):
@@ -306,9 +312,16 @@ def _other_estate_dwelling(w):
     ("change", "message"),
     [
         ({"dwelling": ""}, "请选择走访的房屋"),
-        ({"dwelling": "OTHER_ESTATE"}, "所选房屋不在金仓小区"),
+        ({"dwelling": "OTHER_ESTATE"}, "这户不在您的走访范围内"),
         ({"dwelling": "OTHER_GRID"}, "这户不在您的走访范围内"),
+        ({"dwelling": "²"}, "这户不在您的走访范围内"),
         ({"estate": "OTHER_ESTATE_ID"}, "这个小区不在您的工作范围内"),
+        ({"estate": "²"}, "这个小区不在您的工作范围内"),
+        ({"estate": "9" * 20}, "这个小区不在您的工作范围内"),
+        ({"people_met": "²"}, "见到人数应在 0 到 50 之间"),
+        ({"visited_at": "2026-02-30T10:00:00+08:00"}, "走访时间不正确"),
+        ({"campaign": "²"}, "走访活动不存在"),
+        ({"campaign": "9" * 20}, "走访活动不存在"),
         ({"outcome": "not_home"}, "没见到住户时不能记录意见"),
         ({"outcome": "burgled"}, "走访结果不正确"),
         ({"opinions": json.dumps([{"text": "😀😀👍"}])}, "只有表情符号无法处理"),
@@ -344,6 +357,37 @@ def test_bad_visit_is_400_json_in_chinese_and_stores_nothing(world, change, mess
     assert response.status_code == 400
     assert message in response.json()["error"]
     assert nothing_stored()
+
+
+def test_a_dwelling_out_of_reach_answers_like_a_missing_one(world):
+    """The neighbouring grid's dwelling, another estate's, a missing id and ids that are no
+    ids get one and the same answer, so ids cannot be probed; nothing is stored."""
+    answers = set()
+    for dwelling in (
+        str(world["theirs"].pk),
+        _other_estate_dwelling(world),
+        "999999",
+        "²",
+        "9" * 20,
+    ):
+        response = login(world["worker"]).post(SUBMIT, visit_data(world, dwelling=dwelling))
+        assert response.status_code == 400
+        answers.add(response.content)
+    assert len(answers) == 1
+    assert nothing_stored()
+
+
+def test_dwelling_numbers_with_digits_that_are_no_numbers_still_sort():
+    """ "²" is a digit to str.isdigit but no number: the phone page's sort keeps it as text."""
+    assert sorted(["10", "2²", "2"], key=_natural) == ["2", "2²", "10"]
+
+
+def test_campaign_list_filter_that_is_no_community_id_is_404(world):
+    """?community= that is no id ("²" passes str.isdigit; twenty digits overflow) is 404."""
+    client = login(world["staff"])
+    for value in ("²", "9" * 20, "abc"):
+        assert client.get(CAMPAIGNS, {"community": value}).status_code == 404
+    assert client.get(CAMPAIGNS, {"community": ""}).status_code == 200
 
 
 def test_grid_worker_cannot_record_another_grids_dwelling_even_for_a_known_key(world):

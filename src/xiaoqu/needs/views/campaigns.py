@@ -5,12 +5,13 @@ status. A refused action shows its message and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import Lookup, find_permitted, requires
+from xiaoqu.core.policy import Lookup, find_permitted, object_pk, object_pks, requires
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.models import Campaign, CampaignStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, RECORD_VISIT, VIEW_NEEDS, runs_campaign
@@ -43,16 +44,18 @@ def _estate_choices(request: AuthenticatedRequest) -> dict[str, Any]:
         .distinct()
         .order_by("path")[:ESTATE_CHOICES_LIMIT]
     )
-    community_id = request.GET.get("community", "")
+    raw_community = request.GET.get("community", "")
+    # A value that is no id is a forged address: 404, like an id that is missing.
+    community_id = object_pk(raw_community) if raw_community else None
     q = request.GET.get("q", "").strip()[:50]
-    if community_id.isdigit():
-        estates = estates.filter(community_id=int(community_id))
+    if community_id is not None:
+        estates = estates.filter(community_id=community_id)
     if q:
         estates = estates.filter(Q(name__icontains=q) | Q(code__icontains=q))
     total = estates.count()
     return {
         "communities": communities,
-        "community_id": int(community_id) if community_id.isdigit() else None,
+        "community_id": community_id,
         "q": q,
         "estate_choices": list(
             estates.select_related("community").order_by("community__path", "name")[
@@ -101,22 +104,37 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     return _render_list(request)
 
 
+def _date(raw: str) -> dt.date | None:
+    """A date as 2026-05-01; None for anything else, a day that does not exist included."""
+    try:
+        return parse_date(raw)
+    except ValueError:  # well formed but no such day: 2026-02-30
+        return None
+
+
+def _ticked(values: list[str]) -> set[int]:
+    """The boxes to tick again when the form comes back: the values that are ids."""
+    ticked = set()
+    for value in values:
+        try:
+            ticked.add(object_pk(value))
+        except Http404:
+            continue
+    return ticked
+
+
 def _parse_campaign_form(request: AuthenticatedRequest) -> dict[str, Any]:
     """The create form's values, or a DomainError naming what is wrong.
 
     Estates must be in the scope of a role that runs campaigns (not merely any role).
     """
-    starts_on = parse_date(request.POST.get("starts_on", "") or "")
-    ends_on = parse_date(request.POST.get("ends_on", "") or "")
+    starts_on = _date(request.POST.get("starts_on", ""))
+    ends_on = _date(request.POST.get("ends_on", ""))
     if starts_on is None or ends_on is None:
         raise DomainError(_("请填写开始和结束日期。"), code="dates_missing")
-    ids = []
-    for raw in request.POST.getlist("estates"):
-        if not raw.isdigit():
-            raise DomainError(_("所选小区不正确。"), code="estates")
-        ids.append(int(raw))
+    ids = object_pks(request.POST.getlist("estates"), _("所选小区不正确。"))
     estates = list(MANAGE_DEMANDS.scoped(request.user, Estate.objects.filter(pk__in=ids)))
-    if len(estates) != len(set(ids)):
+    if len(estates) != len(ids):
         raise DomainError(_("所选小区有的不在您的工作范围内。"), code="out_of_scope")
     return {
         "name": request.POST.get("name", ""),
@@ -137,7 +155,7 @@ def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
             "name": request.POST.get("name", "")[:100],
             "starts_on": request.POST.get("starts_on", "")[:10],
             "ends_on": request.POST.get("ends_on", "")[:10],
-            "estates": {int(x) for x in request.POST.getlist("estates") if x.isdigit()},
+            "estates": _ticked(request.POST.getlist("estates")),
         }
         return _render_list(request, error=exc.message, posted=posted)
     messages.success(request, _("已创建走访活动“%(name)s”。") % {"name": campaign.name})

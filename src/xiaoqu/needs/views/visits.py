@@ -13,11 +13,12 @@ import datetime as dt
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import requires
+from xiaoqu.core.policy import find_permitted, requires
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
 from xiaoqu.needs.rules import RECORD_VISIT
@@ -43,10 +44,12 @@ if TYPE_CHECKING:
 SUBMIT_MAX_BYTES = 9 * 1024 * 1024
 MAX_OPINIONS = 20
 
+M = TypeVar("M", bound=Model)
+
 
 def _natural(value: str) -> tuple[Any, ...]:
     """Sort key putting 2栋 before 10栋 (numbers as numbers, the rest as text)."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", value))
+    return tuple(int(p) if p.isdecimal() else p for p in re.split(r"(\d+)", value))
 
 
 # --- the phone page -------------------------------------------------------------------------
@@ -177,7 +180,8 @@ def _parse_visit(request: AuthenticatedRequest) -> dict[str, Any]:
     campaign = _visit_campaign(user, estate, data.get("campaign", ""))
     visited_at = _visited_at(data.get("visited_at", ""))
     people = data.get("people_met", "") or "0"
-    if not people.isdigit() or len(people) > 3:
+    # ASCII digits only: "²" passes str.isdigit but is no number.
+    if not re.fullmatch(r"[0-9]{1,3}", people):
         raise DomainError(_("见到人数应在 0 到 50 之间。"), code="people_met")
     opinions = _visit_opinions(data.get("opinions", ""))
     return {
@@ -201,53 +205,47 @@ def _client_key(raw: str) -> uuid.UUID:
         raise DomainError(_("提交编号不正确，请刷新页面后重新填写。"), code="client_key") from None
 
 
+def _visitable(user: User, queryset: QuerySet[M], pk: str, message: str, code: str) -> M:
+    """The object ``pk`` of ``queryset`` the user may record visits for; a missing one, one out
+    of reach and a value that is no id get the same ``message``, so ids cannot be probed."""
+    try:
+        return find_permitted(user, RECORD_VISIT, queryset, pk)
+    except Http404:
+        raise DomainError(message, code=code) from None
+
+
 def _visit_estate(user: User, estate_id: str) -> Estate:
     """The estate named, when the user may record visits there."""
-    estate = (
-        RECORD_VISIT.scoped(user, Estate.objects.filter(pk=int(estate_id))).first()
-        if estate_id.isdigit() and len(estate_id) < 19
-        else None
+    return _visitable(
+        user, Estate.objects.all(), estate_id, _("这个小区不在您的工作范围内。"), "estate"
     )
-    if estate is None:
-        raise DomainError(_("这个小区不在您的工作范围内。"), code="estate")
-    return estate
 
 
 def _visit_dwelling(user: User, estate: Estate, dwelling_id: str) -> Dwelling:
-    """The dwelling named, in ``estate`` and in the user's visiting scope."""
-    if not dwelling_id.isdigit():
+    """The dwelling named, in ``estate`` and in the user's visiting scope: looked up there, so
+    another grid's dwelling, another estate's and a missing one answer alike (the service
+    checks the scope again)."""
+    if not dwelling_id:
         raise DomainError(_("请选择走访的房屋。"), code="no_dwelling")
-    # Looked up within the estate, so a dwelling elsewhere answers like a missing one.
-    dwelling = (
-        Dwelling.objects.filter(estate=estate, pk=int(dwelling_id)).select_related("estate").first()
-        if len(dwelling_id) < 19
-        else None
-    )
-    if dwelling is None:
-        raise DomainError(
-            _("所选房屋不在%(estate)s。") % {"estate": estate.name}, code="dwelling_outside"
-        )
-    if not RECORD_VISIT.has(user, dwelling):
-        raise DomainError(_("这户不在您的走访范围内。"), code="out_of_scope")
-    return dwelling
+    dwellings = Dwelling.objects.filter(estate=estate).select_related("estate")
+    return _visitable(user, dwellings, dwelling_id, _("这户不在您的走访范围内。"), "out_of_scope")
 
 
 def _visit_campaign(user: User, estate: Estate, campaign_id: str) -> Campaign | None:
     """The campaign named (None when none is), which must span ``estate``."""
     if not campaign_id:
         return None
-    if not campaign_id.isdigit() or len(campaign_id) >= 19:
-        raise DomainError(_("走访活动不存在。"), code="campaign")
-    of_estate = Campaign.objects.filter(pk=int(campaign_id), estates=estate)
-    campaign = RECORD_VISIT.scoped(user, of_estate).first()
-    if campaign is None:
-        raise DomainError(_("走访活动不存在或不包括这个小区。"), code="campaign")
-    return campaign
+    campaigns = Campaign.objects.filter(estates=estate)
+    message = _("走访活动不存在或不包括这个小区。")
+    return _visitable(user, campaigns, campaign_id, message, "campaign")
 
 
 def _visited_at(raw: str) -> dt.datetime:
     """The time sent (a time without zone is local time), or now when none is."""
-    visited_at = parse_datetime(raw) if raw else timezone.now()
+    try:
+        visited_at = parse_datetime(raw) if raw else timezone.now()
+    except ValueError:  # well formed but no such day or hour: 2026-02-30
+        visited_at = None
     if visited_at is None:
         raise DomainError(_("走访时间不正确。"), code="time")
     if timezone.is_naive(visited_at):
