@@ -9,10 +9,11 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_estate, make_open_vote, make_owner, make_user
+from tests.factories import make_estate, make_open_vote, make_owner, make_person, make_user
 from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Objection, Vote
+from xiaoqu.registry.models import Relation, Residency
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_an_owner_objects_within_the_period_only(closed_vote, staff):
     assert error.value.code == "too_late"
     with pytest.raises(DomainError) as error:
         services.objection_raise(vote=vote, user=make_user(), text="不是业主")
-    assert error.value.code == "not_elector"
+    assert error.value.code == "out_of_scope"
     assert Objection.objects.count() == 1
 
 
@@ -143,3 +144,23 @@ def test_print_page_needs_a_published_result(client, estate, staff):
     url = reverse("decisions:vote_result_print", kwargs={"vote_id": vote.pk})
     assert client.get(url).status_code == 404
     assert timezone.now() < vote.closes_at
+
+
+def test_objecting_needs_the_permission_as_well_as_a_place_in_the_electorate(closed_vote, staff):
+    """An elector whose account was deactivated no longer holds decisions.raise_objections;
+    a tenant of the estate holds it but is not in the electorate."""
+    vote = services.vote_publish_result(vote=closed_vote, actor=staff)
+    owner = owner_of(vote)
+    owner.is_active = False
+    owner.save()
+    with pytest.raises(DomainError) as error:
+        services.objection_raise(vote=vote, user=owner, text="我反对")
+    assert error.value.code == "out_of_scope"
+    tenant = make_person("租户")
+    Residency.objects.create(
+        person=tenant, dwelling=vote.estate.dwellings.first(), relation=Relation.TENANT
+    )
+    with pytest.raises(DomainError) as error:
+        services.objection_raise(vote=vote, user=make_user(person=tenant), text="我反对")
+    assert error.value.code == "not_elector"
+    assert not Objection.objects.exists()

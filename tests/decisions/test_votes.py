@@ -209,3 +209,19 @@ def test_database_tally_equals_the_unit_by_unit_tally(estate, staff):
     for e, choice in zip(vote.electors.order_by("pk")[:4], choices, strict=True):
         cast(vote, e, choice)
     assert tally(vote=vote).as_dict() == tally_by_units(vote=vote).as_dict()
+
+
+def test_an_online_ballot_needs_the_voter_to_read_the_vote(estate, staff):
+    """Online, the voting user must hold decisions.read_votes for the vote as well as be one
+    of the elector's persons: a deactivated account of an elector casts nothing."""
+    vote = open_vote(estate, staff)
+    elector = vote.electors.order_by("pk").first()
+    user = owner_user(elector)
+    user.is_active = False
+    user.save()
+    with pytest.raises(DomainError) as error:
+        services.ballot_cast(
+            vote=vote, elector=elector, choice="agree", channel="online", actor=user
+        )
+    assert error.value.code == "out_of_scope"
+    assert not Ballot.objects.exists()

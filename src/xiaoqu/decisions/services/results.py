@@ -13,7 +13,7 @@ from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions.models import Objection, Vote, VoteStatus
-from xiaoqu.decisions.rules import MANAGE_VOTES
+from xiaoqu.decisions.rules import MANAGE_VOTES, RAISE_OBJECTIONS
 from xiaoqu.decisions.selectors import tally
 from xiaoqu.decisions.services.votes import elector_for
 
@@ -65,7 +65,9 @@ def objection_raise(
     *, vote: Vote, user: User, text: str, now: dt.datetime | None = None
 ) -> Objection:
     """An owner of the vote's frozen electorate objects to the published result within the
-    period."""
+    period: the user must hold ``decisions.raise_objections`` for the vote and be one of its
+    electors."""
+    RAISE_OBJECTIONS.require(user, vote)
     elector = elector_for(vote=vote, person_id=user.person_id)
     if elector is None:
         raise DomainError(_("只有本次表决名册中的业主可以提出异议。"), code="not_elector")

@@ -36,7 +36,7 @@ from xiaoqu.decisions.models import (
     VoteScope,
     VoteStatus,
 )
-from xiaoqu.decisions.rules import ENTER_BALLOTS, MANAGE_VOTES
+from xiaoqu.decisions.rules import ENTER_BALLOTS, MANAGE_VOTES, READ_VOTES
 from xiaoqu.decisions.rules_engine import DEVELOPER, MATTERS
 from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Ownership, RegisterStatus
 
@@ -268,12 +268,14 @@ def ballot_cast(
 ) -> Ballot:
     """Append one owner's ballot to the vote's chain; one per owner, never changed.
 
-    ``online``: the actor must be one of the elector's own persons. ``paper``: staff enter it
+    ``online``: the actor must read the vote (``decisions.read_votes``) and be one of the
+    elector's own persons. ``paper``: staff enter it
     with the scanned ballot. ``proxy``: staff enter it with the proxy's name and the written
     authorisation. The vote row is locked while the chain moves, so concurrent ballots line up.
     """
     _check_ballot(vote=vote, elector=elector, choice=choice, channel=channel)
     if channel == BallotChannel.ONLINE:
+        READ_VOTES.require(actor, vote)
         _check_own_ballot(elector, actor)
     else:
         proxy_name = _check_entered_ballot(vote, channel, actor, scan, proxy_name, authorisation)
