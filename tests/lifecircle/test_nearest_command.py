@@ -148,3 +148,24 @@ def test_manage_py_reaches_the_same_command(files):
     call_command("lifecircle", "nearest", *args, "--out", str(out), "--no-cache")
     fast = run(*args, "--no-cache")
     assert out.read_text(encoding="utf-8") == fast.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "read", "needle"),
+    [
+        ("id,lat,lon\n\n1,28.3,117.22\n\n\n2,abc,117.2\n", "origins", "起点第 6 行"),
+        ("id,lat,lon\n1,28.3,117.22\n,,\n1,28.3,117.22\n", "origins", "起点第 4 行"),
+        ('id,lat,lon\n"a\nb",28.3,117.22\n\n,28.3,1\n', "origins", "起点第 5 行"),
+        ("id,type,lat,lon\n\nf,spaceport,28.3,117.22\n", "facilities", "设施第 3 行"),
+        ("id,lat,lon\n\n1,28.3\n", "origins", "起点第 3 行：lat/lon 不是数字"),
+    ],
+)
+def test_an_error_names_the_files_own_line_after_blank_lines(tmp_path, text, read, needle):
+    from xiaoqu.lifecircle import nearest_cli
+
+    path = tmp_path / "input.csv"
+    path.write_text(text, encoding="utf-8")
+    reader = nearest_cli.read_origins if read == "origins" else nearest_cli.read_facilities
+    with pytest.raises(nearest_cli.InputError) as error:
+        reader(str(path))
+    assert needle in str(error.value)

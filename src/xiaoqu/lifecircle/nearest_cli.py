@@ -19,6 +19,7 @@ import csv
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,21 +37,39 @@ class InputError(ValueError):
     pass
 
 
-def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[dict[str, str]]:
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each non-blank record: the file's line the record starts on, however
+    many blank lines came before it or lines a quoted value spans."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        if cells:
+            yield start, cells
+
+
+def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows that fill any of ``columns``, each with its line in the file (header: line 1)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
+            reader = csv.reader(fh)
+            first = next(_records(reader), (1, []))[1]
+            header = [h.strip().lower() for h in first]
             missing = [c for c in columns if c not in header]
             if missing:
                 raise InputError(
                     f"{what}文件 {path} 缺少列：{', '.join(missing)}（需要 {','.join(columns)}）"
                 )
             rows = []
-            for row in reader:
-                clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            for line, cells in _records(reader):
+                # A short row leaves its last columns empty; cells past the header are ignored.
+                clean = dict.fromkeys(header, "") | {
+                    k: v.strip() for k, v in zip(header, cells, strict=False)
+                }
                 if any(clean.get(c) for c in columns):
-                    rows.append(clean)
+                    rows.append((line, clean))
             return rows
     except OSError as exc:
         raise InputError(f"无法读取{what}文件 {path}：{exc.strerror}") from exc
@@ -75,7 +94,7 @@ def read_origins(path: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     if not rows:
         raise InputError(f"起点文件 {path} 没有数据")
     ids, lats, lons, seen = [], [], [], set()
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         if not row["id"]:
             raise InputError(f"起点第 {line} 行：id 为空")
         if row["id"] in seen:
@@ -91,7 +110,7 @@ def read_origins(path: str) -> tuple[list[str], np.ndarray, np.ndarray]:
 def read_facilities(path: str) -> list[Facility]:
     rows = _read_csv(path, ("id", "type", "lat", "lon"), "设施")
     out = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         if not row["id"]:
             raise InputError(f"设施第 {line} 行：id 为空")
         if row["type"] not in FACILITY_TYPES:
