@@ -125,7 +125,7 @@ class RoleAssignment(models.Model):
                 name="role_one_scope",
             ),
             models.CheckConstraint(
-                condition=Q(role="admin")
+                condition=Q(role=Role.ADMIN)
                 | Q(region__isnull=False)
                 | Q(estate__isnull=False)
                 | Q(grid__isnull=False),

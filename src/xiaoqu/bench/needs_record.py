@@ -35,7 +35,7 @@ def _in_child() -> dict[str, Any]:
     """Runs in the child process (Django set up on a migrated database)."""
     from django.utils import timezone
 
-    from xiaoqu.accounts.models import RoleAssignment, User
+    from xiaoqu.accounts.models import Role, RoleAssignment, User
     from xiaoqu.needs import classifier as clf
     from xiaoqu.needs import services
     from xiaoqu.needs.models import Channel, Opinion, Visit
@@ -44,7 +44,7 @@ def _in_child() -> dict[str, Any]:
     estate = estate_with_dwellings("东风小区", "BENCH-1", DWELLINGS)
     raw_estate = estate_with_dwellings("基线小区", "BENCH-0", DWELLINGS)
     worker = User.objects.create_user(phone="13900000001", password=None, name="网格员")
-    RoleAssignment.objects.create(user=worker, role="grid_worker", estate=estate)
+    RoleAssignment.objects.create(user=worker, role=Role.GRID_WORKER, estate=estate)
     texts = synthetic_opinions(VISITS, seed=7)
     dwellings = list(estate.dwellings.order_by("pk"))
     raw_dwellings = list(raw_estate.dwellings.order_by("pk"))

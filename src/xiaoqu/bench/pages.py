@@ -32,14 +32,14 @@ def _in_child(requests: int, seed: int) -> list[Row]:
     from django.test import Client
     from django.urls import reverse
 
-    from xiaoqu.accounts.models import RoleAssignment, User
+    from xiaoqu.accounts.models import Role, RoleAssignment, User
     from xiaoqu.registry.models import Estate, Region, RegionLevel
 
     province = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("pk").first()
     if province is None:
         raise SystemExit("the database holds no province: load a register first")
     user, _ = User.objects.get_or_create(phone="19900000000", defaults={"name": "基准测试"})
-    RoleAssignment.objects.get_or_create(user=user, role="street_staff", region=province)
+    RoleAssignment.objects.get_or_create(user=user, role=Role.STREET_STAFF, region=province)
     client = Client()
     client.force_login(user)
 
