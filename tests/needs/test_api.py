@@ -165,14 +165,38 @@ def test_a_visit_in_another_districts_campaign_is_not_found(world):
     assert send(user(world, "grid_worker"), "post", "needs_visit_create", body).status_code == 404
 
 
-def test_roles_without_the_visit_permission_are_refused(world):
-    """A property manager reads the estate but may not record door-knocks (403)."""
+def test_roles_without_the_visit_permission_are_not_found(world):
+    """A property manager reads the estate but may not record door-knocks: the dwelling is
+    404 like a missing one (as the API promises for anything out of scope); nothing stored."""
     dwelling = world["estate_in"].dwellings.first()
+    before = Visit.objects.count()
     response = send(
         user(world, "property_manager"), "post", "needs_visit_create", visit_body(dwelling)
     )
-    assert response.status_code == 403
-    assert response.json()["code"] == "forbidden"
+    missing = send(
+        user(world, "party_member"),
+        "post",
+        "needs_visit_create",
+        visit_body(dwelling, dwelling_id=999_999),
+    )
+    assert (response.status_code, missing.status_code) == (404, 404)
+    assert response.json() == missing.json()
+    assert Visit.objects.count() == before
+
+
+def test_a_campaign_the_visitor_does_not_knock_for_is_not_found(world):
+    """The campaign is looked up with the visit permission, as on the phone page: one the
+    caller only reads (a property manager of its estate who knocks on doors elsewhere) is 404
+    like a missing one, not a refusal that tells it exists."""
+    visitor = make_user("property_manager", estate=world["estate_in"])
+    elsewhere = make_estate(name="别处小区")
+    grid = make_grid(list(elsewhere.buildings.all()), name="别处网格")
+    RoleAssignment.objects.create(user=visitor, role="grid_worker", grid=grid)
+    body = visit_body(elsewhere.dwellings.first(), campaign_id=inside(world)["campaign"].pk)
+    before = Visit.objects.count()
+    response = send(visitor, "post", "needs_visit_create", body)
+    assert response.status_code == 404
+    assert Visit.objects.count() == before
 
 
 @pytest.mark.parametrize(
@@ -316,6 +340,19 @@ def test_a_hotline_opinion_for_an_estate_outside_the_scope_is_not_found(world):
     )
 
 
+def test_a_hotline_opinion_without_the_permission_is_not_found(world):
+    """A Party member reads the estate but may not record hotline calls: 404 as for an estate
+    out of scope, and nothing is stored."""
+    before = Opinion.objects.count()
+    body = {"estate_id": world["estate_in"].pk, "text": "楼道灯又不亮了", "channel": "hotline"}
+    party = send(user(world, "party_member"), "post", "needs_opinion_create", body)
+    body["estate_id"] = world["estate_out"].pk
+    staff = send(user(world, "community_staff"), "post", "needs_opinion_create", body)
+    assert (party.status_code, staff.status_code) == (404, 404)
+    assert party.json() == staff.json()
+    assert Opinion.objects.count() == before
+
+
 def test_an_empty_hotline_opinion_is_refused(world):
     """Blank text: 400 text_empty with a message."""
     body = {"estate_id": world["estate_in"].pk, "text": "  "}
@@ -386,7 +423,8 @@ def test_an_unknown_category_is_refused(world):
 
 
 def test_correcting_needs_the_permission_and_the_scope(world):
-    """A Party member may read but not correct (403); another district's opinion is 404."""
+    """A Party member may read but not correct, and another district's opinion is out of
+    scope: both 404, alike."""
     opinion = inside(world)["opinions"][0]
     body = {"category": "parking"}
     party = send(
@@ -396,7 +434,7 @@ def test_correcting_needs_the_permission_and_the_scope(world):
         body,
         opinion_id=opinion.pk,
     )
-    assert party.status_code == 403
+    assert party.status_code == 404
     out = world["needs"]["out"]["opinions"][0]
     staff = send(
         user(world, "community_staff"),
@@ -406,6 +444,7 @@ def test_correcting_needs_the_permission_and_the_scope(world):
         opinion_id=out.pk,
     )
     assert staff.status_code == 404
+    assert party.json() == staff.json()
     resident = send(
         user(world, "resident"), "patch", "needs_opinion_recategorise", body, opinion_id=opinion.pk
     )
@@ -474,18 +513,22 @@ def test_a_forbidden_transition_is_a_400_with_a_message(world):
 
 
 def test_changing_a_demand_needs_the_permission_and_the_scope(world):
-    """A grid worker may not manage demands (403); another district's demand is 404."""
+    """A grid worker may not manage demands, and another district's demand is out of scope:
+    both 404, alike; nothing changes."""
     demand = inside(world)["demand"]
     body = {"status": "assessed"}
     grid = send(
         user(world, "grid_worker"), "post", "needs_demand_set_status", body, demand_id=demand.pk
     )
-    assert grid.status_code == 403
+    assert grid.status_code == 404
     out = world["needs"]["out"]["demand"]
     staff = send(
         user(world, "community_staff"), "post", "needs_demand_set_status", body, demand_id=out.pk
     )
     assert staff.status_code == 404
+    assert grid.json() == staff.json()
+    demand.refresh_from_db()
+    assert demand.status == "collected"
 
 
 # --- published lists --------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Needs endpoints: campaigns, visits, opinions, demands and published demand lists.
 
 Scope rules are described in ``api_selectors``. Every object endpoint finds its object with
-``find_permitted`` and answers 404 for an id that is missing or outside the caller's scope
-alike; an action on a visible object without the named permission for it answers 403; a
-refusal by a service (``DomainError``) answers 400 with ``{"detail": message, "code": code}``
-and changes nothing.
+``find_permitted`` through the permission its action needs (reading: ``needs.view_needs``;
+recording a visit: ``needs.record_visit``; and so on), so an id that is missing, outside the
+caller's scope or one the caller may read but not act on answers 404 alike; a refusal by a
+service (``DomainError``) answers 400 with ``{"detail": message, "code": code}`` and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 
 router = Router(tags=["needs"])
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut}
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -77,10 +78,6 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return 400, {"detail": error.message, "code": error.code}
 
     return wrapper
-
-
-def _forbidden(message: str) -> tuple[int, dict[str, str]]:
-    return 403, {"detail": message, "code": "forbidden"}
 
 
 def _page(qs: QuerySet[Any], page: PageIn) -> tuple[int, list[Any]]:
@@ -202,15 +199,11 @@ def visit_create(request: AuthenticatedRequest, payload: VisitIn) -> Any:
     和已保存的走访，不会重复录入。
     """
     user = request.user
-    if not RECORD_VISIT.has(user):
-        return _forbidden(_("您没有录入入户走访的权限。"))
     dwellings = Dwelling.objects.select_related("estate", "building", "entrance")
-    dwelling = find_permitted(user, VIEW_NEEDS, dwellings, payload.dwelling_id)
-    if not RECORD_VISIT.has(user, dwelling):
-        return _forbidden(_("这户不在您的走访范围内。"))
+    dwelling = find_permitted(user, RECORD_VISIT, dwellings, payload.dwelling_id)
     campaign = None
     if payload.campaign_id is not None:
-        campaign = find_permitted(user, VIEW_NEEDS, sel.campaigns(), payload.campaign_id)
+        campaign = find_permitted(user, RECORD_VISIT, sel.campaigns(), payload.campaign_id)
     visited_at = payload.visited_at
     if timezone.is_naive(visited_at):
         # A phone that sends local time without an offset means the local (Beijing) time.
@@ -318,9 +311,7 @@ def opinion_create(request: AuthenticatedRequest, payload: OpinionIn) -> Any:
         client_key=payload.client_key,
     )
     if channel == "hotline":
-        estate = find_permitted(user, VIEW_NEEDS, Estate.objects.all(), payload.estate_id)
-        if not RECORD_OPINIONS.has(user, estate):
-            return _forbidden(_("您没有录入意见的权限。"))
+        estate = find_permitted(user, RECORD_OPINIONS, Estate.objects.all(), payload.estate_id)
         if payload.client_key is not None:
             existing = Opinion.objects.filter(client_key=payload.client_key).first()
             if existing is not None:
@@ -358,9 +349,7 @@ def opinion_recategorise(
     """工作人员校正自动分类的类别（需要“录入意见”权限）；校正会保存下来，用于下次重新训练模型。"""
     user = request.user
     opinions = Opinion.objects.select_related("estate")
-    opinion = find_permitted(user, VIEW_NEEDS, opinions, opinion_id)
-    if not RECORD_OPINIONS.has(user, opinion):
-        return _forbidden(_("您没有校正意见类别的权限。"))
+    opinion = find_permitted(user, RECORD_OPINIONS, opinions, opinion_id)
     services.opinion_recategorise(opinion=opinion, category=payload.category, actor=user)
     return 200, _written_row(user, opinion)
 
@@ -424,9 +413,8 @@ def demand_set_status(
     需要“管理需求”权限。
     """
     user = request.user
-    demand = find_permitted(user, VIEW_NEEDS, Demand.objects.select_related("estate"), demand_id)
-    if not MANAGE_DEMANDS.has(user, demand):
-        return _forbidden(_("您没有管理需求的权限。"))
+    demands = Demand.objects.select_related("estate")
+    demand = find_permitted(user, MANAGE_DEMANDS, demands, demand_id)
     demand = services.demand_set_status(
         demand=demand, status=payload.status, actor=user, reason=payload.reason
     )
