@@ -20,7 +20,7 @@ from xiaoqu.accounts.models import Role, RoleAssignment
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.models import AuditLog
 from xiaoqu.organization import services
-from xiaoqu.organization.models import GridBuilding, LiaisonHousehold
+from xiaoqu.organization.models import GridBuilding, LiaisonHousehold, ResponsibilityZone, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -262,11 +262,78 @@ def test_zone_covers_only_estates_of_its_region(actor):
 def test_team_leader_is_always_a_member(actor):
     """A team's leader is counted among its members, also after a change of leader."""
     street = region_chain(("贵州省", "贵阳市", "南明区", "兴关路街道"))[-1]
-    leader, other = make_member(name="书记"), make_member()
+    org = make_party_org("working_committee", region=street)
+    leader, other = make_member(org, name="书记"), make_member(org)
     team = services.team_create(region=street, name="党员突击队", leader=leader, actor=actor)
     assert list(team.members.all()) == [leader]
     services.team_update(team=team, leader=other, members=[], actor=actor)
     assert set(team.members.all()) == {other}
+
+
+@pytest.fixture
+def xingguan():
+    """兴关路街道 with a community, a branch there and a member of another district's branch."""
+    chain = region_chain(("贵州省", "贵阳市", "南明区", "兴关路街道", "兴关社区"))
+    street, community = chain[-2], chain[-1]
+    return {
+        "street": street,
+        "community": community,
+        "street_member": make_member(make_party_org("working_committee", region=street)),
+        "branch_member": make_member(make_party_org("branch", region=community), name="本社区"),
+        "stranger": make_member(name="外区党员"),
+    }
+
+
+def test_a_team_takes_members_of_its_regions_organisations_only(actor, xingguan):
+    """A street's team takes members of the street's and its communities' organisations; one
+    from another district is refused by name, as leader or member, and nothing is written."""
+    street, stranger = xingguan["street"], xingguan["stranger"]
+    for leader, members in ((stranger, []), (xingguan["branch_member"], [stranger])):
+        with pytest.raises(DomainError) as err:
+            services.team_create(
+                region=street, name="突击队", leader=leader, members=members, actor=actor
+            )
+        assert err.value.code == "member_outside_region"
+        assert err.value.message == "党员所在党组织不属于兴关路街道：外区党员"
+    assert not Team.objects.exists()
+    team = services.team_create(
+        region=street,
+        name="突击队",
+        leader=xingguan["street_member"],
+        members=[xingguan["branch_member"]],
+        actor=actor,
+    )
+    for change in ({"leader": stranger}, {"members": [xingguan["branch_member"], stranger]}):
+        with pytest.raises(DomainError) as err:
+            services.team_update(team=team, actor=actor, **change)
+        assert err.value.code == "member_outside_region"
+    team.refresh_from_db()
+    assert team.leader == xingguan["street_member"]
+    assert set(team.members.all()) == {xingguan["street_member"], xingguan["branch_member"]}
+    assert AuditLog.objects.filter(action="team.update").count() == 0
+
+
+def test_a_zone_leader_belongs_to_the_zones_region(actor, xingguan):
+    """A community's zone may be led by the street's working committee member or the
+    community's branch member, never by a member from another district."""
+    community, stranger = xingguan["community"], xingguan["stranger"]
+    with pytest.raises(DomainError) as err:
+        services.responsibility_zone_create(
+            region=community, number=1, name="一区", leader=stranger, actor=actor
+        )
+    assert err.value.code == "member_outside_region" and "外区党员" in err.value.message
+    assert not ResponsibilityZone.objects.exists()
+    zone = services.responsibility_zone_create(
+        region=community, number=1, name="一区", leader=xingguan["street_member"], actor=actor
+    )
+    with pytest.raises(DomainError) as err:
+        services.responsibility_zone_update(zone=zone, leader=stranger, actor=actor)
+    assert err.value.code == "member_outside_region"
+    zone.refresh_from_db()
+    assert zone.leader == xingguan["street_member"]
+    services.responsibility_zone_update(zone=zone, leader=xingguan["branch_member"], actor=actor)
+    zone.refresh_from_db()
+    assert zone.leader == xingguan["branch_member"]
 
 
 # --- who may change the organisation ----------------------------------------------------

@@ -34,3 +34,24 @@ def check_member_in_community(member: PartyMember, community: Region) -> None:
             _("%(name)s所在党组织不负责该社区") % {"name": member.person.name},
             code="member_outside_region",
         )
+
+
+def check_members_in_region(members: Iterable[PartyMember], region: Region) -> None:
+    """Members serve a responsibility zone or team of ``region`` when their organisation's
+    region lies in it (a community's branch for its street's team) or contains it (the
+    street's working committee for a community's zone); others are refused, naming them."""
+    ids = {m.pk for m in members}
+    outside = [
+        m.person.name
+        for m in PartyMember.objects.filter(pk__in=ids)
+        .select_related("person", "organization__region")
+        .order_by("pk")
+        if not in_region(region, m.organization.region.path)
+        and not in_region(m.organization.region, region.path)
+    ]
+    if outside:
+        raise DomainError(
+            _("党员所在党组织不属于%(region)s：%(list)s")
+            % {"region": region.name, "list": "、".join(outside[:5])},
+            code="member_outside_region",
+        )

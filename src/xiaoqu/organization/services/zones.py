@@ -13,7 +13,12 @@ from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.organization.models import PartyMember, ResponsibilityZone, Team
 from xiaoqu.organization.rules import MANAGE_PARTY
-from xiaoqu.organization.services.checks import building_label, buildings_with_estates, in_region
+from xiaoqu.organization.services.checks import (
+    building_label,
+    buildings_with_estates,
+    check_members_in_region,
+    in_region,
+)
 from xiaoqu.registry.models import Building, Estate, Region, RegionLevel
 
 # --- Responsibility zones --------------------------------------------------------------
@@ -63,6 +68,8 @@ def responsibility_zone_create(
         raise DomainError(_("责任区编号须为正整数"), code="zone_number_invalid")
     estate_list, building_list = list(estates), buildings_with_estates(buildings)
     _check_zone_scope(region=region, estates=estate_list, buildings=building_list)
+    if leader is not None:
+        check_members_in_region([leader], region)
     if ResponsibilityZone.objects.filter(region=region, number=number).exists():
         raise DomainError(
             _("%(region)s已有第%(n)s责任区") % {"region": region.name, "n": number},
@@ -96,6 +103,8 @@ def responsibility_zone_update(
         else list(zone.buildings.select_related("estate"))
     )
     _check_zone_scope(region=zone.region, estates=estate_list, buildings=building_list)
+    if leader is not None:
+        check_members_in_region([leader], zone.region)
     with transaction.atomic():
         before = _zone_snapshot(zone)
         if name is not None:
@@ -140,9 +149,11 @@ def team_create(
         raise DomainError(_("请填写突击队名称"), code="team_name_required")
     if Team.objects.filter(region=region, name=name).exists():
         raise DomainError(_("该区划下已有同名突击队"), code="team_name_taken")
+    member_list = [leader, *members]
+    check_members_in_region(member_list, region)
     with transaction.atomic():
         team = Team.objects.create(region=region, name=name, leader=leader)
-        team.members.set({leader.pk, *(m.pk for m in members)})
+        team.members.set({m.pk for m in member_list})
         audit_record(actor=actor, action="team.create", obj=team, after=_team_snapshot(team))
     return team
 
@@ -157,6 +168,8 @@ def team_update(
 ) -> Team:
     """Change a team of the actor's scope (``members`` replaces the set; the leader stays in)."""
     MANAGE_PARTY.require(actor, team)
+    member_list = list(members) if members is not None else None
+    check_members_in_region([*([leader] if leader else []), *(member_list or [])], team.region)
     with transaction.atomic():
         before = _team_snapshot(team)
         if name is not None:
@@ -169,8 +182,8 @@ def team_update(
             team.leader = leader
         team.save()
         member_ids = (
-            {m.pk for m in members}
-            if members is not None
+            {m.pk for m in member_list}
+            if member_list is not None
             else set(team.members.values_list("pk", flat=True))
         )
         team.members.set(member_ids | {team.leader_id})
