@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_estate, make_grid, make_scope_world, make_user
-from xiaoqu.accounts.models import ApiToken, RoleAssignment
+from xiaoqu.accounts.models import ApiToken, Role, RoleAssignment
 from xiaoqu.config.api import api
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Channel, Correction, Demand, Opinion, Visit
@@ -188,10 +188,10 @@ def test_a_campaign_the_visitor_does_not_knock_for_is_not_found(world):
     """The campaign is looked up with the visit permission, as on the phone page: one the
     caller only reads (a property manager of its estate who knocks on doors elsewhere) is 404
     like a missing one, not a refusal that tells it exists."""
-    visitor = make_user("property_manager", estate=world["estate_in"])
+    visitor = make_user(Role.PROPERTY_MANAGER, estate=world["estate_in"])
     elsewhere = make_estate(name="别处小区")
     grid = make_grid(list(elsewhere.buildings.all()), name="别处网格")
-    RoleAssignment.objects.create(user=visitor, role="grid_worker", grid=grid)
+    RoleAssignment.objects.create(user=visitor, role=Role.GRID_WORKER, grid=grid)
     body = visit_body(elsewhere.dwellings.first(), campaign_id=inside(world)["campaign"].pk)
     before = Visit.objects.count()
     response = send(visitor, "post", "needs_visit_create", body)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import make_estate, make_grid, make_owner, make_user, region_chain
-from xiaoqu.accounts.models import RoleAssignment, User
+from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.core.errors import DomainError
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.models import Channel, Demand, DemandList, DemandStatus, Opinion
@@ -347,7 +347,7 @@ def test_a_split_moves_only_opinions_the_manager_may_read():
     estate = make_estate(region_chain()[-1], name="两栋小区", buildings=2, floors=2, per_floor=1)
     b1, b2 = Building.objects.filter(estate=estate).order_by("number")
     manager = make_user()
-    RoleAssignment.objects.create(user=manager, role="community_staff", grid=make_grid([b1]))
+    RoleAssignment.objects.create(user=manager, role=Role.COMMUNITY_STAFF, grid=make_grid([b1]))
     demand = Demand.objects.create(estate=estate, category="roof_facade", title="屋顶漏水")
     first, second = Dwelling.objects.filter(building=b1).order_by("pk")
     opinion(demand, first, "屋顶漏水", 2)
