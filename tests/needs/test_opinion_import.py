@@ -17,8 +17,9 @@ from openpyxl import Workbook, load_workbook
 from tests.factories import make_estate, make_user, region_chain
 from xiaoqu.accounts.models import User
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.spreadsheets import DEFAULT_UPLOAD_MAX_BYTES
 from xiaoqu.needs import services
-from xiaoqu.needs.importing import COLUMNS, MAX_FILE_BYTES
+from xiaoqu.needs.importing import COLUMNS
 from xiaoqu.needs.models import Channel, Opinion
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +238,7 @@ def test_an_empty_upload_is_refused(estate, staff):
 
 def test_a_file_over_five_megabytes_is_refused(estate, staff):
     data = csv_bytes([["楼道灯坏了", "", "", "", "", ""]] * 300_000)
-    assert len(data) > MAX_FILE_BYTES
+    assert len(data) > DEFAULT_UPLOAD_MAX_BYTES
     response = upload(login(staff), estate, data, "big.csv")
     assert response.status_code == 400
     assert "文件太大" in text_of(response) and "最大 5 MB" in text_of(response)

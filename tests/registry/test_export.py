@@ -10,7 +10,7 @@ from django.core.management import call_command
 from tests.factories import make_estate, make_owner
 from tests.registry.fixtures.register import base_register, write_register
 from xiaoqu.registry.exporter import export_register
-from xiaoqu.registry.importer import import_register
+from xiaoqu.registry.importing import import_register
 from xiaoqu.registry.models import (
     Building,
     Dwelling,

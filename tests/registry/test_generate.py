@@ -17,7 +17,7 @@ from xiaoqu.cli import main as xiaoqu_main
 from xiaoqu.core.pii import id_number_is_valid, phone_is_valid
 from xiaoqu.registry import generator
 from xiaoqu.registry.generator import FILES, GenerateError, generate_register
-from xiaoqu.registry.importer import import_register
+from xiaoqu.registry.importing import import_register
 
 GUIZHOU_PREFECTURES = {
     "520100": "贵阳市",

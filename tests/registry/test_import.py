@@ -12,7 +12,7 @@ from django.core.management import call_command
 from tests.registry.fixtures.register import base_register, id_number, write_register
 from xiaoqu.core.models import AuditLog
 from xiaoqu.core.pii import hash_id_number
-from xiaoqu.registry.importer import (
+from xiaoqu.registry.importing import (
     ImportFailed,
     RegisterSourceError,
     RowError,

@@ -14,7 +14,7 @@ from django.utils import translation
 from tests.registry.fixtures.register import base_register, write_register
 from xiaoqu.registry.exporter import export_register
 from xiaoqu.registry.generator import FILES, generate_register
-from xiaoqu.registry.importer import import_register
+from xiaoqu.registry.importing import import_register
 from xiaoqu.registry.importing import values as v
 from xiaoqu.registry.importing.spec import (
     SHEETS,

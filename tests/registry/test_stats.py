@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.registry.fixtures.register import base_register, write_register
-from xiaoqu.registry.importer import import_register
+from xiaoqu.registry.importing import import_register
 
 pytestmark = pytest.mark.django_db
 

@@ -51,7 +51,7 @@ class Writer(Protocol):
 
 def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     """Import the demo register and make the demo logins; returns (role, phone, password, scope)."""
-    from xiaoqu.registry.importer import import_register
+    from xiaoqu.registry.importing import import_register
 
     def say(message: str) -> None:
         if stdout is not None:

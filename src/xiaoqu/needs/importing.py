@@ -26,14 +26,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.spreadsheets import DEFAULT_UPLOAD_MAX_BYTES, upload_rows, xlsx_row
+from xiaoqu.core.spreadsheets import upload_rows, xlsx_row
 from xiaoqu.needs.services import OpinionInput, clean_opinion_text
 from xiaoqu.registry.importing import values
 from xiaoqu.registry.models import Building, Dwelling, Estate
 
-# The default bound on an uploaded file (setting XIAOQU_UPLOAD_MAX_BYTES; the bounds of every
-# spreadsheet read are in xiaoqu.core.spreadsheets).
-MAX_FILE_BYTES = DEFAULT_UPLOAD_MAX_BYTES
+# The bounds of every uploaded spreadsheet (size, rows, cells) are xiaoqu.core.spreadsheets';
+# an opinion import also takes at most MAX_ROWS opinions.
 MAX_ROWS = 5000
 MAX_ERRORS_LISTED = 200
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from xiaoqu.core.pii import ID_CHECK_CHARS
+from xiaoqu.core.pii import id_check_digit
 from xiaoqu.registry.importing.spec import SHEETS
 
 # The header of every file of the format, by sheet key (file stem), in the import's order.
@@ -50,12 +50,8 @@ class GenerateSummary:
 
 
 def with_check_digit(first17: str) -> str:
-    """An 18-character ID number: ``first17`` and its GB 11643 check character.
-
-    The weights are 2**(17 - i) mod 11 and 13 ≡ 2 (mod 11), so reading the 17 digits in base
-    13 gives half the weighted sum mod 11 in one call.
-    """
-    return first17 + ID_CHECK_CHARS[int(first17, 13) * 2 % 11]
+    """An 18-character ID number: ``first17`` and its GB 11643 check character."""
+    return first17 + id_check_digit(first17)
 
 
 def open_text(path: Path, mode: str = "w") -> IO[str]:

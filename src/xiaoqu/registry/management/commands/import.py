@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.dbcheck import ensure_migrated
-from xiaoqu.registry.importer import ImportFailed, RegisterSourceError, import_register
+from xiaoqu.registry.importing import ImportFailed, RegisterSourceError, import_register
 from xiaoqu.registry.importing.spec import ENTITIES, SHEET_LABELS
 
 
