@@ -18,12 +18,6 @@ from xiaoqu.core.errors import DomainError
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    """Real hashing, but the cheap hasher: these tests are about login flows, not PBKDF2."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 PASSWORD = "pass-1234-word"
 
 

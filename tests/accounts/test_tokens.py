@@ -16,12 +16,6 @@ from xiaoqu.core.models import AuditLog
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    """Real hashing, but the cheap hasher: these tests are about login flows, not PBKDF2."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("token", *args, stdout=out, stderr=err)
