@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import DESKTOP
-from tests.browser.test_login_to_estate import PASSWORD, _assets_loaded, _fits_width, _watch
+from tests.browser.helpers import PASSWORD, assets_loaded, fits_width, watch
 from tests.factories import make_estate, make_user, region_chain
 from xiaoqu.lifecircle.models import AnalysisRun, EstateAccess, FacilityType, RunStatus
 
@@ -27,7 +27,7 @@ def test_region_analysis_with_progress_map_and_report_card(live_server, chromium
     user = make_user("street_staff", region=chain[-2], password=PASSWORD)
     context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(f"{live_server.url}/accounts/login/?next=/lifecircle/regions/{chain[-1].pk}/")
         page.fill("#id_phone", user.phone)
@@ -40,8 +40,8 @@ def test_region_analysis_with_progress_map_and_report_card(live_server, chromium
         assert AnalysisRun.objects.get().status == "done"
         assert page.locator("#gap-map.leaflet-container").count() == 1
         assert page.locator("#gap-map path.leaflet-interactive").count() == 2
-        _assets_loaded(page)
-        _fits_width(page)
+        assets_loaded(page)
+        fits_width(page)
         shoot(page, "browser-lifecircle-region")
         page.click("#gap-table >> text=河边小区")
         page.wait_for_selector("#report-card")
@@ -75,7 +75,7 @@ def test_an_estate_name_shows_in_the_map_tooltip_as_text_and_runs_nothing(
     user = make_user("street_staff", region=chain[-2], password=PASSWORD)
     context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     dialogs: list[str] = []
 
     def refuse(dialog) -> None:

@@ -8,12 +8,11 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.helpers import PASSWORD, assets_loaded, fits_width, watch
 from tests.factories import make_estate, make_owner, make_user, region_chain
 from xiaoqu.registry.models import Person, Region
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "pass-1234-word"
 
 
 @pytest.fixture
@@ -29,30 +28,6 @@ def staff_and_estate():
     return user, estate
 
 
-def _watch(page) -> list[str]:
-    """Collect every failed request and script error the page runs into."""
-    problems: list[str] = []
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-    return problems
-
-
-def _assets_loaded(page) -> None:
-    assert page.evaluate("typeof window.htmx") == "object", "htmx did not load"
-    border = page.evaluate("getComputedStyle(document.querySelector('.topbar')).borderTopColor")
-    assert border == "rgb(166, 29, 36)", "site.css did not load"
-
-
-def _fits_width(page) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"page is {overflow}px wider than the screen"
-
-
 @pytest.mark.parametrize(("label", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_login_then_estate_list_then_estate_page(
     live_server, chromium, shoot, staff_and_estate, label, viewport
@@ -61,11 +36,11 @@ def test_login_then_estate_list_then_estate_page(
     user, estate = staff_and_estate
     context = chromium.new_context(viewport=viewport, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(f"{live_server.url}/registry/estates/")
         assert "/accounts/login/" in page.url
-        _assets_loaded(page)
+        assets_loaded(page)
         shoot(page, f"browser-login-{label}")
         page.fill("#id_phone", user.phone)
         page.fill("#id_password", PASSWORD)
@@ -73,8 +48,8 @@ def test_login_then_estate_list_then_estate_page(
         page.wait_for_url(re.compile(r"/registry/estates/$"))
         assert page.locator("#estate-table").is_visible()
         assert page.locator("#estate-table tbody tr").count() == 2
-        _assets_loaded(page)
-        _fits_width(page)
+        assets_loaded(page)
+        fits_width(page)
         shoot(page, f"browser-estate-list-{label}")
 
         page.fill("#id_q", "金仓")
@@ -88,8 +63,8 @@ def test_login_then_estate_list_then_estate_page(
         body = page.locator("main").inner_text()
         assert "王秀英" in body
         assert "13812345678" in body  # community staff see full phones
-        _assets_loaded(page)
-        _fits_width(page)
+        assets_loaded(page)
+        fits_width(page)
         shoot(page, f"browser-estate-page-{label}")
     finally:
         context.close()
@@ -103,7 +78,7 @@ def test_region_tree_opens_a_node_with_htmx(live_server, chromium, shoot, staff_
     user = make_user("housing_bureau", region=province, password=PASSWORD)
     context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(f"{live_server.url}/accounts/login/?next=/registry/regions/")
         page.fill("#id_phone", user.phone)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import PHONE
-from tests.browser.test_login_to_estate import PASSWORD, _assets_loaded, _fits_width, _watch
+from tests.browser.helpers import PASSWORD, assets_loaded, fits_width, watch
 from tests.factories import make_estate, make_open_vote, make_owner, make_user
 from xiaoqu.decisions.models import Ballot
 
@@ -22,7 +22,7 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(live_server, chromium, sh
     owner = make_user(person=owners[0], password=PASSWORD)
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(f"{live_server.url}/accounts/login/?next=/decisions/mine/")
         page.fill("#id_phone", owner.phone)
@@ -31,8 +31,8 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(live_server, chromium, sh
         page.wait_for_url(re.compile(r"/decisions/mine/$"))
         page.click("text=去投票")
         page.wait_for_url(re.compile(rf"/decisions/votes/{vote.pk}/ballot/$"))
-        _assets_loaded(page)
-        _fits_width(page)
+        assets_loaded(page)
+        fits_width(page)
         shoot(page, "browser-ballot-phone")
         page.click("#choice-agree")
         page.wait_for_selector("#confirm")
@@ -44,7 +44,7 @@ def test_owner_votes_on_a_phone_and_checks_the_receipt(live_server, chromium, sh
         receipt = page.locator("#receipt-code").inner_text().strip()
         ballot = Ballot.objects.get()
         assert receipt == ballot.receipt and ballot.choice == "agree"
-        _fits_width(page)
+        fits_width(page)
         shoot(page, "browser-ballot-receipt-phone")
 
         # Anyone may check a receipt: a fresh browser with no login.
@@ -83,7 +83,7 @@ def test_published_result_and_its_a4_notice(live_server, chromium, shoot):
     owner = make_user(person=owners[0], password=PASSWORD)
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(f"{live_server.url}/accounts/login/?next=/decisions/votes/{vote.pk}/result/")
         page.fill("#id_phone", owner.phone)
@@ -91,7 +91,7 @@ def test_published_result_and_its_a4_notice(live_server, chromium, shoot):
         page.click("#login-submit")
         page.wait_for_selector("#result")
         assert "通过" in page.locator("#result").inner_text()
-        _fits_width(page)
+        fits_width(page)
         shoot(page, "browser-vote-result-phone")
         page.goto(f"{live_server.url}/decisions/votes/{vote.pk}/result/print/")
         shoot(page, "browser-vote-result-print")

@@ -65,13 +65,13 @@ def _png(width: int = 64, height: int = 48) -> bytes:
     )
 
 
-def _watch(page) -> list[str]:
+def watch(page) -> list[str]:
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
     return problems
 
 
-def _fits_width(page) -> None:
+def fits_width(page) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -85,7 +85,7 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
     worker, dwelling = field["worker"], field["dwelling"]
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(
             f"{live_server.url}/accounts/login/?next=/needs/estates/{field['estate'].pk}/visit/"
@@ -98,7 +98,7 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
         # Only the grid's own building is offered.
         assert page.locator("#v-building option").all_inner_texts() == ["1栋"]
         expect(page.locator("#queue-count")).to_have_text("全部已发送")
-        _fits_width(page)
+        fits_width(page)
         shoot(page, "visit-phone-empty")
 
         # 1. The network fails for the submit: the visit is kept on the phone.
@@ -124,7 +124,7 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
         # The dwelling just visited is marked in the picker.
         assert "已走访" in page.locator(f"#v-dwelling option[value='{dwelling.pk}']").inner_text()
         assert Visit.objects.count() == 0
-        _fits_width(page)
+        fits_width(page)
         shoot(page, "visit-phone-queued")
 
         # 2. A reload keeps the queued visit (IndexedDB) and retries it on load.
@@ -195,7 +195,7 @@ def test_refused_visit_comes_back_for_editing(live_server, chromium, shoot, fiel
     worker, dwelling = field["worker"], field["dwelling"]
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
-    problems = _watch(page)
+    problems = watch(page)
     try:
         page.goto(
             f"{live_server.url}/accounts/login/?next=/needs/estates/{field['estate'].pk}/visit/"
@@ -248,7 +248,7 @@ def test_staff_start_a_campaign_and_follow_its_progress(live_server, chromium, s
     for label, viewport in (("phone", PHONE), ("desktop", {"width": 1280, "height": 900})):
         context = chromium.new_context(viewport=viewport, locale="zh-CN")
         page = context.new_page()
-        problems = _watch(page)
+        problems = watch(page)
         try:
             page.goto(f"{live_server.url}/accounts/login/?next=/registry/")
             page.fill("#id_phone", staff.phone)
@@ -257,14 +257,14 @@ def test_staff_start_a_campaign_and_follow_its_progress(live_server, chromium, s
             page.click("#campaigns-link")
             expect(page.locator("#campaign-table")).to_contain_text("金仓敲门行动")
             shoot(page, f"campaign-list-{label}")
-            _fits_width(page)
+            fits_width(page)
             page.click("text=金仓敲门行动")
             expect(page.locator("#visited-share")).to_have_text("已走访 1 / 12 户")
             expect(page.locator("#grid-table")).to_contain_text("一网格")
             expect(page.locator("#member-table")).to_contain_text(field["worker"].name)
             expect(page.locator(f"#visit-{field['estate'].pk}")).to_be_visible()
             shoot(page, f"campaign-detail-{label}")
-            _fits_width(page)
+            fits_width(page)
         finally:
             context.close()
         assert problems == []

@@ -99,7 +99,7 @@ def inputs(
 
 def _ours(network: Network, lat: Any, lon: Any, facilities: list[Facility]) -> tuple[float, Any]:
     nearest_by_type(network, lat[:1], lon[:1], facilities[:1])  # imports, as for the others
-    network._kdtree = None  # snapping's index is part of the work
+    network.drop_index()  # snapping's index is part of the work
     started = time.perf_counter()
     result = nearest_by_type(network, lat, lon, facilities, max_distance=RADIUS_M)
     return time.perf_counter() - started, result

@@ -44,13 +44,12 @@ def _in_child() -> dict[str, Any]:
     started = time.perf_counter()
     model = clf.load() or clf.train_shipped()
     clf.set_default(model)
-    clf._tokenizer()
-    clf._t2s_table()
+    clf.warm_up()
     out["load_s"] = time.perf_counter() - started
 
     texts = synthetic_opinions(CLASSIFY_N, seed=1)
     out["classify_unique"] = len(set(texts))
-    tok = clf._tokenizer()
+    tok = clf.tokenizer()
     started = time.perf_counter()
     for t in texts:
         tok.lcut(clf.normalise(t))
@@ -63,7 +62,7 @@ def _in_child() -> dict[str, Any]:
     out["classify_s"] = time.perf_counter() - started
 
     estates = [synthetic_opinions(MERGE_PER_ESTATE, seed=1000 + e) for e in range(MERGE_ESTATES)]
-    merging._vectoriser()
+    merging.vectoriser()
     started = time.perf_counter()
     groups = merging.merge_estates(estates, model)
     out["merge_s"] = time.perf_counter() - started

@@ -124,6 +124,10 @@ class Network:
         idx = np.asarray(idx, dtype=np.int64)
         return idx, haversine_m(lat, lon, self.lat[idx], self.lon[idx])
 
+    def drop_index(self) -> None:
+        """Forget the snapping index, so that the next query builds it again."""
+        self._kdtree = None
+
     def _tree(self) -> Any:
         tree = getattr(self, "_kdtree", None)
         if tree is None:

@@ -162,7 +162,8 @@ _tokenizer_lock = threading.Lock()
 
 
 @cache
-def _tokenizer() -> Any:
+def tokenizer() -> Any:
+    """The jieba tokenizer with the project's user dictionary (one per process)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -173,9 +174,15 @@ def _tokenizer() -> Any:
     return tok
 
 
+def warm_up() -> None:
+    """Load what the first classification would: the simplification table and the tokenizer."""
+    _t2s_table()
+    tokenizer()
+
+
 def words(text: str) -> list[str]:
     """jieba tokens of a normalised text, without blanks and punctuation; plus word bigrams."""
-    tokens = [t for t in _tokenizer().lcut(text, HMM=False) if t.strip() and _is_wordlike(t)]
+    tokens = [t for t in tokenizer().lcut(text, HMM=False) if t.strip() and _is_wordlike(t)]
     return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:], strict=False)]
 
 

@@ -239,7 +239,7 @@ def subtopic(code: str, clean_text: str) -> str | None:
 
 
 @cache
-def _vectoriser() -> tuple[Any, Any]:
+def vectoriser() -> tuple[Any, Any]:
     """Hashed char 1–2-grams with an IDF learnt from the shipped sentences (fixed per process)."""
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
@@ -257,7 +257,7 @@ def _vectoriser() -> tuple[Any, Any]:
 
 
 def _vectors(clean_texts: Sequence[str]) -> Any:
-    hashing, tfidf = _vectoriser()
+    hashing, tfidf = vectoriser()
     return tfidf.transform(hashing.transform(clean_texts)).tocsr()
 
 
