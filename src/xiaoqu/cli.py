@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> None:
         from xiaoqu.decisions.evaluate_cli import run
 
         sys.exit(run(args[2:]))
+    if args[:2] == ["plan", "optimise"]:
+        # A pure computation with no database: answered before Django starts.
+        from xiaoqu.renovation.optimise_cli import run as optimise
+
+        sys.exit(optimise(args[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoqu.config.settings")
     from django.core.management import execute_from_command_line
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from xiaoqu.bench import BENCHMARKS
 from xiaoqu.bench.management.commands.bench import format_table
 
-KNOWN = ["register", "pages", "needs", "needs-record", "votes", "lifecircle"]
+KNOWN = ["register", "pages", "needs", "needs-record", "votes", "lifecircle", "renovation"]
 
 
 def test_register_benchmark_is_discovered():

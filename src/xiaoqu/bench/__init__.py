@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "needs-record": "xiaoqu.bench.needs_record",
     "votes": "xiaoqu.bench.votes",
     "lifecircle": "xiaoqu.bench.lifecircle",
+    "renovation": "xiaoqu.bench.renovation",
 }
 
 

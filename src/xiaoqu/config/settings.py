@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "xiaoqu.meetings",
     "xiaoqu.decisions",
     "xiaoqu.lifecircle",
+    "xiaoqu.renovation",
     "xiaoqu.web",
     # The benchmark suite (`xiaoqu bench`): sits above every app, no models.
     "xiaoqu.bench",
