@@ -247,3 +247,27 @@ def test_the_management_command_gives_the_same_answer(tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("plan", "optimise", candidates=str(tmp_path / "none.csv"), budget="1")
     assert refused.value.returncode == 2
+
+
+def test_a_solver_set_that_breaks_a_row_by_rounding_is_solved_again_with_the_row_tightened(
+    monkeypatch,
+):
+    """The solver may return a variable a hair below 1 that rounds up and breaks the budget;
+    the row is then tightened by the excess and the programme solved again."""
+    from xiaoqu.renovation import optimiser
+
+    candidates = [
+        Candidate("a", "云岩区", 100, Decimal("600"), 1),
+        Candidate("b", "云岩区", 90, Decimal("500"), 1),
+    ]
+    answers = iter([frozenset({0, 1}), frozenset({0})])
+    budgets_seen = []
+
+    def fake_solve(candidates, a, b, time_limit):
+        budgets_seen.append(b[0])
+        return next(answers)
+
+    monkeypatch.setattr(optimiser, "_solve", fake_solve)
+    choice = optimise(candidates, Decimal("1000"))
+    assert budgets_seen == [100_000, 100_000 - 10_000]  # in fen: the set was 100.00 yuan over
+    assert [candidates[i].id for i in choice.chosen] == ["a"]
