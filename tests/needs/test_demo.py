@@ -235,3 +235,18 @@ def test_the_demo_plan_was_discussed_at_a_council_whose_minutes_residents_read(d
     assert COUNCIL_DECISIONS in page.content.decode()
     public = client.get(reverse("decisions:plan_public", kwargs={"plan_id": plan.pk}))
     assert "居民议事会" in public.content.decode()
+
+
+def test_the_demo_stages_agree_with_what_happens_in_each_estate(demo):
+    """An estate whose owners are voting, or whose plan is out for comment, is not already
+    renovated: its register stage is one before the works."""
+    from xiaoqu.decisions.models import Plan, PlanStatus, Vote, VoteStatus
+    from xiaoqu.registry.models import RenovationStage
+
+    before_works = {RenovationStage.PLANNING, RenovationStage.VOTING}
+    deciding = set(
+        Vote.objects.filter(status=VoteStatus.OPEN).values_list("estate_id", flat=True)
+    ) | set(Plan.objects.filter(status=PlanStatus.CONSULTATION).values_list("estate_id", flat=True))
+    assert deciding
+    for estate in Estate.objects.filter(pk__in=deciding):
+        assert estate.stage in before_works, (estate.name, estate.stage)
