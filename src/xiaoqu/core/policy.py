@@ -105,14 +105,14 @@ def object_pk(value: Any) -> int:
     return pk
 
 
-def object_pks(values: Iterable[Any], message: str) -> list[int]:
+def object_pks(values: Iterable[Any], message: str, code: str | None = None) -> list[int]:
     """The primary keys posted in a form (its ticked boxes), each once, in order; a value that
-    is not one (no number, "²", out of range) is bad input and gets ``message``, as a missing
-    id does in ``permitted_or_error``."""
+    is not one (no number, "²", out of range) is bad input and gets ``message`` (and ``code``),
+    as a missing id does in ``permitted_or_error``."""
     try:
         pks = [object_pk(value) for value in values]
     except Http404:
-        raise DomainError(message) from None
+        raise DomainError(message, code=code) from None
     return list(dict.fromkeys(pks))
 
 
@@ -128,15 +128,21 @@ def find_permitted(user: Any, permission: Permission, queryset: QuerySet[M], pk:
 
 
 def permitted_or_error(
-    user: Any, permission: Permission, queryset: QuerySet[M], pk: Any, message: str
+    user: Any,
+    permission: Permission,
+    queryset: QuerySet[M],
+    pk: Any,
+    message: str,
+    code: str | None = None,
 ) -> M:
     """The object ``pk`` of ``queryset`` the user holds ``permission`` for, like
     ``find_permitted``, for an id posted in a form: a missing or forbidden id (or no number at
-    all) is bad input and gets ``message``, the same for both, so ids cannot be probed."""
+    all) is bad input and gets ``message`` (and ``code``), the same for both, so ids cannot be
+    probed."""
     try:
         return find_permitted(user, permission, queryset, pk)
     except Http404:
-        raise DomainError(message) from None
+        raise DomainError(message, code=code) from None
 
 
 @dataclass(frozen=True)

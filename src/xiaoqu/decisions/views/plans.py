@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import Lookup, object_pk, permitted_or_error, requires
+from xiaoqu.core.policy import Lookup, object_pks, permitted_or_error, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.models import FUNDING_SOURCES, Plan, PlanItem, PlanStatus
 from xiaoqu.decisions.rules import (
@@ -215,10 +215,8 @@ def plan_publish(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
 def plan_meetings(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
     """Record which of the estate's meetings discussed the plan."""
     try:
-        try:
-            ids = [object_pk(v) for v in request.POST.getlist("meetings")]
-        except Http404:
-            raise DomainError(_("会议不属于这个小区。"), code="meeting_estate") from None
+        message = _("会议不属于这个小区。")
+        ids = object_pks(request.POST.getlist("meetings"), message, "meeting_estate")
         services.plan_meetings_set(plan=plan, meeting_ids=ids, actor=request.user)
         messages.success(request, _("已记录讨论过该方案的会议。"))
     except DomainError as error:

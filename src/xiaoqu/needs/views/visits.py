@@ -13,12 +13,11 @@ import datetime as dt
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
-from xiaoqu.core.policy import find_permitted, requires
+from xiaoqu.core.policy import permitted_or_error, requires
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
 from xiaoqu.needs.rules import RECORD_VISIT
@@ -43,8 +42,6 @@ if TYPE_CHECKING:
 # A visit with its photo: the photo may be 8 MB (core.uploads.PHOTO_MAX_BYTES), the rest is small.
 SUBMIT_MAX_BYTES = 9 * 1024 * 1024
 MAX_OPINIONS = 20
-
-M = TypeVar("M", bound=Model)
 
 
 def _natural(value: str) -> tuple[Any, ...]:
@@ -205,19 +202,11 @@ def _client_key(raw: str) -> uuid.UUID:
         raise DomainError(_("提交编号不正确，请刷新页面后重新填写。"), code="client_key") from None
 
 
-def _visitable(user: User, queryset: QuerySet[M], pk: str, message: str, code: str) -> M:
-    """The object ``pk`` of ``queryset`` the user may record visits for; a missing one, one out
-    of reach and a value that is no id get the same ``message``, so ids cannot be probed."""
-    try:
-        return find_permitted(user, RECORD_VISIT, queryset, pk)
-    except Http404:
-        raise DomainError(message, code=code) from None
-
-
 def _visit_estate(user: User, estate_id: str) -> Estate:
     """The estate named, when the user may record visits there."""
-    return _visitable(
-        user, Estate.objects.all(), estate_id, _("这个小区不在您的工作范围内。"), "estate"
+    message = _("这个小区不在您的工作范围内。")
+    return permitted_or_error(
+        user, RECORD_VISIT, Estate.objects.all(), estate_id, message, "estate"
     )
 
 
@@ -228,7 +217,8 @@ def _visit_dwelling(user: User, estate: Estate, dwelling_id: str) -> Dwelling:
     if not dwelling_id:
         raise DomainError(_("请选择走访的房屋。"), code="no_dwelling")
     dwellings = Dwelling.objects.filter(estate=estate).select_related("estate")
-    return _visitable(user, dwellings, dwelling_id, _("这户不在您的走访范围内。"), "out_of_scope")
+    message = _("这户不在您的走访范围内。")
+    return permitted_or_error(user, RECORD_VISIT, dwellings, dwelling_id, message, "out_of_scope")
 
 
 def _visit_campaign(user: User, estate: Estate, campaign_id: str) -> Campaign | None:
@@ -237,7 +227,7 @@ def _visit_campaign(user: User, estate: Estate, campaign_id: str) -> Campaign | 
         return None
     campaigns = Campaign.objects.filter(estates=estate)
     message = _("走访活动不存在或不包括这个小区。")
-    return _visitable(user, campaigns, campaign_id, message, "campaign")
+    return permitted_or_error(user, RECORD_VISIT, campaigns, campaign_id, message, "campaign")
 
 
 def _visited_at(raw: str) -> dt.datetime:
