@@ -250,3 +250,7 @@ def test_the_demo_stages_agree_with_what_happens_in_each_estate(demo):
     assert deciding
     for estate in Estate.objects.filter(pk__in=deciding):
         assert estate.stage in before_works, (estate.name, estate.stage)
+    # An open vote on adding an elevator is for a building that has none yet.
+    for vote in Vote.objects.filter(status=VoteStatus.OPEN, title__contains="电梯"):
+        building = vote.building or (vote.entrance.building if vote.entrance else None)
+        assert building is not None and not building.has_elevator, vote.title
