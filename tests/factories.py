@@ -108,6 +108,7 @@ SCOPE_WORLD_ROLES: dict[str, str | None] = {
     "property_manager": "estate",
     "owners_committee": "estate",
     "contractor": "estate",
+    "supervisor": "estate",
     "admin": None,
 }
 
@@ -171,6 +172,12 @@ def make_scope_world() -> dict:
     world["plans"] = {
         "in": make_plan_in_consultation(estate_in, users["admin"]),
         "out": make_plan_in_consultation(estate_out, users["admin"]),
+    }
+    world["projects"] = {
+        "in": make_project(
+            estate_in, users["admin"], members=(users["contractor"], users["supervisor"])
+        ),
+        "out": make_project(estate_out, users["admin"]),
     }
     world["needs"] = {
         "in": make_needs_world(estate_in, home, users["admin"]),
@@ -318,3 +325,96 @@ def make_grid(buildings=(), *, community: Region | None = None, name: str | None
     GridBuilding.objects.bulk_create([GridBuilding(grid=grid, building=b) for b in buildings])
     IronTriangle.objects.create(grid=grid)
     return grid
+
+
+# --- Renovation projects (renovation app) -------------------------------------------------
+
+# (title, klass, cost in yuan, funding in yuan by plan source) of a typical plan.
+PLAN_ITEMS: tuple[tuple[str, str, int, dict[str, int]], ...] = (
+    ("雨污分流管网改造", "basic", 300000, {"central": 200000, "local": 100000}),
+    ("人行道铺设透水砖", "improve", 120000, {"central": 80000, "local": 40000}),
+    ("加装电梯", "enhance", 600000, {"central": 300000, "owners": 300000}),
+)
+
+
+def make_published_plan(estate: Estate, actor: User | None = None, items=PLAN_ITEMS):
+    """A published plan of ``estate`` with ``items`` (written directly: the decisions tests
+    cover how a plan is drawn up and consulted on)."""
+    from django.utils import timezone
+
+    from xiaoqu.decisions.models import Plan, PlanItem, PlanStatus
+
+    version = (estate.plans.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    plan = Plan.objects.create(
+        estate=estate,
+        version=version,
+        title=f"{estate.name}改造方案",
+        status=PlanStatus.PUBLISHED,
+        published_at=timezone.now(),
+        created_by=actor,
+    )
+    for title, klass, cost, funding in items:
+        PlanItem.objects.create(
+            plan=plan,
+            title=title,
+            klass=klass,
+            reason="安全隐患整治" if klass == "basic" else "居民议事会提出",
+            quantity=Decimal(1),
+            unit="项",
+            cost_fen=cost * 100,
+            **{f"fund_{source}_fen": yuan * 100 for source, yuan in funding.items()},
+        )
+    return plan
+
+
+def make_company(kind: str, name: str | None = None, region: Region | None = None):
+    from xiaoqu.renovation.models import Company
+
+    n = next(_seq)
+    return Company.objects.create(
+        kind=kind,
+        name=name or f"{kind}单位{n}",
+        region=region or region_chain()[0],
+        contact_name="王经理",
+        contact_phone=f"0851{n:07d}",
+    )
+
+
+def make_project(
+    estate: Estate,
+    actor: User,
+    *,
+    items=PLAN_ITEMS,
+    stage: str | None = None,
+    members: tuple[User, ...] = (),
+):
+    """A project from a new published plan of ``estate``, with a builder and a supervisor.
+
+    ``stage`` moves it there through the services (up to 施工; later stages need finished
+    items and an acceptance, which the tests of those stages build themselves). ``members``
+    are contractor and supervisor users put on the project.
+    """
+    from xiaoqu.renovation.models import CompanyKind
+    from xiaoqu.renovation.services import projects
+
+    make_published_plan(estate, actor, items)
+    n = next(_seq)
+    project = projects.project_create(
+        estates=[estate], name=f"{estate.name}改造工程", code=f"P{n:06d}", actor=actor
+    )
+    projects.project_set_parties(
+        project=project,
+        actor=actor,
+        builder=make_company(CompanyKind.BUILDER),
+        supervisor=make_company(CompanyKind.SUPERVISOR),
+        site_manager_name="李工",
+        site_manager_phone="13900001111",
+    )
+    for user in members:
+        projects.project_member_add(project=project, user=user, actor=actor)
+    if stage is not None:
+        from xiaoqu.renovation.models import STAGE_ORDER
+
+        while STAGE_ORDER.index(project.stage) < STAGE_ORDER.index(stage):
+            project = projects.project_advance(project=project, actor=actor)
+    return project

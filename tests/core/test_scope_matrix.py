@@ -87,6 +87,14 @@ NOT_PAGES = {
     "needs:demand_split": "POST-only action, tested in tests/needs/test_demand_pages.py",
     "needs:demand_join": "POST-only action, tested in tests/needs/test_demand_pages.py",
     "needs:demand_list_publish": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    # --- renovation: projects ---
+    "renovation:project_new": "POST-only action, tested in tests/renovation/test_project_pages.py",
+    "renovation:project_advance": "POST-only action, tested in tests/renovation/test_project_pages.py",
+    "renovation:project_parties": "POST-only action, tested in tests/renovation/test_project_pages.py",
+    "renovation:project_member_add": (
+        "POST-only action, tested in tests/renovation/test_project_pages.py"
+    ),
+    "renovation:item_vote": "POST-only action, tested in tests/renovation/test_project_pages.py",
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
@@ -123,6 +131,10 @@ def _needs(world: dict, inside: bool) -> dict:
     return world["needs"]["in" if inside else "out"]
 
 
+def _project(world: dict, inside: bool):
+    return world["projects"]["in" if inside else "out"]
+
+
 def _estate(world: dict, inside: bool):
     return world["estate_in" if inside else "estate_out"]
 
@@ -151,6 +163,10 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     "opinion_id": lambda w, role, inside: (
         _needs(w, inside)["opinions"][1 if role == "owner" else 0].pk
     ),
+    # Renovation (tests/factories.make_project): the contractor and the supervisor of the
+    # world are the in-scope project's party staff.
+    "project_id": lambda w, role, inside: _project(w, inside).pk,
+    "item_id": lambda w, role, inside: _project(w, inside).items.order_by("pk").first().pk,
 }
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.

@@ -75,6 +75,7 @@ class Role(models.TextChoices):
     PROPERTY_MANAGER = "property_manager", _("物业服务人")
     OWNERS_COMMITTEE = "owners_committee", _("业委会成员")
     CONTRACTOR = "contractor", _("施工单位")
+    SUPERVISOR = "supervisor", _("监理单位")
     ADMIN = "admin", _("系统管理员")
 
 

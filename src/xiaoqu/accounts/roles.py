@@ -22,6 +22,7 @@ WORKBENCH_ROLES: frozenset[Role] = frozenset(
         Role.PROPERTY_MANAGER,
         Role.OWNERS_COMMITTEE,
         Role.CONTRACTOR,
+        Role.SUPERVISOR,
         Role.ADMIN,
     }
 )

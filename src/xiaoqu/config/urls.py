@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("needs/", include("xiaoqu.needs.urls")),
     path("meetings/", include("xiaoqu.meetings.urls")),
     path("decisions/", include("xiaoqu.decisions.urls")),
+    path("renovation/", include("xiaoqu.renovation.urls")),
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -40,6 +40,7 @@ DEMO_LOGINS: tuple[tuple[str, str, str, str, str], ...] = (
     (Role.OWNERS_COMMITTEE, "13800000009", "estate", "520102003001-01", ""),
     (Role.CONTRACTOR, "13800000010", "estate", "520623001001-01", ""),
     (Role.ADMIN, "13800000011", "", "", ""),
+    (Role.SUPERVISOR, "13800000012", "estate", "520623001001-01", ""),
 )
 
 DemoLogin = tuple[str, str, str, str]

@@ -1,15 +1,14 @@
-"""Money for people: integer fen shown as yuan with thousands separators (12,345.60)."""
+"""Money for people: the ``yuan`` filter shows integer fen as yuan (see core.money)."""
 
 from __future__ import annotations
 
 from django import template
+
+from xiaoqu.core.money import yuan as yuan_text
 
 register = template.Library()
 
 
 @register.filter
 def yuan(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    whole, cents = divmod(int(fen), 100)
-    return f"{whole:,}.{cents:02d}"
+    return yuan_text(fen)

@@ -33,6 +33,7 @@ def nav_items(context) -> list[dict[str, object]]:
             ("registry:region_tree", _("行政区划")),
             ("registry:estate_list", _("小区档案")),
             ("needs:campaign_list", _("入户走访")),
+            ("renovation:project_list", _("改造项目")),
             ("lifecircle:standard", _("生活圈")),
         ]
     if not staff or user.person_id:

@@ -1,0 +1,1 @@
+"""Pages of the works, one module per part (see docs/renovation.md)."""
