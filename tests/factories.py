@@ -183,6 +183,29 @@ def make_scope_world() -> dict:
         "in": make_needs_world(estate_in, home, users["admin"]),
         "out": make_needs_world(estate_out, list(estate_out.dwellings.order_by("pk")[:2]), None),
     }
+    # Progress (renovation.services.progress): a site photo and a hidden-works record each.
+    world["progress"] = {
+        "in": make_progress_world(world["projects"]["in"], users["admin"]),
+        "out": make_progress_world(world["projects"]["out"], users["admin"]),
+    }
+    # Residents during and after the works (renovation.services.complaints, acceptance,
+    # surveys): a complaint, an open acceptance and an open survey each, written directly
+    # (the world's projects are in 储备; the services' own tests cover their stage rules).
+    world["residents"] = {
+        "in": make_residents_world(world["projects"]["in"], users["resident"], users["admin"]),
+        "out": make_residents_world(world["projects"]["out"], None, users["admin"]),
+    }
+    # Annual batches (renovation.services.batches): one per community, holding its estate.
+    world["batches"] = {
+        "in": make_batch(chain_in[-1], [estate_in], users["admin"]),
+        "out": make_batch(chain_out[-1], [estate_out], users["admin"]),
+    }
+    # Money (renovation.services.money): a receipt with a voucher, the elevator's residents'
+    # money split over the estate's dwellings.
+    world["money"] = {
+        "in": make_money_world(world["projects"]["in"], users["admin"]),
+        "out": make_money_world(world["projects"]["out"], users["admin"]),
+    }
     return world
 
 
@@ -418,3 +441,227 @@ def make_project(
         while STAGE_ORDER.index(project.stage) < STAGE_ORDER.index(stage):
             project = projects.project_advance(project=project, actor=actor)
     return project
+
+
+# --- Progress on site (renovation.services.progress) -------------------------------------------
+
+
+def make_jpeg(
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    taken: str | None = None,
+    offset: str | None = None,
+    size: tuple[int, int] = (32, 24),
+) -> bytes:
+    """A small real JPEG, with an EXIF block holding DateTimeOriginal ("2026:03:14 09:30:05")
+    and a GPS IFD when given (degrees, negative for S and W)."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", size, (200, 40, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "xiaoqu-test"
+    if taken is not None:
+        main = exif.get_ifd(ExifTags.IFD.Exif)
+        main[ExifTags.Base.DateTimeOriginal] = taken
+        if offset is not None:
+            main[ExifTags.Base.OffsetTimeOriginal] = offset
+    if latitude is not None and longitude is not None:
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+
+        def dms(value: float) -> tuple[float, float, float]:
+            value = abs(value)
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            return (
+                float(degrees),
+                float(minutes),
+                round((value - degrees - minutes / 60) * 3600, 4),
+            )
+
+        gps[1], gps[2] = ("N" if latitude >= 0 else "S"), dms(latitude)
+        gps[3], gps[4] = ("E" if longitude >= 0 else "W"), dms(longitude)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def make_progress_world(project, actor: User) -> dict:
+    """A site photo (a real file, served by renovation:site_photo) and a hidden-works record
+    on the project's first item, written directly (the progress tests cover the services)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from xiaoqu.renovation.models import HiddenWork, SitePhoto
+
+    item = project.items.order_by("pk").first()
+    photo = SitePhoto(project=project, item=item, caption="管沟开挖", uploaded_by=actor)
+    photo.image.save("site.jpg", ContentFile(make_jpeg()), save=False)
+    photo.save()
+    hidden = HiddenWork.objects.create(
+        item=item,
+        description="雨水管回填前",
+        photo=photo,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    return {"photo": photo, "hidden": hidden}
+
+
+# --- Residents during and after the works (complaints, joint acceptance, survey) ----------------
+
+
+def make_residents_world(project, author: User | None, actor: User) -> dict:
+    """A complaint (by ``author``, else a new owner of the estate), an open joint acceptance
+    with one item checked and an open satisfaction survey of the project's first estate,
+    written directly with the ORM."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoqu.renovation.models import Acceptance, AcceptanceCheck, Complaint, Survey
+
+    estate = project.estates.order_by("pk").first()
+    if author is None:
+        dwelling = estate.dwellings.order_by("pk").first()
+        author = make_user(person=dwelling.ownerships.first().person, password=None)
+    now = timezone.now()
+    complaint = Complaint.objects.create(
+        project=project,
+        estate=estate,
+        kind="noise",
+        text="晚上十点后还在切割钢管",
+        place="1栋北侧",
+        author=author,
+        created_at=now,
+        due_at=now + dt.timedelta(hours=48),
+    )
+    acceptance = Acceptance.objects.create(
+        project=project,
+        held_on=timezone.localdate(),
+        participants={
+            "housing_bureau": "住建王",
+            "street": "街道李",
+            "community": "社区张",
+            "owners": "业主代表赵",
+            "builder": "施工陈",
+            "supervisor": "监理刘",
+        },
+        created_by=actor,
+    )
+    AcceptanceCheck.objects.create(
+        acceptance=acceptance, item=project.items.order_by("pk").first(), passed=True
+    )
+    today = timezone.localdate()
+    survey = Survey.objects.create(
+        project=project,
+        estate=estate,
+        opens_on=today,
+        closes_on=today + dt.timedelta(days=14),
+        households=estate.dwellings.count(),
+    )
+    return {"complaint": complaint, "acceptance": acceptance, "survey": survey}
+
+
+def make_project_in_acceptance(estate: Estate, actor: User, **kwargs):
+    """A project (``make_project``) moved to 验收: through 施工, its items cleared for works
+    finished (progress written directly; the progress tests cover how it is reported)."""
+    from xiaoqu.renovation.models import ProjectStage
+    from xiaoqu.renovation.services import projects
+
+    project = make_project(estate, actor, stage=ProjectStage.WORKS, **kwargs)
+    cleared = [i.pk for i in project.items.all() if projects.item_clearance(i)[0]]
+    project.items.filter(pk__in=cleared).update(percent=100)
+    return projects.project_advance(project=project, actor=actor)
+
+
+def make_resident_supervisor(project, dwelling: Dwelling | None = None) -> User:
+    """A user who lives in the project's estate and is its resident supervisor (居民监督员)."""
+    from xiaoqu.registry.models import Residency
+
+    estate = project.estates.order_by("pk").first()
+    dwelling = dwelling or estate.dwellings.order_by("-pk").first()
+    person = make_person("监督员老周")
+    Residency.objects.create(person=person, dwelling=dwelling, relation="family")
+    project.resident_supervisor = person
+    project.save(update_fields=["resident_supervisor"])
+    return make_user(person=person, password=None)
+
+
+ACCEPTANCE_NAMES = {
+    "housing_bureau": "住建局王科长",
+    "street": "街道李主任",
+    "community": "社区张书记",
+    "owners": "业主代表赵大爷、钱阿姨",
+    "builder": "施工单位陈经理",
+    "supervisor": "监理单位刘工",
+}
+
+
+def make_passed_acceptance(project, actor: User, supervisor: User | None = None):
+    """The project's joint acceptance, every cleared item passed, signed and concluded."""
+    from django.utils import timezone
+
+    from xiaoqu.renovation.services import acceptance as services
+
+    supervisor = supervisor or make_resident_supervisor(project)
+    acceptance = services.acceptance_open(
+        project=project,
+        held_on=timezone.localdate(),
+        participants=ACCEPTANCE_NAMES,
+        actor=actor,
+    )
+    for item in services.cleared_items(project):
+        services.acceptance_check(acceptance=acceptance, item=item, passed=True, actor=actor)
+    services.acceptance_sign_resident(acceptance=acceptance, actor=supervisor)
+    verdict = services.acceptance_conclude(acceptance=acceptance, actor=actor)
+    assert verdict.passed, verdict.missing
+    return verdict.acceptance
+
+
+# --- Annual batches (renovation.services.batches) -------------------------------------------
+
+
+def make_batch(region: Region, estates, actor, *, year: int = 2026, name: str | None = None):
+    """A batch of ``region`` holding ``estates`` (cost 10,000 yuan a household)."""
+    from xiaoqu.renovation.services.projects import batch_create
+
+    estates = list(estates)
+    return batch_create(
+        region=region,
+        year=year,
+        name=name or f"{year}年度{region.name}改造计划{next(_seq)}",
+        estates=estates,
+        actor=actor,
+        budget_fen=sum(e.households for e in estates) * 1_000_000,
+        costs_fen={e.pk: e.households * 1_000_000 for e in estates},
+    )
+
+
+# --- Money (renovation.services.money) ---------------------------------------------------------
+
+VOUCHER_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def make_money_world(project, actor: User) -> dict:
+    """A 中央补助 receipt of 100,000.00 yuan with a voucher, and the first item with residents'
+    money (the plan's elevator) split by area over its estate's dwellings."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from xiaoqu.renovation.services import money
+
+    entry = money.receipt_record(
+        project=project,
+        source="central",
+        amount="100000.00",
+        on=timezone.localdate(),
+        note="中央补助第一批",
+        document=SimpleUploadedFile("voucher.png", VOUCHER_PNG),
+        actor=actor,
+    )
+    item = project.items.filter(funding__source="owners").order_by("pk").first()
+    split = money.contribution_split(item=item, method="area", amount="300000", actor=actor)
+    return {"entry": entry, "split": split}

@@ -95,6 +95,42 @@ NOT_PAGES = {
         "POST-only action, tested in tests/renovation/test_project_pages.py"
     ),
     "renovation:item_vote": "POST-only action, tested in tests/renovation/test_project_pages.py",
+    "renovation:batch_confirm": "POST-only action, tested in tests/renovation/test_batches.py",
+    "renovation:project_party_set": "POST-only action, tested in tests/renovation/test_party.py",
+    "renovation:duty_add": "POST-only action, tested in tests/renovation/test_party.py",
+    "renovation:duty_remove": "POST-only action, tested in tests/renovation/test_party.py",
+    # --- renovation: money ---
+    "renovation:money_receipt": "POST-only action, tested in tests/renovation/test_money_pages.py",
+    "renovation:money_payment": "POST-only action, tested in tests/renovation/test_money_pages.py",
+    "renovation:money_reverse": "POST-only action, tested in tests/renovation/test_money_pages.py",
+    "renovation:contribution_split": (
+        "POST-only action, tested in tests/renovation/test_money_pages.py"
+    ),
+    # --- renovation: progress ---
+    "renovation:item_schedule": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:progress_report": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:diary_write": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:photo_add": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:resident_supervisor": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:hidden_work_record": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:hidden_work_sign": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:hidden_work_resident_sign": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:hidden_work_cover": "POST-only action, tested in tests/renovation/test_progress_pages.py",
+    "renovation:site_report": (
+        "POST-only JSON endpoint, tested in tests/renovation/test_progress_pages.py"
+    ),
+    # --- renovation: complaints, joint acceptance, satisfaction survey ---
+    "renovation:complaint_confirm": "POST-only action, tested in tests/renovation/test_complaints.py",
+    "renovation:complaint_answer": "POST-only action, tested in tests/renovation/test_complaints.py",
+    "renovation:complaint_close": "POST-only action, tested in tests/renovation/test_complaints.py",
+    "renovation:acceptance_open": "POST-only action, tested in tests/renovation/test_acceptance.py",
+    "renovation:acceptance_check": "POST-only action, tested in tests/renovation/test_acceptance.py",
+    "renovation:acceptance_reinspect": "POST-only action, tested in tests/renovation/test_acceptance.py",
+    "renovation:acceptance_sign": "POST-only action, tested in tests/renovation/test_acceptance.py",
+    "renovation:acceptance_conclude": "POST-only action, tested in tests/renovation/test_acceptance.py",
+    "renovation:survey_open": "POST-only action, tested in tests/renovation/test_surveys.py",
+    "renovation:survey_close": "POST-only action, tested in tests/renovation/test_surveys.py",
+    "renovation:survey_publish": "POST-only action, tested in tests/renovation/test_surveys.py",
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
@@ -139,6 +175,10 @@ def _estate(world: dict, inside: bool):
     return world["estate_in" if inside else "estate_out"]
 
 
+def _residents(world: dict, inside: bool) -> dict:
+    return world["residents"]["in" if inside else "out"]
+
+
 # How to build each URL keyword argument for an object inside or outside the scope.
 # A new URL with another keyword fails below until a builder is added here.
 KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
@@ -167,6 +207,18 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     # world are the in-scope project's party staff.
     "project_id": lambda w, role, inside: _project(w, inside).pk,
     "item_id": lambda w, role, inside: _project(w, inside).items.order_by("pk").first().pk,
+    # Money (tests/factories.make_money_world): a receipt with a voucher.
+    "money_entry_id": lambda w, role, inside: w["money"]["in" if inside else "out"]["entry"].pk,
+    # Annual batches (tests/factories.make_batch): one per community of the world.
+    "batch_id": lambda w, role, inside: w["batches"]["in" if inside else "out"].pk,
+    # Progress (tests/factories.make_progress_world): a site photo and a hidden-works record.
+    "photo_id": lambda w, role, inside: w["progress"]["in" if inside else "out"]["photo"].pk,
+    "hidden_id": lambda w, role, inside: w["progress"]["in" if inside else "out"]["hidden"].pk,
+    # Residents (tests/factories.make_residents_world): the resident's complaint, an open
+    # acceptance and an open survey of each project.
+    "complaint_id": lambda w, role, inside: _residents(w, inside)["complaint"].pk,
+    "acceptance_id": lambda w, role, inside: _residents(w, inside)["acceptance"].pk,
+    "survey_id": lambda w, role, inside: _residents(w, inside)["survey"].pk,
 }
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.
@@ -274,7 +326,9 @@ def _outcome(response) -> str:
 def _assert_no_leak(role: str, response) -> None:
     if role in GLOBAL_ROLES or role == ANONYMOUS:
         return
-    body = response.content.decode(errors="replace")
+    # A file (a site photo) streams; its bytes are read like a page's.
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    body = content.decode(errors="replace")
     leaked = [name for name in OUT_OF_SCOPE_NAMES if name in body]
     assert leaked == [], f"{role} was shown out-of-scope data: {leaked}"
 

@@ -246,3 +246,20 @@ def test_a_batch_counts_its_estates_buildings_and_households(staff):
         )
     with pytest.raises(DomainError):
         projects.batch_create(region=province, year=2025, name="另一个", estates=[a], actor=staff)
+
+
+def test_every_kind_of_event_the_services_record_has_a_label():
+    """The project page names each event; a new kind without a label would show its code."""
+    import re
+    from pathlib import Path
+
+    from xiaoqu.renovation.models import EVENT_LABELS
+
+    services = Path(projects.__file__).parent
+    kinds = set()
+    for source in services.glob("*.py"):
+        text = source.read_text()
+        kinds |= set(re.findall(r'record_event\(\s*[\w.]+,\s*"([a-z_]+)"', text))
+        if 'f"money_{entry.kind}"' in text:
+            kinds |= {"money_receipt", "money_payment"}
+    assert kinds and kinds <= set(EVENT_LABELS)

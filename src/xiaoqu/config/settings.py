@@ -189,6 +189,20 @@ XIAOQU_LIAISON_HARD_LIMIT = int(os.environ.get("XIAOQU_LIAISON_HARD_LIMIT", "30"
 # adding an elevator (Art. 278 item 7), and every other matter.
 XIAOQU_OBJECTION_DAYS_ALTERATION = int(os.environ.get("XIAOQU_OBJECTION_DAYS_ALTERATION", "15"))
 XIAOQU_OBJECTION_DAYS = int(os.environ.get("XIAOQU_OBJECTION_DAYS", "7"))
+# Estimated cost per household (yuan) of a batch candidate without a published plan; the
+# batch page proposes it and staff may change it there (renovation.batches).
+XIAOQU_COST_PER_HOUSEHOLD_YUAN = os.environ.get("XIAOQU_COST_PER_HOUSEHOLD_YUAN", "15000")
+# Default floor coefficients (floor:coefficient, comma-separated) for splitting residents'
+# contributions to an added elevator by floor; staff change them per item. A floor above the
+# table's last takes the last one's coefficient.
+XIAOQU_ELEVATOR_FLOOR_COEFFICIENTS = os.environ.get(
+    "XIAOQU_ELEVATOR_FLOOR_COEFFICIENTS", "1:0,2:0.4,3:0.8,4:1.0,5:1.2,6:1.4,7:1.6"
+)
+# Hours a resident's complaint during the works may wait for its answer before it is overdue.
+XIAOQU_COMPLAINT_ANSWER_HOURS = int(os.environ.get("XIAOQU_COMPLAINT_ANSWER_HOURS", "48"))
+# A site photo taken (EXIF or the phone's position) farther than this from its estate, in
+# metres, is flagged as taken away from the estate (renovation.services.progress).
+XIAOQU_PHOTO_FAR_METRES = int(os.environ.get("XIAOQU_PHOTO_FAR_METRES", "500"))
 # Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
 # command line (a province's register must fit), then uploads through the web, then both.
 XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))

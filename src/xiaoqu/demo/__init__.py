@@ -21,6 +21,7 @@ from xiaoqu.accounts.services import role_assign
 from xiaoqu.demo.decisions import load_demo_decisions
 from xiaoqu.demo.needs import load_demo_needs
 from xiaoqu.demo.organization import load_demo_organization
+from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
 from xiaoqu.registry.models import Estate, Person, Region
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "registry" / "data" / "demo"
@@ -73,8 +74,10 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
         logins = [_demo_login(*spec, password=password) for spec in DEMO_LOGINS]
     say(_("演示账号已就绪：%(n)d 个") % {"n": len(logins)})
     load_demo_organization()
+    load_demo_renovation_history()
     load_demo_needs()
     load_demo_decisions()
+    load_demo_renovation()
     return logins
 
 

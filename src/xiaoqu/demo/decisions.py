@@ -66,7 +66,7 @@ PLAN_WORKS = {
 }
 
 
-def _scan() -> SimpleUploadedFile:
+def ballot_scan() -> SimpleUploadedFile:
     """A tiny grey PNG standing in for a photographed paper ballot."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -103,7 +103,7 @@ def _paper_ballots(
             choice=rng.choice(choices),
             channel="paper",
             actor=staff,
-            scan=_scan(),
+            scan=ballot_scan(),
             now=now,
         )
 

@@ -11,6 +11,7 @@ Money is integer fen everywhere (``*_fen``); pages show yuan with two decimals.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -338,6 +339,36 @@ class ProjectItem(models.Model):
         return self.title
 
 
+# What each kind of project event is called on the project page.
+EVENT_LABELS: dict[str, Any] = {
+    "created": _("建立项目"),
+    "stage": _("阶段推进"),
+    "parties": _("参建单位"),
+    "member": _("参建人员"),
+    "vote_linked": _("关联业主表决"),
+    "party": _("党建引领"),
+    "schedule": _("计划工期"),
+    "progress": _("进度填报"),
+    "diary": _("施工日志"),
+    "photo": _("现场照片"),
+    "resident_supervisor": _("居民监督员"),
+    "hidden_work": _("隐蔽工程记录"),
+    "hidden_sign": _("隐蔽工程签字"),
+    "hidden_cover": _("隐蔽工程覆盖"),
+    "money_receipt": _("资金到位"),
+    "money_payment": _("资金支付"),
+    "contribution_split": _("居民出资分摊"),
+    "acceptance_open": _("联合验收"),
+    "acceptance_check": _("验收意见"),
+    "acceptance_reinspect": _("整改复验"),
+    "acceptance_sign": _("居民监督员签字"),
+    "acceptance_conclude": _("验收结论"),
+    "survey_open": _("满意度调查开始"),
+    "survey_close": _("满意度调查结束"),
+    "survey_publish": _("满意度结果公布"),
+}
+
+
 class ProjectEvent(models.Model):
     """One thing that happened to a project: a stage move, a vote linked, an acceptance."""
 
@@ -364,6 +395,10 @@ class ProjectEvent(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
 
     @property
     def from_label(self) -> str:

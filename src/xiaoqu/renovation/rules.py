@@ -42,6 +42,10 @@ from xiaoqu.registry.scope import ScopedPermission, define, roles_q
 
 M = TypeVar("M", bound=Model)
 
+# The path to the projects of models of other apps (this app's models declare
+# ``project_path``): party staff reach an estate through the projects they work on.
+OTHER_PROJECT_PATHS = {"registry.Estate": "projects"}
+
 # Roles that reach a project only as its party staff (ProjectMember).
 PARTY_ROLES = frozenset({Role.CONTRACTOR, Role.SUPERVISOR})
 # Completing a project moves its demands to done, so these roles also manage demands.
@@ -72,9 +76,12 @@ class ProjectPermission(ScopedPermission):
         party_roles = self.roles & PARTY_ROLES
         if party_roles and getattr(user, "pk", None) is not None:
             party = roles_q(user, party_roles, path)
-            project_path: str = getattr(model, "project_path")  # noqa: B009 (declared per model)
-            member = Q(**{path.join(project_path, "members__user"): user.pk})
-            q |= member if party is None else party & member
+            project_path = getattr(model, "project_path", None)
+            if project_path is None:
+                project_path = OTHER_PROJECT_PATHS.get(model._meta.label)
+            if project_path is not None:
+                member = Q(**{path.join(project_path, "members__user"): user.pk})
+                q |= member if party is None else party & member
         return queryset.filter(pk__in=model._default_manager.filter(q).values("pk"))
 
 

@@ -112,6 +112,7 @@ def test_party_staff_reach_their_project_inside_their_scope_only(world, project,
     item = project.items.first()
     permission = VIEW_PROJECTS
     assert permission.has(here, project) and permission.has(here, item)
+    assert permission.has(here, world.estate) and not permission.has(idle, world.estate)
     assert not permission.has(elsewhere, project) and not permission.has(elsewhere, item)
     assert not permission.has(idle, project) and not permission.has(idle, item)
     assert list(permission.scoped(here, ProjectItem.objects.all())) == list(project.items.all())

@@ -117,6 +117,29 @@ def project_public(request: AuthenticatedRequest, project: Project) -> HttpRespo
 # --- creating a project ----------------------------------------------------------------------
 
 
+@require_GET
+@requires(VIEW_PROJECTS, find=ESTATE)
+def estate_projects(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """An estate's projects, and for those who manage them, a new project from its latest
+    published plan (in a batch that holds the estate, if any)."""
+    manages = MANAGE_PROJECTS.has(request.user, estate)
+    return render(
+        request,
+        "renovation/estate_projects.html",
+        {
+            "estate": estate,
+            "projects": VIEW_PROJECTS.scoped(
+                request.user, Project.objects.filter(project_estates__estate=estate)
+            ).order_by("-created_at"),
+            "can_manage": manages,
+            "plan": services.latest_published_plan(estate) if manages else None,
+            "batches": Batch.objects.filter(entries__estate=estate).order_by("-year")
+            if manages
+            else [],
+        },
+    )
+
+
 @require_POST
 @requires(MANAGE_PROJECTS, find=ESTATE)
 def project_new(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:

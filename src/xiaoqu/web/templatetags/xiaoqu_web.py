@@ -6,7 +6,8 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from xiaoqu.accounts.roles import is_staff_member
+from xiaoqu.accounts.models import Role
+from xiaoqu.accounts.roles import holds_role, is_staff_member
 
 register = template.Library()
 
@@ -36,6 +37,8 @@ def nav_items(context) -> list[dict[str, object]]:
             ("renovation:project_list", _("改造项目")),
             ("lifecircle:standard", _("生活圈")),
         ]
+    if holds_role(user, {Role.CONTRACTOR}):
+        entries.append(("renovation:site", _("现场填报")))
     if not staff or user.person_id:
         entries += [
             ("registry:resident_home", _("我的房屋")),
