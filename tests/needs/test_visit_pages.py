@@ -112,6 +112,8 @@ def test_campaign_pages_and_visit_page_render_for_staff_and_grid_worker(world, w
     body = page.content.decode()
     assert "<noscript>" in body and "JavaScript" in body
     assert "needs/visit.js" in body
+    # The shared offline script (window.XiaoquOffline) is loaded before the page's own.
+    assert -1 < body.find("web/offline.js") < body.find("needs/visit.js")
 
 
 def test_create_form_is_for_managers_only(world):

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.factories import make_estate, make_project, make_user, region_chain
+from tests.factories import make_project, make_user, region_chain
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.models import AuditLog
@@ -34,16 +34,6 @@ pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"0" * 64
-
-
-@pytest.fixture
-def staff():
-    return make_user(Role.COMMUNITY_STAFF, region=region_chain()[-1], password=None)
-
-
-@pytest.fixture
-def estate():
-    return make_estate(buildings=1, entrances=2, floors=3, per_floor=2)
 
 
 @pytest.fixture

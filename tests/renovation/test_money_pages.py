@@ -29,16 +29,6 @@ PDF = b"%PDF-1.4\n" + b"0" * 32
 
 
 @pytest.fixture
-def staff():
-    return make_user(Role.COMMUNITY_STAFF, region=region_chain()[-1], password=None)
-
-
-@pytest.fixture
-def estate():
-    return make_estate(buildings=1, entrances=2, floors=3, per_floor=2)
-
-
-@pytest.fixture
 def project(estate, staff):
     return make_project(estate, staff)
 

@@ -8,7 +8,6 @@ import datetime as dt
 import math
 import threading
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,34 +43,6 @@ pytestmark = pytest.mark.django_db
 
 # 金仓社区, Guiyang (WGS-84).
 ESTATE_LAT, ESTATE_LON = 26.5801, 106.7135
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def estate():
-    estate = make_estate(buildings=1, entrances=2, floors=3, per_floor=2)
-    estate.latitude, estate.longitude = Decimal("26.580100"), Decimal("106.713500")
-    estate.save()
-    return estate
-
-
-@pytest.fixture
-def staff():
-    return make_user(Role.COMMUNITY_STAFF, region=region_chain()[-1], password=None)
-
-
-@pytest.fixture
-def contractor(estate):
-    return make_user(Role.CONTRACTOR, estate=estate, password=None)
-
-
-@pytest.fixture
-def supervisor(estate):
-    return make_user(Role.SUPERVISOR, estate=estate, password=None)
 
 
 @pytest.fixture

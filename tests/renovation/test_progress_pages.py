@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -34,34 +33,6 @@ from xiaoqu.renovation.models import (
 from xiaoqu.renovation.services import progress
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def estate():
-    estate = make_estate(buildings=1, entrances=1, floors=2, per_floor=2)
-    estate.latitude, estate.longitude = Decimal("26.580100"), Decimal("106.713500")
-    estate.save()
-    return estate
-
-
-@pytest.fixture
-def staff():
-    return make_user(Role.COMMUNITY_STAFF, region=region_chain()[-1], password=None)
-
-
-@pytest.fixture
-def contractor(estate):
-    return make_user(Role.CONTRACTOR, estate=estate, password=None)
-
-
-@pytest.fixture
-def supervisor(estate):
-    return make_user(Role.SUPERVISOR, estate=estate, password=None)
 
 
 @pytest.fixture

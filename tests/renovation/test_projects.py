@@ -35,16 +35,6 @@ from xiaoqu.renovation.services import projects
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff():
-    return make_user(Role.COMMUNITY_STAFF, region=region_chain()[-1], password=None)
-
-
-@pytest.fixture
-def estate():
-    return make_estate(buildings=1, entrances=2, floors=3, per_floor=2)
-
-
 def _to_tendering(project, actor):
     while project.stage != ProjectStage.TENDERING:
         project = projects.project_advance(project=project, actor=actor)

@@ -1,8 +1,13 @@
-"""Uploaded photos (opinions, visits, ballot scans, meeting photos): one check, one sniffer."""
+"""Uploaded photos and documents (opinions, visits, ballot scans, meeting and site photos,
+vouchers): one check, one sniffer, one way to serve them back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.errors import DomainError
@@ -38,3 +43,42 @@ def check_photo(photo: UploadedFile | None) -> None:
         raise DomainError(
             _("照片格式不支持：请上传 JPG、PNG、WebP 或 GIF 图片。"), code="photo_type"
         )
+
+
+def stored_file_response(
+    stored: File | None,
+    *,
+    sniff: Callable[[bytes], str | None] = image_type,
+    name: Callable[[str], str] | None = None,
+) -> FileResponse:
+    """Serve an uploaded file to a page that has checked the viewer may see it.
+
+    The content type comes from the file's first bytes (checked on upload), never from its
+    name; a file that is missing or no longer of a known type is 404. Images open inline, any
+    other type (a PDF voucher) is downloaded; ``name`` gives the file name for the content
+    type found. Nothing served here can run
+    in the site's pages (nosniff, a sandboxing Content-Security-Policy), and it is cached
+    privately only.
+    """
+    if not stored:
+        raise Http404
+    try:
+        fh = stored.open("rb")
+    except (OSError, ValueError):
+        raise Http404 from None
+    head = fh.read(12)
+    fh.seek(0)
+    content_type = sniff(head)
+    if content_type is None:
+        fh.close()
+        raise Http404
+    response = FileResponse(fh, content_type=content_type)
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
+    filename = name(content_type) if name is not None else ""
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="{filename}"' if filename else disposition
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
-from xiaoqu.core.uploads import image_type
+from xiaoqu.core.uploads import stored_file_response
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.classifier import category_names
 from xiaoqu.needs.forms import (
@@ -215,25 +215,7 @@ def opinion_category(request: AuthenticatedRequest, opinion: Opinion) -> HttpRes
 def opinion_photo(request: AuthenticatedRequest, opinion: Opinion) -> FileResponse:
     """The photo of an opinion, for those who may read it: staff in scope, the resident it
     belongs to; else 404."""
-    if not opinion.photo:
-        raise Http404
-    try:
-        fh = opinion.photo.open("rb")
-    except OSError:
-        raise Http404 from None
-    # The type comes from the bytes (checked on upload), never from the uploaded file name.
-    head = fh.read(12)
-    fh.seek(0)
-    content_type = image_type(head)
-    if content_type is None:
-        fh.close()
-        raise Http404
-    response = FileResponse(fh, content_type=content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
-    return response
+    return stored_file_response(opinion.photo)
 
 
 # --- staff: hotline ---------------------------------------------------------------------------

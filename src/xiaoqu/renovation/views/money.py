@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import AUTHENTICATED, Lookup, permitted_or_error, requires
 from xiaoqu.core.spreadsheets import xlsx_row
+from xiaoqu.core.uploads import stored_file_response
 from xiaoqu.renovation import money_selectors as selectors
 from xiaoqu.renovation.models import (
     FundSource,
@@ -213,27 +214,11 @@ def money_export(request: AuthenticatedRequest, project: Project) -> HttpRespons
 def money_document(request: AuthenticatedRequest, entry: MoneyEntry) -> FileResponse:
     """An entry's voucher, for those who see the project's money; else 404. Images open in
     the browser; a PDF is downloaded (never run in the site's pages)."""
-    if not entry.document:
-        raise Http404
-    try:
-        fh = entry.document.open("rb")
-    except OSError:
-        raise Http404 from None
-    # The type comes from the bytes (checked on upload), never from a file name.
-    head = fh.read(12)
-    fh.seek(0)
-    content_type = services.sniff_document(head)
-    if content_type is None:
-        fh.close()
-        raise Http404
-    response = FileResponse(fh, content_type=content_type)
-    extension = services.DOCUMENT_EXTENSIONS[content_type]
-    disposition = "attachment" if content_type == "application/pdf" else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="voucher-{entry.pk}.{extension}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return stored_file_response(
+        entry.document,
+        sniff=services.sniff_document,
+        name=lambda kind: f"voucher-{entry.pk}.{services.DOCUMENT_EXTENSIONS[kind]}",
+    )
 
 
 # --- residents' contributions -----------------------------------------------------------------

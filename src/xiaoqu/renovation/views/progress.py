@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.pii import mask_phone
 from xiaoqu.core.policy import Lookup, permitted_or_error, requires
-from xiaoqu.core.uploads import image_type
+from xiaoqu.core.uploads import stored_file_response
 from xiaoqu.registry.models import Person
 from xiaoqu.renovation import progress_selectors as selectors
 from xiaoqu.renovation.models import (
@@ -330,23 +330,7 @@ def hidden_work_cover(request: AuthenticatedRequest, hidden: HiddenWork) -> Http
 @requires(VIEW_PROJECTS, find=PHOTO)
 def site_photo(request: AuthenticatedRequest, photo: SitePhoto) -> FileResponse:
     """A site photo, for those who may see its project (never a public media URL)."""
-    try:
-        fh = photo.image.open("rb")
-    except (OSError, ValueError):
-        raise Http404 from None
-    # The type comes from the bytes (checked on upload), never from the uploaded file name.
-    head = fh.read(12)
-    fh.seek(0)
-    content_type = image_type(head)
-    if content_type is None:
-        fh.close()
-        raise Http404
-    response = FileResponse(fh, content_type=content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
-    return response
+    return stored_file_response(photo.image)
 
 
 # --- the residents' page of hidden works (the resident supervisor signs here) ----------------

@@ -3,6 +3,9 @@
  * on page load and every 30 s. Each visit carries a client key, so a resend after a lost
  * answer is stored once by the server.
  *
+ * The queue on the phone, client keys and the sending of one entry are web/offline.js
+ * (window.XiaoquOffline), which the page loads first.
+ *
  * Plain ES5 (var, functions, XMLHttpRequest): old Android browsers run it, no build step.
  */
 (function () {
@@ -10,7 +13,8 @@
 
   var dataEl = document.getElementById("visit-data");
   var form = document.getElementById("visit-form");
-  if (!dataEl || !form) { return; }
+  var shared = window.XiaoquOffline;  // web/offline.js, loaded first
+  if (!dataEl || !form || !shared) { return; }
   var CFG = JSON.parse(dataEl.textContent);
   var T = JSON.parse(document.getElementById("visit-texts").textContent);
   var DB_NAME = "xiaoqu-visits";
@@ -19,106 +23,16 @@
   var PHOTO_MAX = 8 * 1024 * 1024;
   var PHOTO_EDGE = 1600;
 
-  var db = null;
-  var memory = {};        // used when IndexedDB is not available
+  var fmt = shared.fmt;
+  var uuid4 = shared.uuid4;
+  var parse = shared.parse;
+  var queue = shared.queue(DB_NAME, STORE);
   var sending = false;
   var again = false;      // something was saved or came online during a round: go again
   var currentKey = null;  // client key of the visit being filled in
   var keptPhoto = null;   // photo of a returned entry being edited
   var lastSaved = null;   // key of the visit just saved, whose fate the form reports
   var $ = function (id) { return document.getElementById(id); };
-
-  function fmt(text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (m, name) {
-      return values[name] === undefined ? m : String(values[name]);
-    });
-  }
-
-  // --- client keys -----------------------------------------------------------------------
-
-  function uuid4() {
-    var c = window.crypto || window.msCrypto;
-    if (c && typeof c.randomUUID === "function") { return c.randomUUID(); }
-    var b = [];
-    var i;
-    if (c && c.getRandomValues) {
-      var arr = new Uint8Array(16);
-      c.getRandomValues(arr);
-      for (i = 0; i < 16; i++) { b.push(arr[i]); }
-    } else {
-      for (i = 0; i < 16; i++) { b.push(Math.floor(Math.random() * 256)); }
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var hex = "";
-    for (i = 0; i < 16; i++) {
-      hex += (b[i] + 0x100).toString(16).substr(1);
-      if (i === 3 || i === 5 || i === 7 || i === 9) { hex += "-"; }
-    }
-    return hex;
-  }
-
-  function localIso(d) {
-    function p(n) { return (n < 10 ? "0" : "") + n; }
-    var off = -d.getTimezoneOffset();
-    var sign = off >= 0 ? "+" : "-";
-    off = Math.abs(off);
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" +
-      p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) +
-      sign + p(Math.floor(off / 60)) + ":" + p(off % 60);
-  }
-
-  // --- storage ---------------------------------------------------------------------------
-
-  function openDb(done) {
-    var req;
-    try {
-      if (!window.indexedDB) { done(null); return; }
-      req = window.indexedDB.open(DB_NAME, 1);
-    } catch (e) { done(null); return; }
-    req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "key" }); };
-    req.onsuccess = function () { done(req.result); };
-    req.onerror = function () { done(null); };
-  }
-
-  function withStore(mode, work, done) {
-    if (!db) { work(null); if (done) { done(null); } return; }
-    var tx;
-    try { tx = db.transaction(STORE, mode); } catch (e) { if (done) { done(e); } return; }
-    work(tx.objectStore(STORE));
-    tx.oncomplete = function () { if (done) { done(null); } };
-    tx.onerror = tx.onabort = function () { if (done) { done(tx.error || new Error("store")); } };
-  }
-
-  function putEntry(entry, done) {
-    withStore("readwrite", function (store) {
-      if (store) { store.put(entry); } else { memory[entry.key] = entry; }
-    }, done);
-  }
-
-  function deleteEntry(key, done) {
-    withStore("readwrite", function (store) {
-      if (store) { store["delete"](key); } else { delete memory[key]; }
-    }, done);
-  }
-
-  function allEntries(done) {
-    var out = [];
-    withStore("readonly", function (store) {
-      if (!store) {
-        for (var k in memory) { if (memory.hasOwnProperty(k)) { out.push(memory[k]); } }
-        return;
-      }
-      var req = store.openCursor();
-      req.onsuccess = function () {
-        var cursor = req.result;
-        if (cursor) { out.push(cursor.value); cursor["continue"](); }
-      };
-    }, function () {
-      out.sort(function (a, b) { return a.savedAt < b.savedAt ? -1 : 1; });
-      done(out);
-    });
-  }
 
   // --- the dwelling picker ---------------------------------------------------------------
 
@@ -404,7 +318,7 @@
       people_met: met ? ($("v-people").value || "1") : "0",
       opinions: JSON.stringify(met ? collectOpinions() : []),
       note: $("v-note").value,
-      visited_at: localIso(new Date())
+      visited_at: shared.localIso(new Date())
     };
     var file = $("v-photo").files && $("v-photo").files[0];
     var saveBtn = $("visit-save");
@@ -429,7 +343,7 @@
         savedAt: new Date().getTime(),
         tries: 0
       };
-      putEntry(entry, function (err) {
+      queue.put(entry, function (err) {
         saveBtn.disabled = false;
         if (err) { say(T.saveFailed, "err"); return; }
         lastSaved = entry.key;
@@ -443,56 +357,11 @@
 
   // --- sending ---------------------------------------------------------------------------
 
-  function cookie(name) {
-    var parts = document.cookie ? document.cookie.split(";") : [];
-    for (var i = 0; i < parts.length; i++) {
-      var p = parts[i].replace(/^\s+/, "");
-      if (p.indexOf(name + "=") === 0) { return decodeURIComponent(p.substring(name.length + 1)); }
-    }
-    return "";
-  }
-
-  function parse(text) {
-    try { return JSON.parse(text); } catch (e) { return null; }
-  }
-
-  // done(kind, info): "sent" | "returned" (refused, fix and save again) | "retry".
-  function sendOne(entry, done) {
-    var fd = new FormData();
-    for (var k in entry.fields) {
-      if (entry.fields.hasOwnProperty(k)) { fd.append(k, entry.fields[k]); }
-    }
-    if (entry.photo) { fd.append("photo", entry.photo, entry.photoName || "photo.jpg"); }
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", CFG.submitUrl, true);
-    xhr.timeout = 90000;
-    xhr.setRequestHeader("X-CSRFToken", cookie(CFG.csrfCookie));
-    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.onload = function () {
-      var body = parse(xhr.responseText);
-      if (xhr.status >= 200 && xhr.status < 300 && body && body.id) {
-        done("sent", body);
-      } else if (xhr.status === 400 && body && body.error) {
-        done("returned", body.error);
-      } else if (xhr.status === 403 && body && body.error) {
-        done("retry", body.error);
-      } else if (xhr.status >= 200 && xhr.status < 300) {
-        // Not our JSON: the session ended and the request landed on the login page.
-        done("retry", T.loginExpired);
-      } else {
-        done("retry", fmt(T.serverErr, { status: xhr.status }));
-      }
-    };
-    xhr.onerror = xhr.ontimeout = xhr.onabort = function () { done("retry", T.offlineErr); };
-    try { xhr.send(fd); } catch (e) { done("retry", T.offlineErr); }
-  }
-
   function flush() {
     if (sending) { again = true; return; }
     again = false;
     sending = true;
-    allEntries(function (entries) {
+    queue.all(function (entries) {
       var todo = [];
       for (var i = 0; i < entries.length; i++) {
         if (entries[i].state !== "returned") { todo.push(entries[i]); }
@@ -511,13 +380,14 @@
     var entry = todo[i];
     entry.state = "sending";
     render(entry.key);
-    sendOne(entry, function (kind, info) {
+    // kind: "sent" | "returned" (refused, fix and save again) | "retry".
+    shared.send(CFG.submitUrl, CFG.csrfCookie, entry, T, function (kind, info) {
       entry.tries = (entry.tries || 0) + 1;
       entry.lastTry = new Date().getTime();
       var justSaved = entry.key === lastSaved;
       if (kind === "sent") {
         mark(sessionSent, entry.fields.campaign, entry.fields.dwelling);
-        deleteEntry(entry.key, function () {
+        queue.remove(entry.key, function () {
           if (justSaved || !$("form-msg").textContent) {
             say(fmt(T.sent, { what: entry.label }), "ok");
           }
@@ -527,13 +397,13 @@
         entry.state = "returned";
         entry.error = info;
         if (justSaved) { say(fmt(T.returnedHere, { error: info }), "err"); }
-        putEntry(entry, function () { next(todo, i + 1); });
+        queue.put(entry, function () { next(todo, i + 1); });
       } else {
         entry.state = "waiting";
         entry.error = info;
         if (justSaved) { say(T.queued, "ok"); }
         // Offline or the server is down: the rest would fail alike, try them next round.
-        putEntry(entry, function () { sending = false; render(); });
+        queue.put(entry, function () { sending = false; render(); });
       }
     });
   }
@@ -544,7 +414,7 @@
 
   function render(activeKey) {
     sendingKey = activeKey || null;
-    allEntries(function (entries) {
+    queue.all(function (entries) {
       noteVisited(entries);
       var list = $("queue-list");
       list.innerHTML = "";
@@ -610,7 +480,7 @@
       drop.className = "secondary entry-discard";
       drop.appendChild(document.createTextNode(T.discard));
       drop.onclick = function () {
-        if (window.confirm(T.discardConfirm)) { deleteEntry(entry.key, function () { render(); }); }
+        if (window.confirm(T.discardConfirm)) { queue.remove(entry.key, function () { render(); }); }
       };
       li.appendChild(edit);
       li.appendChild(drop);
@@ -638,9 +508,8 @@
     window.addEventListener("online", flush);
     window.addEventListener("offline", function () { render(); });
     setInterval(flush, RETRY_MS);
-    openDb(function (opened) {
-      db = opened;
-      if (!db) { say(T.noStorage, "err"); }
+    queue.open(function (stored) {
+      if (!stored) { say(T.noStorage, "err"); }
       render();
       flush();
     });

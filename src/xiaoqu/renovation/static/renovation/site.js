@@ -7,13 +7,17 @@
  * The photo is sent as taken (up to 8 MB) so its EXIF time and position reach the server;
  * the phone's own position (navigator.geolocation, when allowed) goes with it.
  *
+ * The queue on the phone, client keys and the sending of one entry are web/offline.js
+ * (window.XiaoquOffline), which the page loads first.
+ *
  * Plain ES5 (var, functions, XMLHttpRequest): old Android browsers run it, no build step.
  */
 (function () {
   "use strict";
 
   var dataEl = document.getElementById("site-data");
-  if (!dataEl) { return; }
+  var shared = window.XiaoquOffline;  // web/offline.js, loaded first
+  if (!dataEl || !shared) { return; }
   var CFG = JSON.parse(dataEl.textContent);
   var T = JSON.parse(document.getElementById("site-texts").textContent);
   var DB_NAME = "xiaoqu-site";
@@ -22,103 +26,14 @@
   var PHOTO_MAX = 8 * 1024 * 1024;
   var PHOTO_EDGE = 1600;
 
-  var db = null;
-  var memory = {};      // used when IndexedDB is not available
+  var fmt = shared.fmt;
+  var uuid4 = shared.uuid4;
+  var queue = shared.queue(DB_NAME, STORE);
   var sending = false;
   var again = false;
   var keys = {};        // item id -> client_id of the report being filled in
   var lastSaved = null; // client_id of the report just saved, whose fate the message reports
   var $ = function (id) { return document.getElementById(id); };
-
-  function fmt(text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (m, name) {
-      return values[name] === undefined ? m : String(values[name]);
-    }).replace(/%%/g, "%");
-  }
-
-  function uuid4() {
-    var c = window.crypto || window.msCrypto;
-    if (c && typeof c.randomUUID === "function") { return c.randomUUID(); }
-    var b = [];
-    var i;
-    if (c && c.getRandomValues) {
-      var arr = new Uint8Array(16);
-      c.getRandomValues(arr);
-      for (i = 0; i < 16; i++) { b.push(arr[i]); }
-    } else {
-      for (i = 0; i < 16; i++) { b.push(Math.floor(Math.random() * 256)); }
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var hex = "";
-    for (i = 0; i < 16; i++) {
-      hex += (b[i] + 0x100).toString(16).substr(1);
-      if (i === 3 || i === 5 || i === 7 || i === 9) { hex += "-"; }
-    }
-    return hex;
-  }
-
-  function localIso(d) {
-    function p(n) { return (n < 10 ? "0" : "") + n; }
-    var off = -d.getTimezoneOffset();
-    var sign = off >= 0 ? "+" : "-";
-    off = Math.abs(off);
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" +
-      p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) +
-      sign + p(Math.floor(off / 60)) + ":" + p(off % 60);
-  }
-
-  // --- storage ---------------------------------------------------------------------------
-
-  function openDb(done) {
-    var req;
-    try {
-      if (!window.indexedDB) { done(null); return; }
-      req = window.indexedDB.open(DB_NAME, 1);
-    } catch (e) { done(null); return; }
-    req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "key" }); };
-    req.onsuccess = function () { done(req.result); };
-    req.onerror = function () { done(null); };
-  }
-
-  function withStore(mode, work, done) {
-    if (!db) { work(null); if (done) { done(null); } return; }
-    var tx;
-    try { tx = db.transaction(STORE, mode); } catch (e) { if (done) { done(e); } return; }
-    work(tx.objectStore(STORE));
-    tx.oncomplete = function () { if (done) { done(null); } };
-    tx.onerror = tx.onabort = function () { if (done) { done(tx.error || new Error("store")); } };
-  }
-
-  function putEntry(entry, done) {
-    withStore("readwrite", function (store) {
-      if (store) { store.put(entry); } else { memory[entry.key] = entry; }
-    }, done);
-  }
-
-  function deleteEntry(key, done) {
-    withStore("readwrite", function (store) {
-      if (store) { store["delete"](key); } else { delete memory[key]; }
-    }, done);
-  }
-
-  function allEntries(done) {
-    var out = [];
-    withStore("readonly", function (store) {
-      if (!store) {
-        for (var k in memory) { if (memory.hasOwnProperty(k)) { out.push(memory[k]); } }
-        return;
-      }
-      var req = store.openCursor();
-      req.onsuccess = function () {
-        var cursor = req.result;
-        if (cursor) { out.push(cursor.value); cursor["continue"](); }
-      };
-    }, function () {
-      out.sort(function (a, b) { return a.savedAt < b.savedAt ? -1 : 1; });
-      done(out);
-    });
-  }
 
   // --- the forms -------------------------------------------------------------------------
 
@@ -217,7 +132,7 @@
     var percent = form.querySelector(".percent").value;
     var note = form.querySelector(".note").value;
     var btn = form.querySelector(".save");
-    allEntries(function (entries) {
+    queue.all(function (entries) {
       var base = baseline(id, entries);
       if (+percent < base && note.replace(/\s+/g, "") === "") {
         say(fmt(T.lowerNeedsNote, { p: base }), "err");
@@ -243,7 +158,7 @@
               item: id,
               percent: percent,
               note: note,
-              reported_at: localIso(new Date()),
+              reported_at: shared.localIso(new Date()),
               latitude: where ? String(where.lat) : "",
               longitude: where ? String(where.lon) : ""
             },
@@ -254,7 +169,7 @@
             error: "",
             savedAt: new Date().getTime()
           };
-          putEntry(entry, function (err) {
+          queue.put(entry, function (err) {
             btn.disabled = false;
             if (err) { say(T.saveFailed, "err"); return; }
             lastSaved = key;
@@ -277,62 +192,18 @@
     form.querySelector(".percent").value = entry.fields.percent;
     form.querySelector(".note").value = entry.fields.note || "";
     showPercent(form);
-    deleteEntry(entry.key, function () { render(); });
+    queue.remove(entry.key, function () { render(); });
     say(fmt(T.returnedLoaded, { error: entry.error || "" }), "err");
     form.scrollIntoView();
   }
 
   // --- sending ---------------------------------------------------------------------------
 
-  function cookie(name) {
-    var parts = document.cookie ? document.cookie.split(";") : [];
-    for (var i = 0; i < parts.length; i++) {
-      var p = parts[i].replace(/^\s+/, "");
-      if (p.indexOf(name + "=") === 0) { return decodeURIComponent(p.substring(name.length + 1)); }
-    }
-    return "";
-  }
-
-  function parse(text) {
-    try { return JSON.parse(text); } catch (e) { return null; }
-  }
-
-  // done(kind, info): "sent" | "returned" (refused: fill in again) | "retry".
-  function sendOne(entry, done) {
-    var fd = new FormData();
-    for (var k in entry.fields) {
-      if (entry.fields.hasOwnProperty(k)) { fd.append(k, entry.fields[k]); }
-    }
-    if (entry.photo) { fd.append("photo", entry.photo, entry.photoName || "photo.jpg"); }
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", CFG.submitUrl, true);
-    xhr.timeout = 90000;
-    xhr.setRequestHeader("X-CSRFToken", cookie(CFG.csrfCookie));
-    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.onload = function () {
-      var body = parse(xhr.responseText);
-      if (xhr.status >= 200 && xhr.status < 300 && body && body.id) {
-        done("sent", body);
-      } else if (xhr.status === 400 && body && body.error) {
-        done("returned", body.error);
-      } else if (xhr.status === 403 && body && body.error) {
-        done("retry", body.error);
-      } else if (xhr.status >= 200 && xhr.status < 300) {
-        done("retry", T.loginExpired);  // the session ended: this is the login page
-      } else {
-        done("retry", fmt(T.serverErr, { status: xhr.status }));
-      }
-    };
-    xhr.onerror = xhr.ontimeout = xhr.onabort = function () { done("retry", T.offlineErr); };
-    try { xhr.send(fd); } catch (e) { done("retry", T.offlineErr); }
-  }
-
   function flush() {
     if (sending) { again = true; return; }
     again = false;
     sending = true;
-    allEntries(function (entries) {
+    queue.all(function (entries) {
       var todo = [];
       for (var i = 0; i < entries.length; i++) {
         if (entries[i].state !== "returned") { todo.push(entries[i]); }
@@ -356,11 +227,12 @@
     }
     var entry = todo[i];
     render(entry.key);
-    sendOne(entry, function (kind, info) {
+    // kind: "sent" | "returned" (refused: fill in again) | "retry".
+    shared.send(CFG.submitUrl, CFG.csrfCookie, entry, T, function (kind, info) {
       var justSaved = entry.key === lastSaved;
       if (kind === "sent") {
         showServerPercent(entry.fields.item, info.percent);
-        deleteEntry(entry.key, function () {
+        queue.remove(entry.key, function () {
           say(fmt(T.sent, { what: entry.label }), "ok");
           next(todo, i + 1);
         });
@@ -368,13 +240,13 @@
         entry.state = "returned";
         entry.error = info;
         if (justSaved) { say(T.returned + info, "err"); }
-        putEntry(entry, function () { next(todo, i + 1); });
+        queue.put(entry, function () { next(todo, i + 1); });
       } else {
         entry.state = "waiting";
         entry.error = info;
         if (justSaved) { say(T.queued, "ok"); }
         // Offline or the server is down: the rest would fail alike, try them next round.
-        putEntry(entry, function () { sending = false; render(); });
+        queue.put(entry, function () { sending = false; render(); });
       }
     });
   }
@@ -382,7 +254,7 @@
   // --- the queue panel -------------------------------------------------------------------
 
   function render(activeKey) {
-    allEntries(function (entries) {
+    queue.all(function (entries) {
       var list = $("queue-list");
       list.innerHTML = "";
       var waiting = 0;
@@ -443,7 +315,7 @@
     if (entry.state === "returned") {
       li.appendChild(button(T.edit, "entry-edit", function () { loadEntry(entry); }));
       li.appendChild(button(T.discard, "entry-discard", function () {
-        if (window.confirm(T.discardConfirm)) { deleteEntry(entry.key, function () { render(); }); }
+        if (window.confirm(T.discardConfirm)) { queue.remove(entry.key, function () { render(); }); }
       }));
     }
     return li;
@@ -468,9 +340,8 @@
     window.addEventListener("online", flush);
     window.addEventListener("offline", function () { render(); });
     setInterval(flush, RETRY_MS);
-    openDb(function (opened) {
-      db = opened;
-      if (!db) { say(T.noStorage, "err"); }
+    queue.open(function (stored) {
+      if (!stored) { say(T.noStorage, "err"); }
       render();
       flush();
     });
