@@ -253,3 +253,28 @@ def test_every_kind_of_event_the_services_record_has_a_label():
         if 'f"money_{entry.kind}"' in text:
             kinds |= {"money_receipt", "money_payment"}
     assert kinds and kinds <= set(EVENT_LABELS)
+
+
+def test_funding_cannot_change_once_the_item_has_payments(estate, staff):
+    """Payments are recorded against a source; changing the plan under them would leave
+    money paid from a source the item no longer has."""
+    import datetime as dt
+
+    from xiaoqu.renovation.services import money
+
+    project = make_project(estate, staff)
+    sewer = project.items.get(title="雨污分流管网改造")
+    money.payment_record(
+        item=sewer,
+        source="central",
+        amount="1000",
+        on=dt.date.today(),
+        payee="施工单位",
+        actor=staff,
+    )
+    with pytest.raises(DomainError) as paid:
+        projects.item_set_funding(
+            item=sewer, funding={"central": 20000000, "fund": 10000000}, actor=staff
+        )
+    assert paid.value.code == "paid"
+    assert {f.source for f in sewer.funding.all()} == {"central", "local"}

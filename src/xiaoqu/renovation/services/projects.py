@@ -452,6 +452,8 @@ def item_set_funding(*, item: ProjectItem, funding: Mapping[str, int], actor: Ac
         ProjectStage.TENDERING,
     ):
         raise DomainError(_("开工后不能再改资金来源。"), code="stage")
+    if item.payments.exists():
+        raise DomainError(_("这个条目已有支付记录，不能再改资金来源。"), code="paid")
     with transaction.atomic():
         item.funding.all().delete()
         ItemFunding.objects.bulk_create(
