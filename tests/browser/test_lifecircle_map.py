@@ -38,6 +38,8 @@ def test_region_analysis_with_progress_map_and_report_card(live_server, chromium
         page.click("#run-form button")
         page.wait_for_selector("#gap-table")
         assert AnalysisRun.objects.get().status == "done"
+        # The map's script is deferred: on a loaded machine it draws after the table shows.
+        page.wait_for_selector("#gap-map path.leaflet-interactive")
         assert page.locator("#gap-map.leaflet-container").count() == 1
         assert page.locator("#gap-map path.leaflet-interactive").count() == 2
         assets_loaded(page)
