@@ -37,6 +37,18 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture
+def seeded_standard():
+    """The facility types the migration seeds. A transactional test (the browser tests are)
+    runs on tables that an earlier transactional test may have flushed, so it seeds them again
+    (the seed is idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("xiaoqu.lifecircle.migrations.0002_standard_types").seed(apps, None)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL (row locks, concurrent transactions): on any
     other database they are reported as skipped with that reason, never passed unseen."""

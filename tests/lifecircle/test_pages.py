@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import runpy
@@ -268,15 +267,6 @@ def test_a_worker_that_died_leaves_its_analysis_failed(place):
     services.analysis_fail_interrupted(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "中断" in run.message
-
-
-@pytest.fixture
-def seeded_standard():
-    """The facility types the migration seeds. A transactional test runs on tables that an
-    earlier transactional test may have flushed, so it seeds them again (the seed is idempotent)."""
-    from django.apps import apps
-
-    importlib.import_module("xiaoqu.lifecircle.migrations.0002_standard_types").seed(apps, None)
 
 
 @pytest.mark.django_db(transaction=True)
