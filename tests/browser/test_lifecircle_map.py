@@ -40,6 +40,8 @@ def test_region_analysis_with_progress_map_and_report_card(
         page.click("#run-form button")
         page.wait_for_selector("#gap-table")
         assert AnalysisRun.objects.get().status == "done"
+        # The map's script comes after the table in the page: wait until it has run.
+        page.wait_for_load_state("load")
         assert page.locator("#gap-map.leaflet-container").count() == 1
         assert page.locator("#gap-map path.leaflet-interactive").count() == 2
         assets_loaded(page)

@@ -136,3 +136,14 @@ def test_the_demo_contractor_and_residents_reach_their_pages(demo, client):
     assert "杨志刚" in works and "13985102233" in works
     mine = client.get(reverse("renovation:my_complaints")).content.decode()
     assert "便桥" in mine
+
+
+def test_loading_the_works_demo_again_changes_nothing(demo):
+    from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
+    from xiaoqu.renovation.models import MoneyEntry, ProjectEvent, SitePhoto
+
+    models = (Project, ProjectEvent, MoneyEntry, SitePhoto, Batch)
+    before = [m.objects.count() for m in models]
+    load_demo_renovation_history()
+    load_demo_renovation()
+    assert [m.objects.count() for m in models] == before
