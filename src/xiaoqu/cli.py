@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> None:
         from xiaoqu.renovation.optimise_cli import run as optimise
 
         sys.exit(optimise(args[2:]))
+    if args[:2] == ["sla", "due"]:
+        # A pure computation with no database: answered before Django starts.
+        from xiaoqu.stewardship.sla_cli import run as sla_due
+
+        sys.exit(sla_due(args[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoqu.config.settings")
     from django.core.management import execute_from_command_line
 

@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "votes": "xiaoqu.bench.votes",
     "lifecircle": "xiaoqu.bench.lifecircle",
     "renovation": "xiaoqu.bench.renovation",
+    "stewardship": "xiaoqu.bench.stewardship",
 }
 
 

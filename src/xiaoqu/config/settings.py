@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "xiaoqu.decisions",
     "xiaoqu.lifecircle",
     "xiaoqu.renovation",
+    "xiaoqu.stewardship",
     "xiaoqu.web",
     # The benchmark suite (`xiaoqu bench`): sits above every app, no models.
     "xiaoqu.bench",
