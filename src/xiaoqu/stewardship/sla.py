@@ -87,8 +87,19 @@ class WorkingCalendar:
     _days: list[int] = field(default_factory=list)  # working-day ordinals, ascending
 
     def with_years(self, added: Mapping[int, YearSchedule]) -> WorkingCalendar:
-        """This calendar with more years' schedules (an administrator's entries win)."""
-        return WorkingCalendar({**self.schedules, **added})
+        """This calendar with an administrator's entries: a year it did not know becomes known;
+        in a year it knew, each entered day replaces what the schedule said of that day."""
+        merged = dict(self.schedules)
+        for year, entry in added.items():
+            known = merged.get(year)
+            if known is None:
+                merged[year] = entry
+                continue
+            merged[year] = YearSchedule(
+                holidays=(known.holidays - entry.workdays) | entry.holidays,
+                workdays=(known.workdays - entry.holidays) | entry.workdays,
+            )
+        return WorkingCalendar(merged)
 
     def knows(self, year: int) -> bool:
         return year in self.schedules
