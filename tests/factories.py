@@ -206,6 +206,24 @@ def make_scope_world() -> dict:
         "in": make_money_world(world["projects"]["in"], users["admin"]),
         "out": make_money_world(world["projects"]["out"], users["admin"]),
     }
+    # Management bodies (stewardship.services.bodies): a property company, its covenant, a
+    # joint meeting, and the property manager's seat in the in-scope estate.
+    world["bodies"] = {
+        "in": make_bodies_world(estate_in, users["admin"], users["property_manager"]),
+        "out": make_bodies_world(estate_out, users["admin"]),
+    }
+    # The maintenance fund (stewardship.services.fund): a deposit for every dwelling and an
+    # emergency use applied for, not yet approved.
+    world["fund"] = {
+        "in": make_fund_world(estate_in, users["admin"]),
+        "out": make_fund_world(estate_out, users["admin"]),
+    }
+    # Work orders (stewardship.services.orders): the resident's and the owner's own orders in
+    # the in-scope estate; orders of nobody in the world outside it.
+    world["orders"] = {
+        "in": make_orders_world(estate_in, users),
+        "out": make_orders_world(estate_out, {}),
+    }
     return world
 
 
@@ -665,3 +683,143 @@ def make_money_world(project, actor: User) -> dict:
     item = project.items.filter(funding__source="owners").order_by("pk").first()
     split = money.contribution_split(item=item, method="area", amount="300000", actor=actor)
     return {"entry": entry, "split": split}
+
+
+# --- Management bodies and the five parties (stewardship.services.bodies) --------------------
+
+
+def make_meeting(
+    estate: Estate, kind: str = "owners_assembly", held_on=None, place: str = "活动室"
+):
+    """A meeting of ``estate`` (业主大会 by default) held ``held_on`` (default: 30 days ago)."""
+    import datetime as dt
+
+    from xiaoqu.meetings.models import Meeting
+
+    held_on = held_on or dt.date.today() - dt.timedelta(days=30)
+    return Meeting.objects.create(estate=estate, kind=kind, held_on=held_on, place=place)
+
+
+def make_passed_vote(estate: Estate, actor: User, matter: int = 2, *, days_ago: int = 20):
+    """An estate-wide vote closed and published as passed ``days_ago`` days ago."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoqu.decisions.models import VoteStatus
+
+    vote = make_open_vote(estate, actor, matter=matter)
+    now = timezone.now()
+    vote.title = f"第{matter}项事项表决"
+    vote.status = VoteStatus.CLOSED
+    vote.result = {"passed": True, "matter": matter}
+    vote.result_published_at = now - dt.timedelta(days=days_ago)
+    vote.objection_until = now - dt.timedelta(days=max(days_ago - 7, 0))
+    vote.save()
+    return vote
+
+
+def make_property_body(estate: Estate, actor: User, *, started_on=None, name: str = "安居物业"):
+    """A property company managing ``estate`` from ``started_on`` (default: a year ago)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from xiaoqu.stewardship.services.bodies import body_start
+
+    started_on = started_on or dt.date.today() - dt.timedelta(days=365)
+    return body_start(
+        estate=estate,
+        kind="property_company",
+        name=name,
+        started_on=started_on,
+        contract_start=started_on,
+        contract_end=started_on + dt.timedelta(days=3 * 365),
+        fee_per_m2=Decimal("0.80"),
+        contact_name="王经理",
+        contact_phone="0851-5551234",
+        actor=actor,
+    )
+
+
+def make_bodies_world(estate: Estate, actor: User, manager: User | None = None) -> dict:
+    """A property company managing the estate, its covenant with the approving vote, a joint
+    meeting, and (when given) the property manager's seat for 物业执行."""
+    import datetime as dt
+
+    from xiaoqu.stewardship.services.bodies import document_add, seat_add
+
+    body = make_property_body(estate, actor, name=f"{estate.name[:2]}物业")
+    vote = make_passed_vote(estate, actor, matter=2)
+    document = document_add(
+        estate=estate,
+        kind="covenant",
+        title=f"{estate.name}管理规约",
+        text="第一条 业主应爱护共有部分。",
+        effective_on=dt.date.today(),
+        vote=vote,
+        actor=actor,
+    )
+    meeting = make_meeting(estate, "joint", place="社区会议室")
+    seat = None
+    if manager is not None:
+        seat = seat_add(estate=estate, party="manager", user=manager, actor=actor)
+    return {"body": body, "document": document, "meeting": meeting, "seat": seat}
+
+
+# --- The maintenance fund (stewardship.services.fund) -----------------------------------------
+
+
+def make_fund_world(estate: Estate, actor: User) -> dict:
+    """A deposit of 50 yuan/m² for every dwelling and an emergency use applied for."""
+    import datetime as dt
+
+    from xiaoqu.stewardship.services import fund
+
+    fund.deposits_record(estate=estate, rate_yuan_per_m2="50", on=dt.date.today(), actor=actor)
+    withdrawal = fund.withdrawal_emergency_apply(
+        estate=estate, title="更换电梯主板", amount="1200", reason="电梯故障", actor=actor
+    )
+    return {"withdrawal": withdrawal}
+
+
+# --- Work orders (stewardship.services.orders) -------------------------------------------------
+
+
+def make_work_order(
+    estate: Estate, reporter: User | None = None, *, code: str = "stair-light", **fields
+):
+    """An order of ``estate`` written directly (the services' own tests cover reporting), with
+    its "submitted" event; reported by ``reporter`` from the phone, else by hotline."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoqu.stewardship.models import WorkOrder, WorkOrderCategory, WorkOrderEvent
+    from xiaoqu.stewardship.services.orders import categories_ensure
+
+    categories_ensure()
+    now = timezone.now()
+    fields = {
+        "category": WorkOrderCategory.objects.get(code=code),
+        "text": "2单元3楼楼道灯不亮",
+        "building": estate.buildings.order_by("pk").first(),
+        "channel": "resident" if reporter else "hotline",
+        "reporter": reporter,
+        "reporter_name": reporter.name if reporter else "热线来电",
+        "party": "manager",
+        "due_at": now + dt.timedelta(hours=8),
+        "created_at": now,
+        **fields,
+    }
+    order = WorkOrder.objects.create(estate=estate, **fields)
+    WorkOrderEvent.objects.create(order=order, kind="submitted", to_status=order.status, at=now)
+    return order
+
+
+def make_orders_world(estate: Estate, users: dict) -> dict:
+    """The resident's and the owner's order (each reported from the phone) of ``estate``; for
+    an estate outside the scope, orders of someone else."""
+    return {
+        "resident": make_work_order(estate, users.get("resident")),
+        "owner": make_work_order(estate, users.get("owner"), code="drain"),
+    }

@@ -131,6 +131,42 @@ NOT_PAGES = {
     "renovation:survey_open": "POST-only action, tested in tests/renovation/test_surveys.py",
     "renovation:survey_close": "POST-only action, tested in tests/renovation/test_surveys.py",
     "renovation:survey_publish": "POST-only action, tested in tests/renovation/test_surveys.py",
+    # --- stewardship: management bodies and the five parties ---
+    "stewardship:body_start": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:body_end": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:member_add": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:member_remove": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:document_add": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:seat_add": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    "stewardship:seat_remove": "POST-only action, tested in tests/stewardship/test_bodies_pages.py",
+    # --- stewardship: the maintenance fund ---
+    "stewardship:fund_deposits": "POST-only action, tested in tests/stewardship/test_fund_pages.py",
+    "stewardship:fund_interest": "POST-only action, tested in tests/stewardship/test_fund_pages.py",
+    "stewardship:fund_withdraw": "POST-only action, tested in tests/stewardship/test_fund_pages.py",
+    "stewardship:fund_emergency_apply": (
+        "POST-only action, tested in tests/stewardship/test_fund_pages.py"
+    ),
+    "stewardship:fund_emergency_approve": (
+        "POST-only action, tested in tests/stewardship/test_fund_pages.py"
+    ),
+    "stewardship:fund_withdrawal_publish": (
+        "POST-only action, tested in tests/stewardship/test_fund_pages.py"
+    ),
+    # --- stewardship: work orders ---
+    "stewardship:my_order_confirm": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:my_order_reopen": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:my_order_rate": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:notices_read": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_accept": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_dispatch": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_start": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_resolve": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_confirm": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_reject": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_merge": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    "stewardship:order_photo": (
+        "serves a file only for orders with a photo (none in the world), tested in tests/stewardship/test_orders_pages.py"
+    ),
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
@@ -219,6 +255,13 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     "complaint_id": lambda w, role, inside: _residents(w, inside)["complaint"].pk,
     "acceptance_id": lambda w, role, inside: _residents(w, inside)["acceptance"].pk,
     "survey_id": lambda w, role, inside: _residents(w, inside)["survey"].pk,
+    # The maintenance fund (tests/factories.make_fund_world): an emergency use applied for.
+    "withdrawal_id": lambda w, role, inside: w["fund"]["in" if inside else "out"]["withdrawal"].pk,
+    # Work orders (tests/factories.make_orders_world): the resident's or the owner's own order
+    # (staff reach either in scope); outside the scope, orders of nobody in the world.
+    "order_id": lambda w, role, inside: (
+        w["orders"]["in" if inside else "out"]["owner" if role == "owner" else "resident"].pk
+    ),
 }
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.

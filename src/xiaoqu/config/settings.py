@@ -204,6 +204,13 @@ XIAOQU_COMPLAINT_ANSWER_HOURS = int(os.environ.get("XIAOQU_COMPLAINT_ANSWER_HOUR
 # A site photo taken (EXIF or the phone's position) farther than this from its estate, in
 # metres, is flagged as taken away from the estate (renovation.services.progress).
 XIAOQU_PHOTO_FAR_METRES = int(os.environ.get("XIAOQU_PHOTO_FAR_METRES", "500"))
+# The maintenance fund (stewardship.services.fund): how many statements a year the estate's
+# account is published in (1, 2, 3, 4, 6 or 12), and the emergency cases of the local rules
+# that allow a use without the owners' vote (comma-separated).
+XIAOQU_FUND_STATEMENTS_PER_YEAR = int(os.environ.get("XIAOQU_FUND_STATEMENTS_PER_YEAR", "2"))
+XIAOQU_FUND_EMERGENCY_CASES = os.environ.get(
+    "XIAOQU_FUND_EMERGENCY_CASES", "电梯故障,屋面漏水,消防隐患"
+)
 # Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
 # command line (a province's register must fit), then uploads through the web, then both.
 XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("meetings/", include("xiaoqu.meetings.urls")),
     path("decisions/", include("xiaoqu.decisions.urls")),
     path("renovation/", include("xiaoqu.renovation.urls")),
+    path("stewardship/", include("xiaoqu.stewardship.urls")),
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

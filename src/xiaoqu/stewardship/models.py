@@ -1,11 +1,20 @@
-"""Stage 5, management after the works. So far: the years of China's working calendar an
-administrator enters before the ``chinese-calendar`` package knows them (see
-docs/stewardship.md)."""
+"""Stage 5, management after the works (docs/stewardship.md): who manages each estate, the
+five parties that govern it together, work orders with their deadlines and escalation, the
+maintenance fund, and the years of China's working calendar an administrator enters.
+
+Money is integer fen (``*_fen``).
+"""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from xiaoqu.core.policy import ScopePath
 
 
 class CalendarDayKind(models.TextChoices):
@@ -32,3 +41,494 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+# --- who manages the estate (管理主体) -------------------------------------------------------
+
+
+class BodyKind(models.TextChoices):
+    PROPERTY_COMPANY = "property_company", _("物业服务企业")
+    RED_PROPERTY = "red_property", _("红色物业")
+    SELF_COMMITTEE = "self_committee", _("居民自管会")
+    OWNERS_COMMITTEE = "owners_committee", _("业主委员会")
+    COMMUNITY = "community", _("社区托管")
+    EMPLOYER = "employer", _("原产权单位")
+
+
+class ManagementBody(models.Model):
+    """Who manages an estate, from ``started_on`` to ``ended_on`` (the current body has none).
+
+    The register's management mode follows the current body (services).
+    """
+
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="bodies"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=BodyKind.choices)
+    name = models.CharField(_("名称"), max_length=200)
+    # A property company: its contract and fee standard (yuan per m² per month).
+    contract_start = models.DateField(_("合同开始"), null=True, blank=True)
+    contract_end = models.DateField(_("合同截止"), null=True, blank=True)
+    fee_per_m2 = models.DecimalField(
+        _("物业费（元/m²·月）"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    # 红色物业: the company's own Party branch, in the organisation tree.
+    party_organization = models.ForeignKey(
+        "organization.PartyOrganization",
+        verbose_name=_("党组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # 自管会 / 业委会: elected at a meeting (业主大会 or 居民议事会), with rules and a term.
+    elected_at = models.ForeignKey(
+        "meetings.Meeting",
+        verbose_name=_("选举会议"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    term_end = models.DateField(_("任期截止"), null=True, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    started_on = models.DateField(_("开始管理"))
+    ended_on = models.DateField(_("结束管理"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("管理主体")
+        verbose_name_plural = _("管理主体")
+        ordering = ["estate", "-started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate"], condition=Q(ended_on=None), name="body_one_current"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on=None) | Q(ended_on__gte=F("started_on")),
+                name="body_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BodyMember(models.Model):
+    """A member of a 自管会 or 业委会 (主任, 副主任, 委员)."""
+
+    body = models.ForeignKey(ManagementBody, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("职务"), max_length=32)
+
+    scope_path = ScopePath(estate="body__estate")
+
+    class Meta:
+        verbose_name = _("管理主体成员")
+        verbose_name_plural = _("管理主体成员")
+        constraints = [
+            models.UniqueConstraint(fields=["body", "person"], name="body_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.person}"
+
+
+class DocumentKind(models.TextChoices):
+    COVENANT = "covenant", _("管理规约")
+    PROCEDURE = "procedure", _("议事规则")
+    CHARTER = "charter", _("自管会章程")
+
+
+class ManagementDocument(models.Model):
+    """The management covenant, rules of procedure or a committee's charter, with the owners'
+    vote that approved it."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="management_documents"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=DocumentKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("正文"))
+    vote = models.ForeignKey(
+        "decisions.Vote",
+        verbose_name=_("表决"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    effective_on = models.DateField(_("生效日期"))
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("管理制度")
+        verbose_name_plural = _("管理制度")
+        ordering = ["estate", "-effective_on"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- the five parties (五方共治) --------------------------------------------------------------
+
+
+class Party(models.TextChoices):
+    HOUSING = "housing", _("住建监管")
+    STREET = "street", _("街道统筹")
+    COMMUNITY = "community", _("社区落实")
+    OWNERS = "owners", _("业委评议")
+    MANAGER = "manager", _("物业执行")
+
+
+# Escalation climbs from the managing body to the housing bureau, in this order.
+ESCALATION: tuple[str, ...] = (Party.MANAGER, Party.COMMUNITY, Party.STREET, Party.HOUSING)
+
+
+class PartySeat(models.Model):
+    """A user who acts for one of an estate's five parties."""
+
+    estate = models.ForeignKey("registry.Estate", on_delete=models.CASCADE, related_name="seats")
+    party = models.CharField(_("职责"), max_length=16, choices=Party.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="party_seats"
+    )
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("五方成员")
+        verbose_name_plural = _("五方成员")
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "party", "user"], name="seat_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()} {self.user}"
+
+
+# --- work orders (工单) -----------------------------------------------------------------------
+
+
+class WorkOrderCategory(models.Model):
+    """A kind of work order, its deadline and whether it runs around the clock."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    hours = models.DecimalField(_("时限（小时）"), max_digits=6, decimal_places=2)
+    clock = models.BooleanField(_("全天候计时（紧急）"), default=False)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    # Open311: extra questions the category asks (e.g. which entrance's elevator).
+    attributes = models.JSONField(_("附加信息"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工单类别")
+        verbose_name_plural = _("工单类别")
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="category_hours")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Which party a category's orders go to first, for an estate or a region (the most
+    specific rule wins; without one, the managing body)."""
+
+    category = models.ForeignKey(
+        WorkOrderCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    estate = models.ForeignKey(
+        "registry.Estate", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    region = models.ForeignKey(
+        "registry.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    party = models.CharField(_("责任方"), max_length=16, choices=Party.choices)
+
+    class Meta:
+        verbose_name = _("派单规则")
+        verbose_name_plural = _("派单规则")
+
+    def __str__(self) -> str:
+        return f"{self.category or '*'} → {self.get_party_display()}"
+
+
+class OrderStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    DISPATCHED = "dispatched", _("已派单")
+    IN_PROGRESS = "in_progress", _("处理中")
+    RESOLVED = "resolved", _("已处理")
+    CONFIRMED = "confirmed", _("已确认")
+    REOPENED = "reopened", _("已重开")
+    REJECTED = "rejected", _("不予受理")
+    MERGED = "merged", _("已合并")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.DISPATCHED,
+        OrderStatus.IN_PROGRESS,
+        OrderStatus.REOPENED,
+    }
+)
+
+
+class OrderChannel(models.TextChoices):
+    RESIDENT = "resident", _("居民手机")
+    HOTLINE = "hotline", _("热线")
+    VISIT = "visit", _("走访")
+    OPEN311 = "open311", _("外部系统")
+
+
+class WorkOrder(models.Model):
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="orders"
+    )
+    category = models.ForeignKey(
+        WorkOrderCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="orders"
+    )
+    text = models.TextField(_("内容"))
+    building = models.ForeignKey(
+        "registry.Building", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dwelling = models.ForeignKey(
+        "registry.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    place = models.CharField(_("位置"), max_length=200, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=OrderChannel.choices)
+    client_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reporter_name = models.CharField(_("反映人"), max_length=64, blank=True)
+    reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    contact_ok = models.BooleanField(_("同意联系"), default=False)
+    open311_key = models.ForeignKey(
+        "Open311Key", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    attributes = models.JSONField(_("附加信息"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED
+    )
+    party = models.CharField(_("当前责任方"), max_length=16, choices=Party.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalations = models.PositiveSmallIntegerField(_("升级次数"), default=0)
+    due_at = models.DateTimeField(_("时限"))
+    reject_reason = models.CharField(_("不予受理原因"), max_length=500, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("提交时间"))
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    scope_path = ScopePath(estate="estate", building="building", dwelling="dwelling")
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="order_open_due"),
+            models.Index(fields=["estate", "status"], name="order_estate_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="order_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reject_reason=""),
+                name="order_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="merged") | Q(merged_into__isnull=False),
+                name="order_merged_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.category}"
+
+
+class WorkOrderEvent(models.Model):
+    """One thing that happened to a work order: a transition, an escalation, a note."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事件"), max_length=16)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    party = models.CharField(max_length=16, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+        ordering = ["order", "at", "pk"]
+        constraints = [
+            # The sweep escalates an order once per level: running it twice adds nothing.
+            models.UniqueConstraint(
+                fields=["order", "party"],
+                condition=Q(kind="escalated"),
+                name="order_escalated_once_per_party",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class WorkOrderPhoto(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to="stewardship/orders/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工单照片")
+        verbose_name_plural = _("工单照片")
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+
+class Notice(models.Model):
+    """An in-app notification of a work order to a user (who, what, when, read)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="work_order_notices"
+    )
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="notices")
+    text = models.CharField(_("内容"), max_length=300)
+    at = models.DateTimeField(_("时间"))
+    read_at = models.DateTimeField(_("已读"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("工单通知")
+        verbose_name_plural = _("工单通知")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class Open311Key(models.Model):
+    """An outside system's key (a city hotline, an app); only its digest is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    region = models.ForeignKey(
+        "registry.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 密钥")
+        verbose_name_plural = _("Open311 密钥")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- the maintenance fund (住宅专项维修资金) ----------------------------------------------------
+
+
+class FundEntryKind(models.TextChoices):
+    DEPOSIT = "deposit", _("交存")
+    INTEREST = "interest", _("利息")
+    WITHDRAWAL = "withdrawal", _("使用")
+
+
+class FundWithdrawal(models.Model):
+    """A use of the fund: by the owners' vote (Art. 278 item 5), or the emergency procedure
+    (应急使用) approved by the street or the housing bureau and published afterwards."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="fund_withdrawals"
+    )
+    title = models.CharField(_("用途"), max_length=200)
+    amount_fen = models.PositiveBigIntegerField(_("金额（分）"))
+    vote = models.ForeignKey(
+        "decisions.Vote", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    emergency = models.BooleanField(_("应急使用"), default=False)
+    emergency_reason = models.CharField(_("应急情形"), max_length=200, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("维修资金使用")
+        verbose_name_plural = _("维修资金使用")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(emergency=True) | Q(vote__isnull=False), name="withdrawal_has_basis"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FundEntry(models.Model):
+    """One line of a dwelling's fund account: a deposit, interest, or its share of a use."""
+
+    dwelling = models.ForeignKey(
+        "registry.Dwelling", on_delete=models.PROTECT, related_name="fund_entries"
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=FundEntryKind.choices)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    on = models.DateField(_("日期"))
+    withdrawal = models.ForeignKey(
+        FundWithdrawal, null=True, blank=True, on_delete=models.PROTECT, related_name="shares"
+    )
+    note = models.CharField(_("摘要"), max_length=200, blank=True)
+
+    scope_path = ScopePath(estate="dwelling__estate", dwelling="dwelling")
+
+    class Meta:
+        verbose_name = _("维修资金明细")
+        verbose_name_plural = _("维修资金明细")
+        ordering = ["dwelling", "on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="withdrawal", amount_fen__lt=0, withdrawal__isnull=False)
+                | Q(kind__in=["deposit", "interest"], amount_fen__gt=0, withdrawal__isnull=True),
+                name="fund_entry_sign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dwelling_id} {self.kind} {self.amount_fen}"

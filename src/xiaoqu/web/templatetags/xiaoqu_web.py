@@ -35,6 +35,7 @@ def nav_items(context) -> list[dict[str, object]]:
             ("registry:estate_list", _("小区档案")),
             ("needs:campaign_list", _("入户走访")),
             ("renovation:project_list", _("改造项目")),
+            ("stewardship:order_list", _("工单")),
             ("lifecircle:standard", _("生活圈")),
         ]
     if holds_role(user, {Role.CONTRACTOR}):

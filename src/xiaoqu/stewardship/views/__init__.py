@@ -1,0 +1,1 @@
+"""Pages of management after the works, one module per part (see docs/stewardship.md)."""
