@@ -3,11 +3,13 @@ receipts, the rows staff enter paper ballots from, and a plan with the demands i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import chain
@@ -32,6 +34,19 @@ from xiaoqu.registry.scope import home_estate_ids
 
 def _area(hundredths: int | None) -> Decimal:
     return Decimal(hundredths or 0).scaleb(-2)
+
+
+def published_as_passed(vote: Vote) -> bool:
+    """The vote's result has been published (公示) as passed."""
+    return bool(vote.result and vote.result.get("passed") and vote.result_published_at)
+
+
+def vote_passed(vote: Vote, now: dt.datetime | None = None) -> bool:
+    """Passed and final: the result published as passed and its objection period over."""
+    now = now or timezone.now()
+    return published_as_passed(vote) and (
+        vote.objection_until is None or vote.objection_until <= now
+    )
 
 
 def tally(*, vote: Vote) -> Result:

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.offline import queue_texts
 from xiaoqu.core.policy import permitted_or_error, requires
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Visit, VisitOutcome
@@ -118,22 +119,12 @@ def visit_page(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
 
 
 def _visit_texts() -> dict[str, str]:
-    """What the phone page's script says, translated here (the script has no catalogue)."""
+    """What the phone page's script says, translated here (the script has no catalogue):
+    the shared queue's texts and the page's own."""
     return {
-        "queueCount": _("%(n)s 条待发送"),
-        "allSent": _("全部已发送"),
-        "online": _("有网络"),
-        "offline": _("无网络"),
-        "waiting": _("待发送"),
-        "sending": _("发送中…"),
-        "returned": _("未通过："),
-        "offlineErr": _("网络不通，已存在本机，稍后自动发送。"),
-        "serverErr": _("服务器暂时无法处理（%(status)s），稍后自动重试。"),
-        "loginExpired": _("登录已失效：请重新登录，登录后会自动发送。"),
-        "saved": _("已存在本机，正在发送…"),
+        **queue_texts(),
         "queued": _("已存在本机，有网络时自动发送，可以接着走访下一户。"),
         "returnedHere": _("刚才的记录没有通过：%(error)s请在上方点“修改”。"),
-        "sent": _("已发送：%(what)s"),
         "needDwelling": _("请选择房号。"),
         "needOutcome": _("请选择走访结果。"),
         "building": _("栋"),
@@ -141,17 +132,12 @@ def _visit_texts() -> dict[str, str]:
         "visitedMark": _("（已走访）"),
         "visitedHint": _("本活动已走访 %(n)s / %(t)s 户"),
         "edit": _("修改"),
-        "discard": _("放弃"),
         "discardConfirm": _("确定放弃这条走访记录吗？"),
         "returnedLoaded": _("这条记录没有通过，请修改后重新保存：%(error)s"),
         "opinionPlaceholder": _("居民说的一件事"),
         "urgent": _("紧急"),
         "remove": _("删除"),
-        "noStorage": _("本机浏览器无法离线保存：请在有网络时使用，发送完成前不要关闭页面。"),
         "opinionsN": _("%(n)s 条意见"),
-        "withPhoto": _("有照片"),
-        "photoBig": _("照片太大（最大 8 MB），请换一张。"),
-        "saveFailed": _("本机保存失败，请重试。"),
         "lastTry": _("上次尝试：%(time)s"),
     }
 

@@ -30,6 +30,7 @@ from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.money import yuan
 from xiaoqu.decisions.models import Plan, PlanStatus, Vote, VoteScope
+from xiaoqu.decisions.selectors import vote_passed
 from xiaoqu.registry.models import Estate, Region, RenovationStage
 from xiaoqu.renovation.models import (
     PLAN_SOURCE_MAP,
@@ -368,17 +369,6 @@ def project_member_add(*, project: Project, user: Any, actor: Actor) -> ProjectM
 
 
 # --- owners' votes behind items --------------------------------------------------------------
-
-
-def vote_passed(vote: Vote, now: dt.datetime | None = None) -> bool:
-    """Passed and final: the result published as passed and its objection period over."""
-    now = now or timezone.now()
-    return bool(
-        vote.result
-        and vote.result.get("passed")
-        and vote.result_published_at is not None
-        and (vote.objection_until is None or vote.objection_until <= now)
-    )
 
 
 def item_clearance(item: ProjectItem, now: dt.datetime | None = None) -> tuple[bool, str]:

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.offline import queue_texts
 from xiaoqu.core.pii import mask_phone
 from xiaoqu.core.policy import Lookup, permitted_or_error, requires
 from xiaoqu.core.uploads import stored_file_response
@@ -400,31 +401,16 @@ def site(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _site_texts() -> dict[str, str]:
-    """What the phone page's script says, translated here (the script has no catalogue)."""
+    """What the phone page's script says, translated here (the script has no catalogue):
+    the shared queue's texts and the page's own."""
     return {
-        "queueCount": _("%(n)s 条待发送"),
-        "allSent": _("全部已发送"),
-        "online": _("有网络"),
-        "offline": _("无网络"),
-        "waiting": _("待发送"),
-        "sending": _("发送中…"),
-        "returned": _("未通过："),
-        "offlineErr": _("网络不通，已存在本机，稍后自动发送。"),
-        "serverErr": _("服务器暂时无法处理（%(status)s），稍后自动重试。"),
-        "loginExpired": _("登录已失效：请重新登录，登录后会自动发送。"),
-        "saved": _("已存在本机，正在发送…"),
+        **queue_texts(),
         "queued": _("已存在本机，有网络时自动发送。"),
-        "sent": _("已发送：%(what)s"),
         "lowerNeedsNote": _("比上次的 %(p)s%% 低：请在说明里写明原因（如返工）。"),
         "edit": _("重新填写"),
-        "discard": _("放弃"),
         "discardConfirm": _("确定放弃这条进度填报吗？"),
         "returnedLoaded": _("这条填报没有通过，请修改后重新保存：%(error)s"),
-        "noStorage": _("本机浏览器无法离线保存：请在有网络时使用，发送完成前不要关闭页面。"),
-        "withPhoto": _("有照片"),
         "withPlace": _("有定位"),
-        "photoBig": _("照片太大（最大 8 MB），请换一张。"),
-        "saveFailed": _("本机保存失败，请重试。"),
         "locating": _("正在获取位置…"),
     }
 

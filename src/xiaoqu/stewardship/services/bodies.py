@@ -41,6 +41,7 @@ from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import scope_path_of
 from xiaoqu.decisions.models import Vote, VoteScope
+from xiaoqu.decisions.selectors import published_as_passed
 from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.organization.models import PartyOrganization
 from xiaoqu.registry.models import Estate, ManagementMode, Person
@@ -402,7 +403,7 @@ def _check_vote(vote: Vote, kind: str, estate: Estate, effective_on: dt.date) ->
             },
             code="vote_matter",
         )
-    if not (vote.result and vote.result.get("passed") and vote.result_published_at):
+    if not published_as_passed(vote):
         raise DomainError(
             _("表决“%(vote)s”的结果尚未公示为通过。") % {"vote": vote.title}, code="vote_passed"
         )

@@ -41,11 +41,11 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.money import yuan
 from xiaoqu.core.policy import scope_path_of
 from xiaoqu.decisions.models import Vote, VoteScope
+from xiaoqu.decisions.selectors import vote_passed
 from xiaoqu.registry.models import Dwelling, Estate
 from xiaoqu.registry.scope import roles_q
 from xiaoqu.renovation import contributions
 from xiaoqu.renovation.services.money import MAX_ENTRY_FEN, yuan_to_fen
-from xiaoqu.renovation.services.projects import vote_passed
 from xiaoqu.stewardship import fund_ledger
 from xiaoqu.stewardship.models import FundEntry, FundEntryKind, FundWithdrawal
 from xiaoqu.stewardship.rules import APPLY_FUND, MANAGE_FUND
