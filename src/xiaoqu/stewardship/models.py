@@ -532,3 +532,346 @@ class FundEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dwelling_id} {self.kind} {self.amount_fen}"
+
+
+# --- the owners' evaluation of the managing body (业委评议) -------------------------------------
+
+
+class EvaluationCriterion(models.Model):
+    """One line of the monthly evaluation form, worth up to ``points``."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    points = models.PositiveSmallIntegerField(_("满分"))
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("评议项目")
+        verbose_name_plural = _("评议项目")
+        ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="criterion_points_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evaluation(models.Model):
+    """The owners' committee's or 自管会's score of the managing body for one month."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    body = models.ForeignKey(ManagementBody, on_delete=models.PROTECT, related_name="evaluations")
+    # {criterion code: points given}, with the criterion's name and full points at the time.
+    scores = models.JSONField(_("评分"), default=dict)
+    total = models.PositiveSmallIntegerField(_("总分"))
+    full = models.PositiveSmallIntegerField(_("满分"))
+    comment = models.TextField(_("评议意见"), blank=True)
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("评议时间"))
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("业委评议")
+        verbose_name_plural = _("业委评议")
+        ordering = ["estate", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "month"], name="evaluation_once_a_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="evaluation_month_first_day"),
+            models.CheckConstraint(condition=Q(total__lte=F("full")), name="evaluation_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.month:%Y-%m}"
+
+
+class MonthlyReport(models.Model):
+    """An estate's month of management: the evaluation with the work-order figures."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="monthly_reports"
+    )
+    month = models.DateField(_("月份"))
+    body = models.ForeignKey(
+        ManagementBody, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluation = models.OneToOneField(
+        Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="report"
+    )
+    orders_received = models.PositiveIntegerField(_("受理工单"), default=0)
+    orders_closed = models.PositiveIntegerField(_("办结工单"), default=0)
+    orders_on_time = models.PositiveIntegerField(_("按时办结"), default=0)
+    orders_overdue = models.PositiveIntegerField(_("超时"), default=0)
+    orders_escalated = models.PositiveIntegerField(_("升级"), default=0)
+    orders_reopened = models.PositiveIntegerField(_("重新办理"), default=0)
+    ratings = models.PositiveIntegerField(_("评价数"), default=0)
+    rating_average = models.DecimalField(
+        _("平均评价"), max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    score = models.DecimalField(_("综合得分"), max_digits=5, decimal_places=2, null=True)
+    computed_at = models.DateTimeField(_("统计时间"))
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("月度管理报告")
+        verbose_name_plural = _("月度管理报告")
+        ordering = ["estate", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "month"], name="report_once_a_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="report_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.month:%Y-%m}"
+
+
+# --- the 24-hour duty of a self-managed estate (值班) -------------------------------------------
+
+
+class DutyShift(models.Model):
+    """Someone on duty at the estate from ``starts_at`` to ``ends_at``."""
+
+    estate = models.ForeignKey("registry.Estate", on_delete=models.PROTECT, related_name="shifts")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    post = models.CharField(_("岗位"), max_length=32, help_text=_("如：门岗、巡逻、值班室"))
+    # The number residents call during the shift (a duty phone, or the person's own).
+    phone = models.CharField(_("值班电话"), max_length=20, blank=True)
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("值班")
+        verbose_name_plural = _("值班")
+        ordering = ["estate", "starts_at"]
+        indexes = [models.Index(fields=["estate", "ends_at"], name="shift_estate_end")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class DutyHandover(models.Model):
+    """The note one shift leaves for the next (交接班记录)."""
+
+    shift = models.OneToOneField(DutyShift, on_delete=models.CASCADE, related_name="handover")
+    note = models.TextField(_("交接内容"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("交接时间"))
+
+    scope_path = ScopePath(estate="shift__estate")
+
+    class Meta:
+        verbose_name = _("交接班")
+        verbose_name_plural = _("交接班")
+
+    def __str__(self) -> str:
+        return self.note[:40]
+
+
+# --- access control (门禁) ----------------------------------------------------------------------
+
+
+class AccessPointKind(models.TextChoices):
+    GATE = "gate", _("小区大门")
+    ENTRANCE = "entrance", _("单元门")
+    GARAGE = "garage", _("车库")
+
+
+class AccessPoint(models.Model):
+    """A gate or entrance with a reader; open around the clock unless it has hours."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="access_points"
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    kind = models.CharField(_("类型"), max_length=16, choices=AccessPointKind.choices)
+    entrance = models.ForeignKey(
+        "registry.Entrance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opens_at = models.TimeField(_("开放时间"), null=True, blank=True)
+    closes_at = models.TimeField(_("关闭时间"), null=True, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("门禁点")
+        verbose_name_plural = _("门禁点")
+        ordering = ["estate", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "name"], name="access_point_name"),
+            models.CheckConstraint(
+                condition=Q(opens_at=None, closes_at=None)
+                | Q(opens_at__isnull=False, closes_at__isnull=False),
+                name="access_point_hours_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessDevice(models.Model):
+    """A reader at an access point; it posts events with its key (only the digest is kept)."""
+
+    point = models.ForeignKey(AccessPoint, on_delete=models.PROTECT, related_name="devices")
+    name = models.CharField(_("名称"), max_length=64)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    scope_path = ScopePath(estate="point__estate")
+
+    class Meta:
+        verbose_name = _("门禁设备")
+        verbose_name_plural = _("门禁设备")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CredentialKind(models.TextChoices):
+    CARD = "card", _("门禁卡")
+    CODE = "code", _("密码")
+    QR = "qr", _("二维码")
+
+
+class AccessCredential(models.Model):
+    """A resident's card, code or QR for an estate's gates; valid while they live there.
+
+    Only a keyed digest of the card number or code is kept, with the last characters to tell
+    cards apart. Faces are never credentials here (docs/stewardship.md).
+    """
+
+    estate = models.ForeignKey(
+        "registry.Estate", on_delete=models.PROTECT, related_name="access_credentials"
+    )
+    person = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, related_name="access_credentials"
+    )
+    dwelling = models.ForeignKey("registry.Dwelling", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类型"), max_length=8, choices=CredentialKind.choices)
+    digest = models.CharField(max_length=64, editable=False)
+    tail = models.CharField(_("尾号"), max_length=4, blank=True)
+    issued_at = models.DateTimeField(_("发放时间"))
+    revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+    revoke_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+
+    scope_path = ScopePath(estate="estate", dwelling="dwelling")
+
+    class Meta:
+        verbose_name = _("门禁凭证")
+        verbose_name_plural = _("门禁凭证")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate", "kind", "digest"],
+                condition=Q(revoked_at=None),
+                name="credential_live_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ****{self.tail}"
+
+
+class AccessMethod(models.TextChoices):
+    CARD = "card", _("刷卡")
+    CODE = "code", _("密码")
+    QR = "qr", _("二维码")
+    FACE = "face", _("人脸比对")
+
+
+class AccessEvent(models.Model):
+    """One pass (or refusal) at an access point, as its device reported it.
+
+    ``(device, event_key)`` is unique, so a replayed event is stored once. A face event
+    carries only the match (a person, or none for "unknown"); no image or template.
+    """
+
+    point = models.ForeignKey(AccessPoint, on_delete=models.CASCADE, related_name="events")
+    device = models.ForeignKey(AccessDevice, on_delete=models.CASCADE, related_name="events")
+    event_key = models.CharField(max_length=64)
+    method = models.CharField(_("方式"), max_length=8, choices=AccessMethod.choices)
+    credential = models.ForeignKey(
+        AccessCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted = models.BooleanField(_("放行"))
+    at = models.DateTimeField(_("时间"))
+    received_at = models.DateTimeField(_("接收时间"))
+
+    scope_path = ScopePath(estate="point__estate")
+
+    class Meta:
+        verbose_name = _("门禁记录")
+        verbose_name_plural = _("门禁记录")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["at"], name="access_event_at"),
+            models.Index(fields=["credential", "at"], name="access_event_credential"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "event_key"], name="access_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AnomalyKind(models.TextChoices):
+    TWO_GATES = "two_gates", _("同一凭证短时间内在两处使用")
+    OUTSIDE_HOURS = "outside_hours", _("开放时间外通行")
+    REVOKED = "revoked", _("已注销的凭证")
+    UNKNOWN = "unknown", _("未登记的凭证")
+
+
+class AccessAnomaly(models.Model):
+    """Something about an access event that staff should look at."""
+
+    event = models.ForeignKey(AccessEvent, on_delete=models.CASCADE, related_name="anomalies")
+    kind = models.CharField(_("类型"), max_length=16, choices=AnomalyKind.choices)
+    other_event = models.ForeignKey(
+        AccessEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_path = ScopePath(estate="event__point__estate")
+
+    class Meta:
+        verbose_name = _("门禁异常")
+        verbose_name_plural = _("门禁异常")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], name="anomaly_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
