@@ -22,6 +22,7 @@ from xiaoqu.demo.decisions import load_demo_decisions
 from xiaoqu.demo.needs import load_demo_needs
 from xiaoqu.demo.organization import load_demo_organization
 from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
+from xiaoqu.demo.stewardship import load_demo_stewardship
 from xiaoqu.registry.models import Estate, Person, Region
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "registry" / "data" / "demo"
@@ -42,6 +43,13 @@ DEMO_LOGINS: tuple[tuple[str, str, str, str, str], ...] = (
     (Role.CONTRACTOR, "13800000010", "estate", "520623001001-01", ""),
     (Role.ADMIN, "13800000011", "", "", ""),
     (Role.SUPERVISOR, "13800000012", "estate", "520623001001-01", ""),
+    # Stage 5 (docs/stewardship.md): the five parties of 四通街8号院落 and 阳光新城小区.
+    (Role.COMMUNITY_STAFF, "13800000013", "region", "520102003001", ""),
+    (Role.STREET_STAFF, "13800000014", "region", "522323001", ""),
+    (Role.COMMUNITY_STAFF, "13800000015", "region", "522323001001", ""),
+    (Role.HOUSING_BUREAU, "13800000016", "region", "522323", ""),
+    (Role.RESIDENT, "13800000017", "estate", "520102003001-01", "P002202"),
+    (Role.OWNERS_COMMITTEE, "13800000018", "estate", "522323001001-01", "P005370"),
 )
 
 DemoLogin = tuple[str, str, str, str]
@@ -78,6 +86,7 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     load_demo_needs()
     load_demo_decisions()
     load_demo_renovation()
+    load_demo_stewardship()
     return logins
 
 
