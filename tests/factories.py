@@ -224,6 +224,17 @@ def make_scope_world() -> dict:
         "in": make_orders_world(estate_in, users),
         "out": make_orders_world(estate_out, {}),
     }
+    # Monthly reports (stewardship.services.evaluation): last month's report of each estate.
+    world["reports"] = {
+        "in": make_report(estate_in),
+        "out": make_report(estate_out),
+    }
+    # Duty and access (stewardship.services.duty, .access): a shift running now, a gate with a
+    # device, an owner's card and two events (one of an unknown card, flagged) in each estate.
+    world["watch"] = {
+        "in": make_watch_world(estate_in, users["admin"]),
+        "out": make_watch_world(estate_out, users["admin"]),
+    }
     return world
 
 
@@ -822,4 +833,108 @@ def make_orders_world(estate: Estate, users: dict) -> dict:
     return {
         "resident": make_work_order(estate, users.get("resident")),
         "owner": make_work_order(estate, users.get("owner"), code="drain"),
+    }
+
+
+# --- The monthly evaluation and reports (stewardship.services.evaluation) ----------------------
+
+
+def last_month():
+    """The first day of the month before this one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = timezone.localdate().replace(day=1)
+    return (first - dt.timedelta(days=1)).replace(day=1)
+
+
+def make_report(estate: Estate, month=None):
+    """The estate's report of ``month`` (default: last month), computed by the service; the
+    estate needs a body that managed it then (e.g. ``make_property_body``)."""
+    from xiaoqu.stewardship.services.evaluation import criteria_ensure, report_compute
+
+    criteria_ensure()
+    return report_compute(estate=estate, month=month or last_month())
+
+
+# --- Duty and access control (stewardship.services.duty, .access) -----------------------------
+
+
+def make_self_committee(estate: Estate, actor: User, members=(), *, days_ago: int = 30):
+    """A 自管会 managing ``estate`` since ``days_ago`` days, elected at a 居民议事会, with
+    ``members`` (people who own or live in the estate) as 委员."""
+    import datetime as dt
+
+    from xiaoqu.stewardship.services.bodies import body_start, member_add
+
+    today = dt.date.today()
+    body = body_start(
+        estate=estate,
+        kind="self_committee",
+        name=f"{estate.name}自管会",
+        started_on=today - dt.timedelta(days=days_ago),
+        elected_at=make_meeting(estate, "council", held_on=today - dt.timedelta(days=days_ago + 1)),
+        term_end=today + dt.timedelta(days=3 * 365),
+        actor=actor,
+    )
+    for person in members:
+        member_add(estate=estate, person=person, role="委员", actor=actor)
+    return body
+
+
+def make_watch_world(estate: Estate, actor: User) -> dict:
+    """A shift running now (the estate's first owner at 值班室), a gate with a device, a card
+    of the first dwelling's owner, and two events posted by the device: the card, and an
+    unknown card (flagged)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoqu.stewardship.services import access, duty
+
+    dwelling = estate.dwellings.order_by("pk").first()
+    person = dwelling.ownerships.order_by("pk").first().person
+    now = timezone.now()
+    shift = duty.shift_add(
+        estate=estate,
+        person=person,
+        post="值班室",
+        phone="0851-5550000",
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=11),
+        actor=actor,
+    )
+    point = access.point_add(estate=estate, name="大门", kind="gate", actor=actor)
+    device, key = access.device_add(point=point, name="大门读卡器", actor=actor)
+    card_number = f"CARD{estate.pk:04d}0001"
+    credential, _ = access.credential_issue(
+        estate=estate, person=person, dwelling=dwelling, kind="card", value=card_number, actor=actor
+    )
+    access.events_ingest(
+        device=device,
+        events=[
+            access.EventIn(
+                key="e1",
+                at=now - dt.timedelta(minutes=5),
+                method="card",
+                granted=True,
+                credential=card_number,
+            ),
+            access.EventIn(
+                key="e2",
+                at=now - dt.timedelta(minutes=4),
+                method="card",
+                granted=False,
+                credential="FFFF00001234",
+            ),
+        ],
+    )
+    return {
+        "shift": shift,
+        "point": point,
+        "device": device,
+        "key": key,
+        "credential": credential,
+        "card": card_number,
     }

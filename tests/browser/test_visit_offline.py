@@ -216,7 +216,8 @@ def test_refused_visit_comes_back_for_editing(live_server, chromium, shoot, fiel
 
         entry.locator(".entry-edit").click()
         expect(page.locator("#form-msg")).to_contain_text("没有通过")
-        assert page.locator("#v-dwelling").input_value() == str(dwelling.pk)
+        # The form is filled back after the message: wait for it rather than read it once.
+        expect(page.locator("#v-dwelling")).to_have_value(str(dwelling.pk))
         page.locator(".opinion-text").nth(0).fill("单元门坏了关不上")
         page.click("#visit-save")
         expect(page.locator("#queue-list li")).to_have_count(0)

@@ -164,14 +164,35 @@ NOT_PAGES = {
     "stewardship:order_confirm": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
     "stewardship:order_reject": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
     "stewardship:order_merge": "POST-only action, tested in tests/stewardship/test_orders_pages.py",
+    # --- stewardship: the monthly evaluation and reports ---
+    "stewardship:report_compute": (
+        "POST-only action, tested in tests/stewardship/test_evaluation_pages.py"
+    ),
+    "stewardship:report_publish": (
+        "POST-only action, tested in tests/stewardship/test_evaluation_pages.py"
+    ),
     "stewardship:order_photo": (
         "serves a file only for orders with a photo (none in the world), tested in tests/stewardship/test_orders_pages.py"
     ),
+    # --- stewardship: duty and access control ---
+    "stewardship:shift_add": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:shift_remove": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:handover_write": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:access_point_add": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:access_device_add": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:access_device_revoke": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:credential_issue": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:credential_revoke": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:credentials_sweep": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    "stewardship:anomaly_resolve": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
 # --- needs API: action-only routes (POST/PATCH, no GET; tested in tests/needs/test_api.py) ---
 NOT_ENDPOINTS |= {"needs_opinion_recategorise", "needs_demand_set_status"}
+# --- access devices post events with a device key (no GET, no user): the device's scope is its
+# point, tested in tests/stewardship/test_access_api.py ---
+NOT_ENDPOINTS |= {"access_events_ingest"}
 
 # Which roles hold each named permission of URL_POLICY. A permission not listed here falls
 # back to asking the user (so new pages are still scope-tested), but listing it pins it.
@@ -186,6 +207,15 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "needs.record_opinions": frozenset({"grid_worker", "community_staff", "street_staff", "admin"}),
     # --- needs: demands and demand lists ---
     "needs.manage_demands": frozenset({"community_staff", "street_staff", "admin"}),
+    # --- stewardship: the monthly evaluation and reports ---
+    "stewardship.evaluate": frozenset({"owners_committee", "community_staff", "admin"}),
+    "stewardship.publish_reports": frozenset({"community_staff", "street_staff", "admin"}),
+    "stewardship.view_rankings": frozenset({"street_staff", "housing_bureau", "admin"}),
+    # --- stewardship: duty and access control ---
+    "stewardship.view_duty": WORKBENCH_ROLES,
+    "stewardship.view_access": frozenset(
+        {"property_manager", "owners_committee", "community_staff", "street_staff", "admin"}
+    ),
 }
 
 # Names that must never reach a caller whose scope is 界内小区 only.
@@ -262,6 +292,27 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     "order_id": lambda w, role, inside: (
         w["orders"]["in" if inside else "out"]["owner" if role == "owner" else "resident"].pk
     ),
+    # Monthly reports (tests/factories.make_report): last month's report of each estate.
+    "report_id": lambda w, role, inside: w["reports"]["in" if inside else "out"].pk,
+    # Open311 (stewardship.views.open311): public reads of a category, of the world's work
+    # orders (by id, or by token: the order's client key), in the format of the extension.
+    "fmt": lambda w, role, inside: "json",
+    "service_code": lambda w, role, inside: "stair-light",
+    "service_request_id": lambda w, role, inside: (
+        w["orders"]["in" if inside else "out"]["resident"].pk
+    ),
+    "token": lambda w, role, inside: w["orders"]["in" if inside else "out"]["resident"].client_key,
+}
+# Open311 GeoReport v2 is public open data by design (DESIGN.md): everyone, anonymous
+# included, reads the same service requests of every estate (the estate as address, never a
+# person), so the out-of-scope names it shows are not a leak; tests/stewardship/test_open311.py
+# checks that no name, phone, email or flat is ever shown.
+PUBLIC_OPEN_DATA = {
+    "open311:services",
+    "open311:service",
+    "open311:requests",
+    "open311:request",
+    "open311:token",
 }
 # Kinds of object residents and owners reach through the API (their home estate, its
 # buildings and entrances, their own dwelling); regions are for staff only.
@@ -366,8 +417,8 @@ def _outcome(response) -> str:
     return str(response.status_code)
 
 
-def _assert_no_leak(role: str, response) -> None:
-    if role in GLOBAL_ROLES or role == ANONYMOUS:
+def _assert_no_leak(role: str, response, view_name: str = "") -> None:
+    if role in GLOBAL_ROLES or role == ANONYMOUS or view_name in PUBLIC_OPEN_DATA:
         return
     # A file (a site photo) streams; its bytes are read like a page's.
     content = b"".join(response.streaming_content) if response.streaming else response.content
@@ -385,7 +436,7 @@ def test_page_answers_each_role_per_the_policy(world, view_name, scope, role):
     assert _outcome(response) == expected, (
         f"{role} on {view_name} ({scope}): {response.status_code}"
     )
-    _assert_no_leak(role, response)
+    _assert_no_leak(role, response, view_name)
 
 
 def _expected_api(view_name: str, role: str, scope: str) -> int:

@@ -20,24 +20,61 @@ The escalation sweep (``stewardship.services.orders.escalation_sweep``), on a sc
   and a notice each, new deadlines; goal ≤ 10 s. Then the same sweep again at the same
   time, which must change nothing (idempotence), and the rows are counted.
 
-Open311 under load joins this benchmark later.
+Open311 under load (``/open311/v2/``), on a scratch database (SQLite, or the PostgreSQL server
+given with ``--database``):
+
+* A district of 1,000 estates (WGS-84 positions about 660 m apart), 3,000 buildings, a
+  property manager per street, 5,000 work orders of the last 60 days in every state and
+  channel with their events, and an Open311 key (``build_open311``, in a child process).
+* ``xiaoqu serve`` (gunicorn with its default workers, 2 × cores + 1 up to 8, and the
+  background worker) on a free port of 127.0.0.1, as in production.
+* locust, headless in a process of its own (``bench/open311_load.py``), 50 clients for 30 s
+  each scenario: ``GET requests.json`` with an outside system's filters three times in four,
+  ``POST requests.json`` once in four. First each client pauses about a second between
+  requests (50 busy outside systems; goal p99 < 200 ms), then none at all (the server's
+  capacity). Throughput and p50/p99 per kind of request. Without locust installed the row
+  says so and nothing is measured.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
+import importlib.util
+import json
+import math
+import os
 import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from xiaoqu.bench import Row
-from xiaoqu.bench.harness import Scratch, child_env, measure_xiaoqu, run_in_child
+from xiaoqu.bench.harness import ChildFailed, Scratch, child_env, measure_xiaoqu, run_in_child
 
 SAMPLE = 200_000
 BASELINE_SHARE = 10
 SWEEP_ORDERS = 1_000_000
 SWEEP_ESTATES = 1_000
+OPEN311_ESTATES = 1_000
+OPEN311_ORDERS = 5_000
+LOAD_USERS = 50
+LOCUST_FILE = Path(__file__).with_name("open311_load.py")
+LOAD_SECONDS = 30
+WARM_UP_SECONDS = 10
+# (mean pause between a client's requests in seconds, how the row names it, the goal)
+LOAD_SCENARIOS: tuple[tuple[float, str, str], ...] = (
+    (1.0, "with ~1 s pause", "p99 < 200 ms"),
+    (0.0, "without pause (capacity)", ""),
+)
 
 
 def _starts(n: int, seed: int = 12345) -> list[tuple[dt.datetime, Decimal]]:
@@ -86,7 +123,8 @@ def _in_child() -> dict[str, Any]:
 
 
 def run(options: dict[str, Any]) -> list[Row]:
-    return _deadline_rows() + _sweep_rows(options.get("database"), SWEEP_ORDERS)
+    server = options.get("database")
+    return _deadline_rows() + _sweep_rows(server, SWEEP_ORDERS) + _open311_rows(server)
 
 
 def _deadline_rows() -> list[Row]:
@@ -267,3 +305,316 @@ def measure_sweep(orders: int = SWEEP_ORDERS, estates: int = SWEEP_ESTATES) -> d
     out["events"] = WorkOrderEvent.objects.count()
     out["notices"] = Notice.objects.count()
     return out
+
+
+# --- Open311 under load -----------------------------------------------------------------------
+
+
+def _open311_rows(server: str | None) -> list[Row]:
+    if importlib.util.find_spec("locust") is None:
+        return [
+            {
+                "step": "Open311 under load: skipped, locust is not installed "
+                "(make bench installs the bench extra)",
+            }
+        ]
+    with Scratch(server, "xiaoqu-bench-open311-") as scratch:
+        url = scratch.database("open311")
+        env = scratch.env(url)
+        data, _usage = run_in_child(
+            build_open311, env=env, estates=OPEN311_ESTATES, orders=OPEN311_ORDERS
+        )
+        data_file = scratch.folder / "open311.json"
+        data_file.write_text(json.dumps(data), encoding="utf-8")
+        serve_env = {
+            **env,
+            "XIAOQU_ALLOWED_HOSTS": "127.0.0.1",
+            "XIAOQU_VAR_DIR": str(scratch.folder / "var"),
+        }
+        rows: list[Row] = []
+        with _served(serve_env) as (base, pid):
+            # Unmeasured: every worker's first requests load translations, the calendar…
+            _locust(base, data_file, 1.0, scratch.folder / "warm-up", seconds=WARM_UP_SECONDS)
+            for pause, label, goal in LOAD_SCENARIOS:
+                load = os.getloadavg()[0]
+                cpu = _tree_cpu_seconds(pid)
+                stats = _locust(base, data_file, pause, scratch.folder / f"load-{pause}")
+                used = _tree_cpu_seconds(pid) - cpu
+                rows += _load_rows(stats, label, goal, scratch.engine, used, load)
+    return rows
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by the server and every process under it (psutil comes with
+    locust)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _load_rows(
+    stats: dict[str, dict[str, str]],
+    label: str,
+    goal: str,
+    engine: str,
+    server_cpu: float,
+    load: float,
+) -> list[Row]:
+    """One row per kind of request; the server's CPU per request (all kinds together) and
+    the machine's load average when the scenario started are on the first."""
+    rows: list[Row] = []
+    total = int(stats.get("Aggregated", {}).get("Request Count", 0)) or 1
+    for name in ("GET requests.json", "POST requests.json"):
+        found = stats.get(name)
+        if found is None:
+            continue
+        rows.append(
+            {
+                "step": f"Open311 {name}, {LOAD_USERS} clients {label} ({engine}, xiaoqu serve)",
+                "requests": int(found["Request Count"]),
+                "failures": int(found["Failure Count"]),
+                "per second": round(float(found["Requests/s"]), 1),
+                "p50 ms": round(float(found["50%"])),
+                "p99 ms": round(float(found["99%"])),
+                "target": goal,
+            }
+        )
+    if rows:
+        rows[0]["server CPU ms/request"] = round(server_cpu * 1000 / total, 1)
+        rows[0]["locust CPU %"] = int(stats.get("locust", {}).get("cpu_percent", 0))
+        rows[0]["load avg before"] = round(load, 2)
+    return rows
+
+
+@contextlib.contextmanager
+def _served(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``xiaoqu serve`` on a free port of 127.0.0.1 (its default workers), stopped at the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xiaoqu.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_until_up(f"{base}/open311/v2/services.json", server)
+        yield base, server.pid
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise ChildFailed(f"xiaoqu serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise ChildFailed(f"xiaoqu serve did not answer {url} within {seconds:.0f} s")
+
+
+def _locust(
+    base: str, data_file: Path, pause: float, prefix: Path, seconds: int = 0
+) -> dict[str, dict[str, str]]:
+    """Run locust headless against ``base`` for ``seconds`` (default LOAD_SECONDS); its
+    statistics by request name."""
+    seconds = seconds or LOAD_SECONDS
+    env = {**os.environ, "XIAOQU_O311_DATA": str(data_file), "XIAOQU_O311_PAUSE": str(pause)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUST_FILE),
+            "--headless",
+            "--users",
+            str(LOAD_USERS),
+            "--spawn-rate",
+            str(LOAD_USERS),
+            "--run-time",
+            f"{seconds}s",
+            "--host",
+            base,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=seconds + 120,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    with open(f"{prefix}_stats.csv", encoding="utf-8", newline="") as stats:
+        found = {row["Name"]: row for row in csv.DictReader(stats)}
+    found["locust"] = {"cpu_percent": f"{cpu / seconds * 100:.0f}"}
+    return found
+
+
+def build_open311(estates: int = OPEN311_ESTATES, orders: int = OPEN311_ORDERS) -> dict[str, Any]:
+    """Runs in a child process (Django set up on an empty migrated database): a district of
+    ten streets and fifty communities, ``estates`` estates on a grid about 660 m apart around
+    Guiyang (WGS-84), three buildings each, a property manager per street, ``orders`` work
+    orders of the last 60 days in every state and channel with their events, and an Open311
+    key of the district. Returns what the load needs (the key, estate positions, order ids,
+    service codes)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from xiaoqu.accounts.models import Role, RoleAssignment, User
+    from xiaoqu.registry.models import Building, Estate, Region, RegionLevel
+    from xiaoqu.stewardship.models import WorkOrder, WorkOrderCategory, WorkOrderEvent
+    from xiaoqu.stewardship.services.open311 import open311_key_create
+    from xiaoqu.stewardship.services.orders import categories_ensure
+
+    rng = random.Random(311)
+    now = timezone.now()
+    categories_ensure()
+    with transaction.atomic():
+        province = Region.objects.create(name="贵州省", level=RegionLevel.PROVINCE, code="52")
+        city = Region.objects.create(
+            parent=province, name="贵阳市", level=RegionLevel.CITY, code="5201"
+        )
+        district = Region.objects.create(
+            parent=city, name="云岩区", level=RegionLevel.DISTRICT, code="520103"
+        )
+        streets = [
+            Region.objects.create(parent=district, name=f"基准街道{i}", level=RegionLevel.STREET)
+            for i in range(10)
+        ]
+        communities = [
+            Region.objects.create(parent=s, name=f"{s.name}社区{j}", level=RegionLevel.COMMUNITY)
+            for s in streets
+            for j in range(5)
+        ]
+        side = math.ceil(math.sqrt(estates))
+        Estate.objects.bulk_create(
+            Estate(
+                code=f"O{i:06d}",
+                name=f"基准小区{i}",
+                community=communities[i % len(communities)],
+                region_path=communities[i % len(communities)].path,
+                year_built=1990 + i % 10,
+                households=120,
+                latitude=Decimal(f"{26.52 + (i // side) * 0.006:.6f}"),
+                longitude=Decimal(f"{106.65 + (i % side) * 0.006:.6f}"),
+            )
+            for i in range(estates)
+        )
+        estate_rows = list(Estate.objects.values_list("pk", "latitude", "longitude"))
+        Building.objects.bulk_create(
+            Building(estate_id=pk, number=str(b), storeys=6)
+            for pk, _lat, _lon in estate_rows
+            for b in range(1, 4)
+        )
+        buildings: dict[int, list[int]] = {}
+        for pk, estate_id in Building.objects.values_list("pk", "estate_id"):
+            buildings.setdefault(estate_id, []).append(pk)
+        for i, street in enumerate(streets):
+            user = User.objects.create_user(phone=f"1990000{i:04d}", password=None, name=f"物业{i}")
+            RoleAssignment.objects.create(user=user, role=Role.PROPERTY_MANAGER, region=street)
+        categories = list(WorkOrderCategory.objects.values_list("pk", "code", "hours"))
+        made = WorkOrder.objects.bulk_create(
+            _bench_order(rng, now, estate_rows, buildings, categories) for _ in range(orders)
+        )
+        events = [
+            WorkOrderEvent(
+                order=o, kind="submitted", to_status="submitted", party=o.party, at=o.created_at
+            )
+            for o in made
+        ]
+        events += [
+            WorkOrderEvent(
+                order=o,
+                kind="resolve",
+                from_status="in_progress",
+                to_status="resolved",
+                party=o.party,
+                note="已处理",
+                at=o.resolved_at,
+            )
+            for o in made
+            if o.resolved_at is not None
+        ]
+        WorkOrderEvent.objects.bulk_create(events, batch_size=5_000)
+    _key, raw = open311_key_create(name="基准12345热线", region=district)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # a live database has its statistics; a fresh load not
+    recent = sorted(made, key=lambda o: o.created_at)[-500:]
+    return {
+        "key": raw,
+        "points": [
+            [float(lat or 0), float(lon or 0)] for _pk, lat, lon in rng.sample(estate_rows, 200)
+        ],
+        "ids": [o.pk for o in recent],
+        "codes": [code for _pk, code, _hours in categories],
+        "orders": len(made),
+        "estates": len(estate_rows),
+    }
+
+
+def _bench_order(
+    rng: random.Random,
+    now: dt.datetime,
+    estates: list[tuple[int, Any, Any]],
+    buildings: dict[int, list[int]],
+    categories: list[tuple[int, str, Decimal]],
+) -> Any:
+    """One work order of the last 60 days: about three in five open, the others resolved,
+    confirmed or rejected; reported from phones, hotlines and Open311."""
+    from xiaoqu.stewardship.models import WorkOrder
+
+    estate_id = rng.choice(estates)[0]
+    category_id, _code, hours = rng.choice(categories)
+    created = now - dt.timedelta(minutes=rng.randrange(60 * 24 * 60))
+    status = rng.choices(
+        ["submitted", "accepted", "dispatched", "in_progress", "resolved", "confirmed", "rejected"],
+        weights=[15, 15, 15, 15, 15, 20, 5],
+    )[0]
+    closed = status in ("confirmed", "rejected")
+    return WorkOrder(
+        estate_id=estate_id,
+        category_id=category_id,
+        text="3楼楼道灯不亮",
+        building_id=rng.choice(buildings[estate_id]),
+        channel=rng.choice(["resident", "hotline", "open311"]),
+        reporter_name="热线来电",
+        status=status,
+        party="manager",
+        due_at=created + dt.timedelta(hours=float(hours)),
+        reject_reason="不属于维修范围" if status == "rejected" else "",
+        created_at=created,
+        resolved_at=created + dt.timedelta(hours=4)
+        if status in ("resolved", "confirmed")
+        else None,
+        closed_at=created + dt.timedelta(hours=30) if closed else None,
+    )

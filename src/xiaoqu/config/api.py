@@ -12,6 +12,8 @@ from ninja.errors import AuthenticationError, ValidationError
 from xiaoqu.accounts.api import auth_methods
 from xiaoqu.needs.api import router as needs_router
 from xiaoqu.registry.api import router as registry_router
+from xiaoqu.stewardship.access_api import DeviceRefused
+from xiaoqu.stewardship.access_api import router as access_router
 
 api = NinjaAPI(
     title="Xiaoqu API",
@@ -21,12 +23,14 @@ api = NinjaAPI(
         "`Authorization: Bearer <令牌>` 或 `X-Api-Token: <令牌>`（令牌用 "
         "`xiaoqu token create` 生成）；页面内调用可使用登录会话。"
         "所有数据按调用者的角色范围过滤，范围外与不存在的对象一律返回 404。"
+        "门禁设备上传通行事件（POST /api/v1/access/events）使用设备密钥 `X-Device-Key`。"
     ),
     auth=auth_methods,
     urls_namespace="api-1.0.0",
 )
 api.add_router("/", registry_router)
 api.add_router("/", needs_router)
+api.add_router("/", access_router)
 
 
 @api.exception_handler(Http404)
@@ -39,6 +43,14 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
         request, {"detail": _("需要登录或有效的接口令牌")}, status=exc.status_code
+    )
+
+
+@api.exception_handler(DeviceRefused)
+def device_refused(request: HttpRequest, exc: DeviceRefused) -> HttpResponse:
+    """An access device without a live key (stewardship.access_api): its code and message."""
+    return api.create_response(
+        request, {"detail": exc.message, "code": exc.code}, status=exc.status_code
     )
 
 

@@ -110,7 +110,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept across requests (XIAOQU_DB_CONN_MAX_AGE) as on PostgreSQL: a new
+    # SQLite connection reads the whole schema again, about 2.5 ms of every request under
+    # `xiaoqu serve` (docs/benchmarks.md, Open311 under load); the development server closes
+    # each request thread's connections itself.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
         {
@@ -211,6 +214,11 @@ XIAOQU_FUND_STATEMENTS_PER_YEAR = int(os.environ.get("XIAOQU_FUND_STATEMENTS_PER
 XIAOQU_FUND_EMERGENCY_CASES = os.environ.get(
     "XIAOQU_FUND_EMERGENCY_CASES", "电梯故障,屋面漏水,消防隐患"
 )
+# Access control (stewardship.services.access): how many days access events are kept before
+# `xiaoqu access purge` deletes them (whereabouts are sensitive, PIPL Art. 28), and the
+# seconds within which one credential at two points of a kind is flagged.
+XIAOQU_ACCESS_RETENTION_DAYS = int(os.environ.get("XIAOQU_ACCESS_RETENTION_DAYS", "90"))
+XIAOQU_ACCESS_TWO_POINTS_SECONDS = int(os.environ.get("XIAOQU_ACCESS_TWO_POINTS_SECONDS", "60"))
 # Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
 # command line (a province's register must fit), then uploads through the web, then both.
 XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))

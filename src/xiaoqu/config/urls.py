@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("xiaoqu.stewardship.open311_urls")),
 ]
 
 if settings.DEBUG:

@@ -291,19 +291,37 @@ class OrderChannel(models.TextChoices):
     OPEN311 = "open311", _("外部系统")
 
 
+# Foreign keys of a work order that are usually empty (indexed only where set).
+SPARSE_ORDER_KEYS = ("building", "dwelling", "reporter", "open311_key", "assignee", "merged_into")
+
+
 class WorkOrder(models.Model):
     estate = models.ForeignKey(
-        "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="orders"
+        "registry.Estate",
+        verbose_name=_("小区"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,  # order_estate_status serves lookups by estate
     )
     category = models.ForeignKey(
         WorkOrderCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="orders"
     )
     text = models.TextField(_("内容"))
     building = models.ForeignKey(
-        "registry.Building", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Building",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     dwelling = models.ForeignKey(
-        "registry.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Dwelling",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     place = models.CharField(_("位置"), max_length=200, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -311,13 +329,23 @@ class WorkOrder(models.Model):
     channel = models.CharField(_("渠道"), max_length=16, choices=OrderChannel.choices)
     client_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     reporter_name = models.CharField(_("反映人"), max_length=64, blank=True)
     reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     contact_ok = models.BooleanField(_("同意联系"), default=False)
     open311_key = models.ForeignKey(
-        "Open311Key", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "Open311Key",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     attributes = models.JSONField(_("附加信息"), default=dict, blank=True)
     status = models.CharField(
@@ -325,13 +353,23 @@ class WorkOrder(models.Model):
     )
     party = models.CharField(_("当前责任方"), max_length=16, choices=Party.choices)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     escalations = models.PositiveSmallIntegerField(_("升级次数"), default=0)
     due_at = models.DateTimeField(_("时限"))
     reject_reason = models.CharField(_("不予受理原因"), max_length=500, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        db_index=False,
     )
     rating = models.PositiveSmallIntegerField(_("评价"), null=True, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
@@ -348,6 +386,18 @@ class WorkOrder(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="order_open_due"),
             models.Index(fields=["estate", "status"], name="order_estate_status"),
+            # Open311's public list reads a window of report times across all estates.
+            models.Index(fields=["created_at"], name="order_created"),
+            # Most orders have no building, reporter, assignee…: partial indexes keep the
+            # sweep's million-row updates from writing an index entry for every NULL.
+            *(
+                models.Index(
+                    fields=[field],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"order_{field}",
+                )
+                for field in SPARSE_ORDER_KEYS
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -378,12 +428,20 @@ class WorkOrderEvent(models.Model):
     party = models.CharField(max_length=16, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # the sweep's events have none: a partial index below
     )
     at = models.DateTimeField(_("时间"))
 
     class Meta:
         verbose_name = _("工单记录")
+        indexes = [
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
+        ]
         verbose_name_plural = _("工单记录")
         ordering = ["order", "at", "pk"]
         constraints = [

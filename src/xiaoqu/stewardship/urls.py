@@ -1,6 +1,9 @@
 from django.urls import URLPattern, path  # noqa: F401 (the parts add their paths)
 
+from xiaoqu.stewardship.views import access as access_views
 from xiaoqu.stewardship.views import bodies, orders
+from xiaoqu.stewardship.views import duty as duty_views
+from xiaoqu.stewardship.views import evaluation as evaluation_views
 from xiaoqu.stewardship.views import fund as fund_views
 
 app_name = "stewardship"
@@ -85,4 +88,88 @@ urlpatterns += [
     path("orders/<int:order_id>/confirm/", orders.order_confirm, name="order_confirm"),
     path("orders/<int:order_id>/reject/", orders.order_reject, name="order_reject"),
     path("orders/<int:order_id>/merge/", orders.order_merge, name="order_merge"),
+]
+
+# --- the monthly evaluation and reports (views/evaluation.py) ---
+urlpatterns += [
+    path(
+        "estates/<int:estate_id>/evaluation/",
+        evaluation_views.evaluation_form,
+        name="evaluation_form",
+    ),
+    path(
+        "estates/<int:estate_id>/reports/",
+        evaluation_views.estate_reports,
+        name="estate_reports",
+    ),
+    path(
+        "estates/<int:estate_id>/reports/compute/",
+        evaluation_views.report_compute,
+        name="report_compute",
+    ),
+    path("reports/<int:report_id>/", evaluation_views.report_detail, name="report_detail"),
+    path(
+        "reports/<int:report_id>/publish/",
+        evaluation_views.report_publish,
+        name="report_publish",
+    ),
+    path("rankings/", evaluation_views.street_ranking, name="street_ranking"),
+]
+
+# --- the duty roster (views/duty.py) ---
+urlpatterns += [
+    path("estates/<int:estate_id>/duty/", duty_views.duty_roster, name="duty_roster"),
+    path("estates/<int:estate_id>/duty/shifts/", duty_views.shift_add, name="shift_add"),
+    path(
+        "estates/<int:estate_id>/duty/shifts/remove/",
+        duty_views.shift_remove,
+        name="shift_remove",
+    ),
+    path("duty/shifts/<int:shift_id>/handover/", duty_views.handover_write, name="handover_write"),
+    path("duty/mine/", duty_views.my_duty, name="my_duty"),
+]
+
+# --- access control (views/access.py; devices post to /api/v1/access/events) ---
+urlpatterns += [
+    path("estates/<int:estate_id>/access/", access_views.estate_access, name="estate_access"),
+    path("estates/<int:estate_id>/access/points/", access_views.point_add, name="access_point_add"),
+    path(
+        "estates/<int:estate_id>/access/devices/",
+        access_views.device_add,
+        name="access_device_add",
+    ),
+    path(
+        "estates/<int:estate_id>/access/devices/revoke/",
+        access_views.device_revoke,
+        name="access_device_revoke",
+    ),
+    path(
+        "estates/<int:estate_id>/access/credentials/",
+        access_views.credential_issue,
+        name="credential_issue",
+    ),
+    path(
+        "estates/<int:estate_id>/access/credentials/revoke/",
+        access_views.credential_revoke,
+        name="credential_revoke",
+    ),
+    path(
+        "estates/<int:estate_id>/access/credentials/sweep/",
+        access_views.credentials_sweep,
+        name="credentials_sweep",
+    ),
+    path(
+        "estates/<int:estate_id>/access/events/", access_views.access_events, name="access_events"
+    ),
+    path(
+        "estates/<int:estate_id>/access/anomalies/",
+        access_views.access_anomalies,
+        name="access_anomalies",
+    ),
+    path(
+        "estates/<int:estate_id>/access/anomalies/resolve/",
+        access_views.anomaly_resolve,
+        name="anomaly_resolve",
+    ),
+    path("access/mine/", access_views.my_access, name="my_access"),
 ]

@@ -6,6 +6,8 @@ moves of an order's life, rating, and the escalation sweep (docs/stewardship.md)
   Submitting twice with the same ``client_key`` (a phone retrying) makes one order.
 * Staff (grid workers, community and street staff, the property manager) enter hotline calls
   and visits with the caller's name and phone.
+* Outside systems (a city's 12345 hotline, an app) post through Open311 with their key
+  (``order_post_open311``; the HTTP side is ``stewardship.views.open311``).
 * A new order goes to the party of the most specific routing rule (estate + category, estate,
   region + category, region, category), else to the managing body; its deadline is the
   category's hours of working time (China's calendar with 调休, ``stewardship.sla``) or, for
@@ -47,6 +49,7 @@ from xiaoqu.stewardship import order_flow as flow
 from xiaoqu.stewardship.models import (
     OPEN_STATUSES,
     Notice,
+    Open311Key,
     OrderChannel,
     OrderStatus,
     Party,
@@ -61,6 +64,7 @@ from xiaoqu.stewardship.rules import HANDLE_ORDERS, RECORD_ORDERS, REPORT_ORDERS
 from xiaoqu.stewardship.selectors import working_calendar
 
 TEXT_MAX = 2000
+OPEN311_TEXT_MAX = 4000  # the GeoReport v2 limit of a description
 PHOTOS_MAX = 6
 REASON_MAX = 500
 
@@ -88,11 +92,44 @@ USUAL_CATEGORIES: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
+# What the usual categories ask outside systems for (Open311 attributes, stewardship.open311).
+USUAL_ATTRIBUTES: dict[str, list[dict[str, Any]]] = {
+    "elevator-trapped": [
+        {
+            "code": "entrance",
+            "datatype": "string",
+            "required": True,
+            "order": 1,
+            "description": "被困电梯在哪栋哪个单元？",
+            "datatype_description": "如：3栋2单元",
+        },
+        {
+            "code": "people",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "order": 2,
+            "description": "轿厢里有人被困吗？",
+            "values": [
+                {"key": "yes", "name": "有人被困"},
+                {"key": "no", "name": "无人被困"},
+                {"key": "unknown", "name": "不清楚"},
+            ],
+        },
+    ],
+}
+
+
 def categories_ensure() -> int:
     """Create the usual categories that are missing (by code); how many were created."""
     have = set(WorkOrderCategory.objects.values_list("code", flat=True))
     missing = [
-        WorkOrderCategory(code=code, name=name, hours=Decimal(hours), clock=clock)
+        WorkOrderCategory(
+            code=code,
+            name=name,
+            hours=Decimal(hours),
+            clock=clock,
+            attributes=USUAL_ATTRIBUTES.get(code, []),
+        )
         for code, name, hours, clock in USUAL_CATEGORIES
         if code not in have
     ]
@@ -352,12 +389,70 @@ def order_record(
     )
 
 
+def order_post_open311(
+    *,
+    key: Open311Key,
+    estate: Estate,
+    category: WorkOrderCategory | None,
+    text: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    place: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    attributes: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> WorkOrder:
+    """A report an outside system posts through Open311 with its key (a city's 12345 hotline,
+    an app), for an estate inside the key's region: routed, given its deadline, an event,
+    notices and an audit row like any other order.
+
+    Without a description the order's text is the category's name (the specification makes
+    the description optional). A phone number sent with the report was given so that the
+    handlers can call back: it is stored with permission to contact. ``attributes`` holds the
+    answers to the category's attributes and the posted ``media_url``.
+    """
+    if key.revoked_at is not None:
+        raise DomainError(_("这个 Open311 密钥已吊销。"), code="key_revoked")
+    if key.region is not None and not estate.region_path.startswith(key.region.path):
+        raise DomainError(
+            _("这个小区不在密钥所属区域（%(region)s）内。") % {"region": key.region.name},
+            code="key_region",
+        )
+    category = _check_category(category)
+    text = (text or "").strip() or category.name
+    if len(text) > OPEN311_TEXT_MAX:
+        raise DomainError(_("内容太长了，最多 4000 字。"), code="text_long")
+    phone = normalize_phone(reporter_phone or "")
+    return _create(
+        estate=estate,
+        category=category,
+        text=text,
+        dwelling=None,
+        building=None,
+        place=(place or "").strip(),
+        latitude=latitude,
+        longitude=longitude,
+        photos=(),
+        channel=OrderChannel.OPEN311,
+        reporter=None,
+        reporter_name=(reporter_name or "").strip()[:64],
+        reporter_phone=phone,
+        contact_ok=bool(phone),
+        open311_key=key,
+        attributes=attributes or {},
+        client_key=None,
+        actor=None,
+        now=now,
+    )
+
+
 def _create(
     *,
     estate: Estate,
     category: WorkOrderCategory,
     photos: Sequence[UploadedFile],
-    actor: Actor,
+    actor: Actor | None,
     now: dt.datetime | None,
     client_key: uuid.UUID | None,
     **fields: Any,
@@ -391,7 +486,12 @@ def _create(
             actor=actor,
             action="stewardship.order_report",
             obj=order,
-            after={"category": category.code, "party": party, "channel": order.channel},
+            after={
+                "category": category.code,
+                "party": party,
+                "channel": order.channel,
+                **({"open311_key": order.open311_key_id} if order.open311_key_id else {}),
+            },
         )
     return order
 
@@ -647,7 +747,6 @@ def notices_read(*, user: Actor, now: dt.datetime | None = None) -> int:
 # --- the escalation sweep ---------------------------------------------------------------------
 
 _OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
-_LOWER_SQL = ", ".join(f"'{p}'" for p in flow.NEXT)
 _SWEEP_LOCK = 7_310_311  # the advisory lock that serialises sweeps on PostgreSQL
 
 
@@ -657,21 +756,28 @@ def escalation_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     row and notices for each. Returns how many orders were escalated and how many marked
     overdue at the top.
 
-    Done in bulk — a few statements in all, not one per order or per level — and idempotent:
-    see the module's docstring.
+    Done in bulk — one INSERT of events, one of notices per notified user, one UPDATE — and
+    idempotent: the new deadlines lie after ``now``, so a second sweep at the same time finds
+    nothing, sweeps are serialised (an advisory lock on PostgreSQL, SQLite's single writer),
+    and the unique constraint on (order, party) of "escalated" events holds besides.
     """
     now = now or timezone.now()
     calendar = working_calendar()
     dues = {
         c.pk: calendar.due(now, c.hours, clock=c.clock).at for c in WorkOrderCategory.objects.all()
     }
+    sql = _Sql(now, dues)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SWEEP_LOCK])
-        overdue = _mark_overdue(now, dues)
-        escalated = _escalate(now, dues)
-    return {"escalated": escalated, "overdue": overdue}
+        overdue = WorkOrder.objects.filter(
+            party=flow.TOP, status__in=OPEN_STATUSES, due_at__lt=now
+        ).count()
+        _sweep_events(sql)
+        _sweep_notices(sql, now)
+        moved = _sweep_update(sql)
+    return {"escalated": moved - overdue, "overdue": overdue}
 
 
 class _Sql:
@@ -685,9 +791,10 @@ class _Sql:
         self.dues = [(pk, connection.ops.adapt_datetimefield_value(at)) for pk, at in dues.items()]
 
     @staticmethod
-    def next_party(alias: str) -> str:
+    def next_party() -> str:
+        """The party one step up; the top stays where it is."""
         whens = " ".join(f"WHEN '{low}' THEN '{high}'" for low, high in flow.NEXT.items())
-        return f"CASE {alias}party {whens} END"
+        return f"CASE party {whens} ELSE party END"
 
     def new_due(self) -> tuple[str, list[Any]]:
         if not self.dues:
@@ -696,102 +803,87 @@ class _Sql:
         return f"CASE category_id {whens} ELSE due_at END", [v for pair in self.dues for v in pair]
 
     @staticmethod
-    def notes(alias: str) -> tuple[str, list[str]]:
+    def notes() -> tuple[str, list[str]]:
         texts = [
             _("逾期未办结，由“%(from)s”升级至“%(to)s”")
             % {"from": Party(low).label, "to": Party(high).label}
             for low, high in flow.NEXT.items()
         ]
         whens = " ".join(f"WHEN '{low}' THEN %s" for low in flow.NEXT)
-        return f"CASE {alias}party {whens} END", texts
+        return f"CASE party {whens} ELSE %s END", [*texts, _("住建部门督办中，仍已逾期")]
 
     @staticmethod
-    def where(alias: str, parties: str) -> str:
+    def where(alias: str = "", parties: str = "") -> str:
+        """Open and past due (at the given parties, or any)."""
         a = f"{alias}." if alias else ""
-        return f"{a}party IN ({parties}) AND {a}status IN ({_OPEN_SQL}) AND {a}due_at < %s"
+        at = f"{a}party IN ({parties}) AND " if parties else ""
+        return f"{at}{a}status IN ({_OPEN_SQL}) AND {a}due_at < %s"
 
 
-def _escalate(now: dt.datetime, dues: dict[int, dt.datetime]) -> int:
-    """Every open order past due below the top, one party up: events, notices, then the
-    move itself — the order moves only if its "escalated" event for the next party exists."""
-    sql = _Sql(now, dues)
-    notes, note_params = sql.notes("")
+def _sweep_events(sql: _Sql) -> None:
+    """An "escalated" event (to the next party) for every order below the top, an "overdue"
+    one for those at the top, in one INSERT … SELECT."""
+    notes, note_params = sql.notes()
     with connection.cursor() as cursor:
-        # The unique constraint (order, party) of "escalated" events: a second sweep inserts
-        # nothing for an order already escalated to its next party.
         cursor.execute(
             f"INSERT INTO {sql.events} (order_id, kind, from_status, to_status, party, note, at)"
-            f" SELECT id, 'escalated', status, status, {sql.next_party('')}, {notes}, %s"
-            f" FROM {sql.orders} WHERE {sql.where('', _LOWER_SQL)} ON CONFLICT DO NOTHING",
+            f" SELECT id, CASE party WHEN '{flow.TOP}' THEN 'overdue' ELSE 'escalated' END,"
+            f" status, status, {sql.next_party()}, {notes}, %s"
+            f" FROM {sql.orders} WHERE {sql.where()} ON CONFLICT DO NOTHING",
             [*note_params, sql.at, sql.at],
         )
-    texts = {
-        high: _("工单逾期未办结，已升级由您督办（%(party)s）。") % {"party": Party(high).label}
-        for high in set(flow.NEXT.values())
-    }
-    candidates = WorkOrder.objects.filter(
-        party__in=list(flow.NEXT), status__in=OPEN_STATUSES, due_at__lt=now
-    )
-    sources = {
-        high: ", ".join(f"'{low}'" for low, up in flow.NEXT.items() if up == high) for high in texts
-    }
-    _bulk_notify(sql, candidates, texts, sources)
+
+
+def _sweep_notices(sql: _Sql, now: dt.datetime) -> None:
+    """The users of each order's new party are told; at the top, that it is still overdue."""
+    candidates = WorkOrder.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    tell = [
+        (
+            high,
+            _("工单逾期未办结，已升级由您督办（%(party)s）。") % {"party": Party(high).label},
+            [low for low, up in flow.NEXT.items() if up == high],
+        )
+        for high in dict.fromkeys(flow.NEXT.values())
+    ]
+    tell.append((flow.TOP, _("住建部门督办的工单仍已逾期。"), [flow.TOP]))
+    _bulk_notify(sql, candidates, tell)
+
+
+def _sweep_update(sql: _Sql) -> int:
+    """Every order past due one party up (the top stays), with its new deadline."""
     new_due, due_params = sql.new_due()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {sql.orders} SET party = {sql.next_party('')},"
-            f" escalations = escalations + 1, due_at = {new_due}"
-            f" WHERE {sql.where('', _LOWER_SQL)} AND EXISTS (SELECT 1 FROM {sql.events} e"
-            f" WHERE e.order_id = {sql.orders}.id AND e.kind = 'escalated'"
-            f" AND e.party = {sql.next_party(sql.orders + '.')})",
-            [*due_params, sql.at],
-        )
-        return cursor.rowcount
-
-
-def _mark_overdue(now: dt.datetime, dues: dict[int, dt.datetime]) -> int:
-    """At the top of the ladder: an "overdue" event, notices and a new deadline, no move.
-    The new deadline keeps a second sweep at the same time from marking it again."""
-    sql = _Sql(now, dues)
-    top = f"'{flow.TOP}'"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {sql.events} (order_id, kind, from_status, to_status, party, note, at)"
-            f" SELECT id, 'overdue', status, status, party, %s, %s FROM {sql.orders}"
-            f" WHERE {sql.where('', top)}",
-            [_("住建部门督办中，仍已逾期"), sql.at, sql.at],
-        )
-    candidates = WorkOrder.objects.filter(party=flow.TOP, status__in=OPEN_STATUSES, due_at__lt=now)
-    text = {flow.TOP: _("住建部门督办的工单仍已逾期。")}
-    _bulk_notify(sql, candidates, text, {flow.TOP: top})
-    new_due, due_params = sql.new_due()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {sql.orders} SET due_at = {new_due} WHERE {sql.where('', top)}",
+            f"UPDATE {sql.orders} SET party = {sql.next_party()},"
+            f" escalations = escalations + CASE party WHEN '{flow.TOP}' THEN 0 ELSE 1 END,"
+            f" due_at = {new_due} WHERE {sql.where()}",
             [*due_params, sql.at],
         )
         return cursor.rowcount
 
 
 def _bulk_notify(
-    sql: _Sql, candidates: QuerySet[WorkOrder], texts: dict[str, str], sources: dict[str, str]
+    sql: _Sql, candidates: QuerySet[WorkOrder], tell: list[tuple[str, str, list[str]]]
 ) -> None:
-    """One notice per order and user of its target party in the order's estate: for each
-    user, one INSERT … SELECT over the orders of the estates they are notified for (all of
-    them, the usual case of a community, street or bureau user, needs no estate filter)."""
+    """For each (party told, text, parties the orders are at): one notice per order and user
+    of the party told in the order's estate — for each user, one INSERT … SELECT over the
+    orders of the estates they are notified for (all of them, the usual case of a community,
+    street or bureau user, needs no estate filter)."""
     estate_ids = list(candidates.order_by().values_list("estate_id", flat=True).distinct())
+    recipients = {target: recipients_by_estate(estate_ids, target) for target, *_r in tell}
     with connection.cursor() as cursor:
-        for target, text in texts.items():
+        for target, text, sources in tell:
             by_user: dict[int, list[int]] = defaultdict(list)
-            for estate_id, users in recipients_by_estate(estate_ids, target).items():
+            for estate_id, users in recipients[target].items():
                 for user_id in users:
                     by_user[user_id].append(estate_id)
+            at = ", ".join(f"'{p}'" for p in sources)
             for user_id, estates in sorted(by_user.items()):
                 for where in _estate_filters(estates, len(estate_ids)):
                     cursor.execute(
                         f"INSERT INTO {sql.notices} (user_id, order_id, text, at)"
                         f" SELECT %s, o.id, %s, %s FROM {sql.orders} o"
-                        f" WHERE {sql.where('o', sources[target])}{where}",
+                        f" WHERE {sql.where('o', at)}{where}",
                         [user_id, text, sql.at, sql.at],
                     )
 

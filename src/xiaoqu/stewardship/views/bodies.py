@@ -23,6 +23,7 @@ from xiaoqu.decisions.rules import VIEW_VOTES
 from xiaoqu.meetings.rules import VIEW_MEETINGS
 from xiaoqu.registry.models import Estate
 from xiaoqu.stewardship import bodies_selectors as selectors
+from xiaoqu.stewardship import duty_selectors, evaluation_selectors
 from xiaoqu.stewardship.models import (
     BodyKind,
     BodyMember,
@@ -30,7 +31,7 @@ from xiaoqu.stewardship.models import (
     Party,
     PartySeat,
 )
-from xiaoqu.stewardship.rules import MANAGE_BODIES, READ_MANAGEMENT, VIEW_MANAGEMENT
+from xiaoqu.stewardship.rules import EVALUATE, MANAGE_BODIES, READ_MANAGEMENT, VIEW_MANAGEMENT
 from xiaoqu.stewardship.services import bodies as services
 
 ESTATE = Lookup(Estate, "estate_id")
@@ -53,6 +54,8 @@ def estate_management(request: AuthenticatedRequest, estate: Estate) -> HttpResp
         "parties": selectors.party_rows(estate),
         "meetings": VIEW_MEETINGS.scoped(user, selectors.joint_meetings(estate)),
         "can_manage": manages,
+        # Who is on duty now (the duty roster, views/duty.py).
+        "on_duty": duty_selectors.on_duty_now(estate),
     }
     if manages:
         context |= _form_choices(user, estate)
@@ -92,6 +95,12 @@ def estate_manager_public(request: AuthenticatedRequest, estate: Estate) -> Http
             "current": current,
             "members": selectors.committee_members(current),
             "documents": selectors.documents_of(estate),
+            # The monthly reports published to residents, and the form for those who score.
+            "reports": evaluation_selectors.public_reports(estate),
+            "can_evaluate": EVALUATE.has(request.user, estate),
+            # Who is on duty now: name, post and the duty phone entered for the shift.
+            "on_duty": duty_selectors.on_duty_now(estate),
+            "has_shifts": bool(duty_selectors.my_shifts(request.user)),
         },
     )
 

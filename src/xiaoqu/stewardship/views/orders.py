@@ -31,7 +31,7 @@ from xiaoqu.core.policy import AUTHENTICATED, Lookup, object_pk, requires
 from xiaoqu.core.uploads import stored_file_response
 from xiaoqu.registry.models import Building, Dwelling, Estate
 from xiaoqu.registry.scope import home_dwellings, home_estates
-from xiaoqu.stewardship import order_flow
+from xiaoqu.stewardship import open311_selectors, order_flow
 from xiaoqu.stewardship import orders_selectors as selectors
 from xiaoqu.stewardship.models import (
     OPEN_STATUSES,
@@ -333,6 +333,7 @@ def order_detail(request: AuthenticatedRequest, order: WorkOrder) -> HttpRespons
         "open": OPEN_STATUSES,
         "now": timezone.now(),
         "acting": services.acting_parties(user, order) if handles else set(),
+        "open311": open311_selectors.order_extra(order),
     }
     if "dispatch" in moves:
         context["candidates"] = services.assignee_candidates(order)
