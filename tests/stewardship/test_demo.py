@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from xiaoqu.demo import load_demo
-from xiaoqu.demo.stewardship import JINCANG_YUAN, SITONG, YANGGUANG
+from xiaoqu.demo.stewardship import JINCANG_YUAN, PANSHUI, SITONG, YANGGUANG
 from xiaoqu.meetings.models import MeetingKind
 from xiaoqu.registry.models import Estate, ManagementMode, RenovationStage
 from xiaoqu.stewardship.models import (
@@ -68,11 +68,21 @@ def test_yangguang_has_a_red_property_and_all_five_parties(demo):
     assert yangguang.meetings.filter(kind=MeetingKind.JOINT).exists()
 
 
-def test_managed_estates_are_the_ones_the_register_shows_after_the_works(demo):
-    """Every estate with a managing body is in 长效管理 in the register."""
+def test_managed_estates_agree_with_the_register(demo):
+    """Every estate with a managing body shows the body's mode in the register; the estates
+    after the works (长效管理) are all managed."""
     managed = Estate.objects.filter(bodies__isnull=False, bodies__ended_on=None).distinct()
-    assert {e.code for e in managed} == {SITONG, YANGGUANG, JINCANG_YUAN}
-    assert all(e.stage == RenovationStage.MANAGED for e in managed)
+    assert {e.code for e in managed} == {SITONG, YANGGUANG, JINCANG_YUAN, PANSHUI}
+    modes = {
+        BodyKind.SELF_COMMITTEE: ManagementMode.SELF_MANAGED,
+        BodyKind.RED_PROPERTY: ManagementMode.PROPERTY_COMPANY,
+        BodyKind.PROPERTY_COMPANY: ManagementMode.PROPERTY_COMPANY,
+        BodyKind.COMMUNITY: ManagementMode.COMMUNITY_CARETAKER,
+    }
+    for e in managed:
+        assert e.management_mode == modes[e.bodies.get(ended_on=None).kind], e.name
+    after_works = Estate.objects.filter(stage=RenovationStage.MANAGED)
+    assert set(after_works) <= set(managed)
 
 
 def test_work_orders_are_in_every_state_and_each_move_is_an_event(demo):
@@ -97,9 +107,10 @@ def test_one_order_climbed_to_the_street_and_one_came_through_open311(demo):
 
 
 def test_last_month_is_evaluated_and_published(demo):
-    for code in (SITONG, YANGGUANG):
+    for code in (SITONG, YANGGUANG, PANSHUI):
         report = MonthlyReport.objects.get(estate__code=code)
-        assert report.published_at is not None and report.evaluation is not None
+        assert report.published_at is not None
+        assert (report.evaluation is None) == (code == PANSHUI)
         assert report.orders_received > 5 and report.score is not None
     assert Evaluation.objects.count() == 2
 

@@ -60,6 +60,7 @@ from xiaoqu.stewardship.services import access, bodies, duty, evaluation, fund, 
 SITONG = "520102003001-01"  # 四通街8号院落
 YANGGUANG = "522323001001-01"  # 阳光新城小区
 JINCANG_YUAN = "520103006001-03"  # 金仓苑
+PANSHUI = "522323001001-02"  # 盘水小区
 
 ADMIN_PHONE = "13800000011"
 HOUSING_PHONE = "13800000007"  # 贵阳市
@@ -363,6 +364,21 @@ def _yangguang(estate: Estate, today: dt.date) -> None:
     meetings.meeting_publish_minutes(meeting=meeting, actor=staff)
 
 
+def _panshui(estate: Estate, today: dt.date) -> None:
+    """盘水小区, next door, is looked after by the community (社区托管) while its owners vote on
+    the renovation: a second estate in 盘水街道's ranking, scored on its work orders alone."""
+    staff = _user(CHENGNAN_STAFF)
+    bodies.body_start(
+        estate=estate,
+        kind=BodyKind.COMMUNITY,
+        name="城南社区居委会（托管）",
+        started_on=dt.date(2023, 3, 1),
+        actor=staff,
+        contact_name="城南社区居委会",
+        contact_phone="0859-7232105",
+    )
+
+
 # --- 金仓苑: a property company and a voted use of the fund ----------------------------------
 
 
@@ -521,7 +537,12 @@ MONTH_TEXTS = (
     ("greenery", "树枝挡住窗户"),
 )
 
-RECORDERS = {SITONG: SITONG_STAFF, YANGGUANG: CHENGNAN_STAFF, JINCANG_YUAN: JINCANG_STAFF}
+RECORDERS = {
+    SITONG: SITONG_STAFF,
+    YANGGUANG: CHENGNAN_STAFF,
+    JINCANG_YUAN: JINCANG_STAFF,
+    PANSHUI: CHENGNAN_STAFF,
+}
 
 REJECT_REASONS = {
     "other": "不属于物业维修范围：公共场所活动请向社区居委会申请，商铺油烟请拨打12345反映。",
@@ -546,6 +567,8 @@ def _handlers(estate: Estate) -> tuple[User, User]:
         return _user(SITONG_COMMITTEE), _user(SITONG_COMMITTEE)
     if estate.code == YANGGUANG:
         return _user(YANGGUANG_MANAGER), _user(YANGGUANG_MANAGER)
+    if estate.code == PANSHUI:  # the community looks after it itself
+        return _user(CHENGNAN_STAFF), _user(CHENGNAN_STAFF)
     return _user(JINCANG_YUAN_REPAIRS), _user(JINCANG_YUAN_REPAIRS)
 
 
@@ -588,20 +611,19 @@ def _orders(estates: dict[str, Estate], now: dt.datetime) -> None:
         _play(order, moves, last.get((code, category)))
         _date(order, created, dt.timedelta(hours=20 if i % 7 == 3 else 2))
         last.setdefault((code, category), order)
-    _last_month(estates, now, categories)
+    _last_month(estates, categories)
 
 
-def _last_month(
-    estates: dict[str, Estate], now: dt.datetime, categories: dict[str, WorkOrderCategory]
-) -> None:
-    """A dozen orders a month back in 四通街8号院落 and 阳光新城小区, resolved and confirmed
+def _last_month(estates: dict[str, Estate], categories: dict[str, WorkOrderCategory]) -> None:
+    """Ten orders each last month in 四通街8号院落, 阳光新城小区 and 盘水小区, resolved and confirmed
     (one in five late, one reopened first), rated by their reporters."""
-    for i in range(24):
-        code = (SITONG, YANGGUANG)[i % 2]
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for i in range(30):
+        code = (SITONG, YANGGUANG, PANSHUI)[i % 3]
         estate = estates[code]
         category, text = MONTH_TEXTS[i % len(MONTH_TEXTS)]
         building = estate.buildings.order_by("number")[i % estate.buildings.count()]
-        created = now - dt.timedelta(days=28 + i % 6, hours=i)
+        created = _aware(last_month + dt.timedelta(days=i % 27), 8 + i % 10, 7 * i % 60)
         order, _ = orders.order_report(
             reporter=_reporter(estate, 40 + i),
             estate=estate,
@@ -753,7 +775,11 @@ def _evaluations(estates: dict[str, Estate], today: dt.date) -> None:
             actor=_user(phone),
             now=_aware(today.replace(day=1), 15),
         )
-    for code, phone in ((YANGGUANG, CHENGNAN_STAFF), (SITONG, SITONG_STAFF)):
+    for code, phone in (
+        (YANGGUANG, CHENGNAN_STAFF),
+        (SITONG, SITONG_STAFF),
+        (PANSHUI, CHENGNAN_STAFF),
+    ):
         report = evaluation.report_compute(estate=estates[code], month=month)
         evaluation.report_publish(report=report, actor=_user(phone))
     evaluation.report_compute(estate=estates[JINCANG_YUAN], month=month)
@@ -761,8 +787,9 @@ def _evaluations(estates: dict[str, Estate], today: dt.date) -> None:
 
 def load_demo_stewardship() -> None:
     """Stage 5 of the demo (idempotent: done once, when 四通街8号院落 has no managing body)."""
-    estates = {e.code: e for e in Estate.objects.filter(code__in=[SITONG, YANGGUANG, JINCANG_YUAN])}
-    if len(estates) < 3 or bodies.current_body(estates[SITONG]) is not None:
+    codes = [SITONG, YANGGUANG, JINCANG_YUAN, PANSHUI]
+    estates = {e.code: e for e in Estate.objects.filter(code__in=codes)}
+    if len(estates) < len(codes) or bodies.current_body(estates[SITONG]) is not None:
         return
     today = timezone.localdate()
     now = timezone.now().replace(second=0, microsecond=0)
@@ -771,6 +798,7 @@ def load_demo_stewardship() -> None:
         _sitong(estates[SITONG], today)
         _yangguang(estates[YANGGUANG], today)
         _jincang_yuan(estates[JINCANG_YUAN], today)
+        _panshui(estates[PANSHUI], today)
         _duty(estates[SITONG], today)
         _access(estates[SITONG], today)
         _fund_sitong(estates[SITONG], today)
