@@ -103,7 +103,7 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
 
         # 1. The network fails for the submit: the visit is kept on the phone.
         page.route(SUBMIT, lambda route: route.abort("internetdisconnected"))
-        page.select_option("#v-dwelling", str(dwelling.pk))
+        page.select_option("#v-dwelling", value=str(dwelling.pk))
         page.click("#v-outcome label:has-text('见到住户')")
         page.fill("#v-people", "2")
         page.locator(".opinion-text").nth(0).fill("楼道灯坏了，晚上上楼看不见")
@@ -204,7 +204,7 @@ def test_refused_visit_comes_back_for_editing(live_server, chromium, shoot, fiel
         page.fill("#id_password", PASSWORD)
         page.click("#login-submit")
         page.wait_for_url(re.compile(r"/visit/$"))
-        page.select_option("#v-dwelling", str(dwelling.pk))
+        page.select_option("#v-dwelling", value=str(dwelling.pk))
         page.click("#v-outcome label:has-text('见到住户')")
         page.locator(".opinion-text").nth(0).fill("😀👍")
         page.click("#visit-save")
@@ -216,8 +216,7 @@ def test_refused_visit_comes_back_for_editing(live_server, chromium, shoot, fiel
 
         entry.locator(".entry-edit").click()
         expect(page.locator("#form-msg")).to_contain_text("没有通过")
-        # The form is filled back after the message: wait for it rather than read it once.
-        expect(page.locator("#v-dwelling")).to_have_value(str(dwelling.pk))
+        assert page.locator("#v-dwelling").input_value() == str(dwelling.pk)
         page.locator(".opinion-text").nth(0).fill("单元门坏了关不上")
         page.click("#visit-save")
         expect(page.locator("#queue-list li")).to_have_count(0)

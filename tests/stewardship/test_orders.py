@@ -488,6 +488,23 @@ def test_sweep_leaves_orders_on_time_and_closed_ones(estate, resident, staff):
     assert on_time.pk
 
 
+def test_a_sweep_sending_many_orders_to_one_user_makes_one_digest_notice(estate, resident, staff):
+    """Past DIGEST_OVER orders escalated to the same user in one sweep, they get one notice
+    with the count and the party (linking to that party's open orders), not one each; up to
+    it, one each. Every order still gets its event."""
+    many = [overdue(resident, estate) for _ in range(orders.DIGEST_OVER + 1)]
+    now = timezone.now()
+    assert orders.escalation_sweep(now=now)["escalated"] == len(many)
+    digest = Notice.objects.get(user=staff["community"])
+    assert (digest.order, digest.orders, digest.party) == (None, len(many), "community")
+    assert str(len(many)) in digest.text
+    assert WorkOrderEvent.objects.filter(kind="escalated").count() == len(many)
+    few = [overdue(resident, estate) for _ in range(orders.DIGEST_OVER)]
+    orders.escalation_sweep(now=now + dt.timedelta(seconds=1))
+    told = Notice.objects.filter(user=staff["community"], order__isnull=False)
+    assert set(told.values_list("order", flat=True)) == {o.pk for o in few}
+
+
 def test_sweep_notifies_the_seated_users_before_role_holders(estate, resident, staff):
     seated = make_user(password=None)
     PartySeat.objects.create(estate=estate, party="community", user=seated)

@@ -309,6 +309,17 @@ def test_notices_page_lists_and_marks_read(estate, resident, manager):
     assert not Notice.objects.filter(user=resident, read_at=None).exists()
 
 
+def test_a_digest_notice_links_to_the_partys_open_orders(manager):
+    """A digest (many orders of one sweep) shows its text and links to the open orders of
+    the party they reached, with no order number."""
+    Notice.objects.create(
+        user=manager, orders=40, party="community", text="40 件工单逾期未办结", at=timezone.now()
+    )
+    page = client_for(manager).get(reverse("stewardship:notices")).content.decode()
+    assert "40 件工单逾期未办结" in page
+    assert f"{reverse('stewardship:order_list')}?status=open&amp;party=community" in page
+
+
 def test_resident_home_links_to_orders_and_staff_nav_has_orders(estate, resident, manager):
     home = client_for(resident).get(reverse("registry:resident_home")).content.decode()
     assert reverse("stewardship:my_orders") in home

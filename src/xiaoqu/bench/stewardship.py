@@ -17,7 +17,8 @@ The escalation sweep (``stewardship.services.orders.escalation_sweep``), on a sc
   party above the managing body to notify.
 * Baseline, same run: a plain ``UPDATE`` of the same rows (a new deadline), rolled back.
 * The sweep: every order one level up (the housing bureau's marked overdue), an event row
-  and a notice each, new deadlines; goal ≤ 10 s. Then the same sweep again at the same
+  each, the users told (a digest each here, since each receives far more than a few dozen
+  orders), new deadlines; goal ≤ 10 s. Then the same sweep again at the same
   time, which must change nothing (idempotence), and the rows are counted.
 
 Open311 under load (``/open311/v2/``), on a scratch database (SQLite, or the PostgreSQL server

@@ -474,12 +474,20 @@ class WorkOrderPhoto(models.Model):
 
 
 class Notice(models.Model):
-    """An in-app notification of a work order to a user (who, what, when, read)."""
+    """An in-app notification of a work order to a user (who, what, when, read).
+
+    A digest (no ``order``) tells one user of many orders at once — when one sweep escalates
+    more than a few dozen to them — with how many and the party they now stand with.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="work_order_notices"
     )
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="notices")
+    order = models.ForeignKey(
+        WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    orders = models.PositiveIntegerField(_("工单数"), default=1)
+    party = models.CharField(_("责任方"), max_length=16, choices=Party.choices, blank=True)
     text = models.CharField(_("内容"), max_length=300)
     at = models.DateTimeField(_("时间"))
     read_at = models.DateTimeField(_("已读"), null=True, blank=True)
@@ -488,6 +496,12 @@ class Notice(models.Model):
         verbose_name = _("工单通知")
         verbose_name_plural = _("工单通知")
         ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, orders=1) | Q(order__isnull=True, orders__gt=1),
+                name="notice_one_order_or_digest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]

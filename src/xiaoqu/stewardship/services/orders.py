@@ -26,7 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xiaoqu.accounts.models import Actor, Role, RoleAssignment, User
 from xiaoqu.accounts.roles import is_global_admin
@@ -784,6 +786,7 @@ class _Sql:
     """The pieces of the sweep's statements (table names, CASE expressions, parameters)."""
 
     def __init__(self, now: dt.datetime, dues: dict[int, dt.datetime]) -> None:
+        self.now = now
         self.at = connection.ops.adapt_datetimefield_value(now)
         self.orders = WorkOrder._meta.db_table
         self.events = WorkOrderEvent._meta.db_table
@@ -834,18 +837,33 @@ def _sweep_events(sql: _Sql) -> None:
         )
 
 
+def _many_escalated(n: int, party: str) -> str:
+    return ngettext(
+        "%(n)d 件工单逾期未办结，已升级由您督办（%(party)s）。",
+        "%(n)d 件工单逾期未办结，已升级由您督办（%(party)s）。",
+        n,
+    ) % {"n": n, "party": Party(party).label}
+
+
+def _many_overdue(n: int, party: str) -> str:
+    return ngettext(
+        "%(n)d 件住建部门督办的工单仍已逾期。", "%(n)d 件住建部门督办的工单仍已逾期。", n
+    ) % {"n": n}
+
+
 def _sweep_notices(sql: _Sql, now: dt.datetime) -> None:
     """The users of each order's new party are told; at the top, that it is still overdue."""
     candidates = WorkOrder.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     tell = [
-        (
+        _Tell(
             high,
             _("工单逾期未办结，已升级由您督办（%(party)s）。") % {"party": Party(high).label},
+            _many_escalated,
             [low for low, up in flow.NEXT.items() if up == high],
         )
         for high in dict.fromkeys(flow.NEXT.values())
     ]
-    tell.append((flow.TOP, _("住建部门督办的工单仍已逾期。"), [flow.TOP]))
+    tell.append(_Tell(flow.TOP, _("住建部门督办的工单仍已逾期。"), _many_overdue, [flow.TOP]))
     _bulk_notify(sql, candidates, tell)
 
 
@@ -862,29 +880,61 @@ def _sweep_update(sql: _Sql) -> int:
         return cursor.rowcount
 
 
-def _bulk_notify(
-    sql: _Sql, candidates: QuerySet[WorkOrder], tell: list[tuple[str, str, list[str]]]
-) -> None:
-    """For each (party told, text, parties the orders are at): one notice per order and user
-    of the party told in the order's estate — for each user, one INSERT … SELECT over the
-    orders of the estates they are notified for (all of them, the usual case of a community,
-    street or bureau user, needs no estate filter)."""
+@dataclass(frozen=True)
+class _Tell:
+    """Whom the sweep tells (a party), what about one order and about many, and the parties
+    the orders concerned stand with before the sweep."""
+
+    party: str
+    one: str
+    many: Callable[[int, str], str]  # the digest's text, of the count and the party told
+    sources: list[str]
+
+
+# More orders than this reaching one user in one sweep make one digest notice, not one each.
+DIGEST_OVER = 30
+
+
+def _bulk_notify(sql: _Sql, candidates: QuerySet[WorkOrder], tell: list[_Tell]) -> None:
+    """For each party told: every user of the party in an order's estate gets a notice per
+    order — one INSERT … SELECT over the orders of the estates they are notified for (all of
+    them, the usual case of a community, street or bureau user, needs no estate filter) — or,
+    past ``DIGEST_OVER`` orders, one digest notice with the count (a street officer does not
+    read a thousand notices of one sweep; the digest links to the party's open orders)."""
     estate_ids = list(candidates.order_by().values_list("estate_id", flat=True).distinct())
-    recipients = {target: recipients_by_estate(estate_ids, target) for target, *_r in tell}
+    recipients = {t.party: recipients_by_estate(estate_ids, t.party) for t in tell}
     with connection.cursor() as cursor:
-        for target, text, sources in tell:
+        for t in tell:
             by_user: dict[int, list[int]] = defaultdict(list)
-            for estate_id, users in recipients[target].items():
+            for estate_id, users in recipients[t.party].items():
                 for user_id in users:
                     by_user[user_id].append(estate_id)
-            at = ", ".join(f"'{p}'" for p in sources)
+            at = ", ".join(f"'{p}'" for p in t.sources)
             for user_id, estates in sorted(by_user.items()):
-                for where in _estate_filters(estates, len(estate_ids)):
+                wheres = _estate_filters(estates, len(estate_ids))
+                count = 0
+                for where in wheres:
                     cursor.execute(
-                        f"INSERT INTO {sql.notices} (user_id, order_id, text, at)"
-                        f" SELECT %s, o.id, %s, %s FROM {sql.orders} o"
+                        f"SELECT COUNT(*) FROM {sql.orders} o WHERE {sql.where('o', at)}{where}",
+                        [sql.at],
+                    )
+                    count += cursor.fetchone()[0]
+                if count > DIGEST_OVER:
+                    Notice.objects.create(
+                        user_id=user_id,
+                        order=None,
+                        orders=count,
+                        party=t.party,
+                        text=t.many(count, t.party)[:300],
+                        at=sql.now,
+                    )
+                    continue
+                for where in wheres if count else []:
+                    cursor.execute(
+                        f"INSERT INTO {sql.notices} (user_id, order_id, orders, party, text, at)"
+                        f" SELECT %s, o.id, 1, '', %s, %s FROM {sql.orders} o"
                         f" WHERE {sql.where('o', at)}{where}",
-                        [user_id, text, sql.at, sql.at],
+                        [user_id, t.one, sql.at, sql.at],
                     )
 
 
