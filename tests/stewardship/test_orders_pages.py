@@ -325,3 +325,24 @@ def test_resident_home_links_to_orders_and_staff_nav_has_orders(estate, resident
     assert reverse("stewardship:my_orders") in home
     workbench = client_for(manager).get(reverse("stewardship:order_list")).content.decode()
     assert f'href="{reverse("stewardship:order_list")}"' in workbench
+
+
+def test_an_administrator_adds_a_routing_rule_for_an_estate_or_a_region_not_both(estate):
+    """派单规则 in the admin: a rule for an estate is saved; one naming both an estate and a
+    region is refused with a message and nothing is saved."""
+    from xiaoqu.stewardship.models import RoutingRule, WorkOrderCategory
+    from xiaoqu.stewardship.services.orders import categories_ensure
+
+    categories_ensure()
+    admin_user = make_user("admin", password=None)
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    drain = WorkOrderCategory.objects.get(code="drain")
+    url = "/admin/stewardship/routingrule/add/"
+    both = {"category": drain.pk, "estate": estate.pk, "region": estate.community_id}
+    page = client.post(url, {**both, "party": "community"}).content.decode()
+    assert "不能同时选" in page and not RoutingRule.objects.exists()
+    client.post(url, {"category": drain.pk, "estate": estate.pk, "party": "community"})
+    assert RoutingRule.objects.get().party == "community"

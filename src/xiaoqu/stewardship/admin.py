@@ -1,5 +1,6 @@
 """Admin of the working calendar (the years the chinese-calendar package does not know yet),
-the work-order categories, the Open311 keys and the criteria of the monthly evaluation."""
+the work-order categories and routing rules, the Open311 keys and the criteria of the monthly
+evaluation."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from xiaoqu.stewardship.models import (
     CalendarDay,
     EvaluationCriterion,
     Open311Key,
+    RoutingRule,
     WorkOrderCategory,
 )
 from xiaoqu.stewardship.services.open311 import open311_key_revoke
@@ -127,3 +129,28 @@ class AccessPointAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = ["category", "estate", "region", "party"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("estate") and data.get("region"):
+            raise forms.ValidationError(gettext("派单规则只能针对一个小区或一个区域，不能同时选。"))
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """派单规则: which party a category's new orders go to first (no category: every
+    category), for an estate or a region and everything under it. The most specific rule wins
+    (docs/stewardship.md); without one, the managing body."""
+
+    form = RoutingRuleForm
+    list_display = ["__str__", "category", "estate", "region", "party"]
+    list_filter = ["party", "category"]
+    list_select_related = ["category", "estate", "region"]
+    autocomplete_fields = ["estate", "region"]
