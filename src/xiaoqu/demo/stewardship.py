@@ -3,18 +3,20 @@
 * 四通街8号院落 (南明区遵义路街道四通街社区): abandoned by its property company, it elected a
   residents' self-management committee (自管会) at a 居民议事会 in April, with the Party
   branch's guidance; the committee's members, its charter, the 24-hour duty roster with
-  handover notes, the gate with its reader and a week of access events, the owners' monthly
-  evaluation, and the maintenance fund with an emergency use (a leaking roof) approved by
-  the street.
+  handover notes, two gates with their readers and a week of access events, last month's
+  evaluation (by the community: a committee does not score itself), and the maintenance fund
+  with an emergency use (a leaking roof) approved by the housing bureau.
 * 阳光新城小区 (普安县盘水街道城南社区): a "红色物业" — a property company with its own Party
   branch — and the five parties (住建监管、街道统筹、社区落实、业委评议、物业执行) seated, with
-  their joint meeting (联席会议).
+  their joint meeting (联席会议); last month evaluated by the owners' committee.
+* 盘水小区 next door, looked after by the community (社区托管), so the street's ranking has two
+  estates.
 * 金仓苑 (云岩区盐务街街道金仓社区): a property company under contract, and the maintenance
   fund used by the owners' vote (Civil Code Art. 278 item 5).
-* Work orders in all three, in every state: new, accepted, dispatched, in progress, resolved,
-  confirmed and rated, reopened, rejected with a reason, merged into a duplicate; one
-  climbed to the street by the escalation sweep, one posted by the city's 12345 hotline
-  through Open311.
+* Work orders in every state: new, accepted, dispatched, in progress, resolved, confirmed and
+  rated, reopened, rejected with a reason, merged into a duplicate; one climbed to the street
+  by the escalation sweep, one posted by the city's 12345 hotline through Open311; and last
+  month's everyday repairs for the monthly reports.
 
 Business steps go through the services; the dates are then set to the demo's calendar, as the
 works demo does. Idempotent: an estate that already has a managing body is left alone.
