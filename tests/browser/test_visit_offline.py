@@ -103,7 +103,9 @@ def test_visit_waits_offline_and_is_stored_once(live_server, chromium, shoot, fi
 
         # 1. The network fails for the submit: the visit is kept on the phone.
         page.route(SUBMIT, lambda route: route.abort("internetdisconnected"))
-        page.select_option("#v-dwelling", value=str(dwelling.pk))
+        # By label: select_option matches a string against values and labels alike, and
+        # a dwelling's id can equal another dwelling's room number.
+        page.select_option("#v-dwelling", label=dwelling.number)
         page.click("#v-outcome label:has-text('见到住户')")
         page.fill("#v-people", "2")
         page.locator(".opinion-text").nth(0).fill("楼道灯坏了，晚上上楼看不见")
@@ -204,7 +206,9 @@ def test_refused_visit_comes_back_for_editing(live_server, chromium, shoot, fiel
         page.fill("#id_password", PASSWORD)
         page.click("#login-submit")
         page.wait_for_url(re.compile(r"/visit/$"))
-        page.select_option("#v-dwelling", value=str(dwelling.pk))
+        # By label: select_option matches a string against values and labels alike, and
+        # a dwelling's id can equal another dwelling's room number.
+        page.select_option("#v-dwelling", label=dwelling.number)
         page.click("#v-outcome label:has-text('见到住户')")
         page.locator(".opinion-text").nth(0).fill("😀👍")
         page.click("#visit-save")
