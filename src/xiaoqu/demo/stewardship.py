@@ -106,19 +106,49 @@ def _residents(estate: Estate, n: int, skip: int = 0) -> list[Person]:
 # --- 四通街8号院落: the 自管会 -----------------------------------------------------------------
 
 
-def _sitong(estate: Estate, today: dt.date) -> None:
-    staff = _user(SITONG_STAFF)
+def _minuted_meeting(
+    estate: Estate,
+    staff: User,
+    *,
+    kind: str,
+    held_on: dt.date,
+    place: str,
+    attendance: int,
+    convenor: str,
+    agenda: str,
+    minutes: str,
+    decisions: str,
+) -> Meeting:
+    """A meeting held, its record written and its minutes published."""
     meeting = meetings.meeting_create(
-        estate=estate,
-        kind=MeetingKind.COUNCIL,
-        held_on=COMMITTEE_ELECTED,
-        place="四通街8号院落院坝",
-        attendance=86,
-        actor=staff,
+        estate=estate, kind=kind, held_on=held_on, place=place, attendance=attendance, actor=staff
     )
     meetings.meeting_record_update(
         meeting=meeting,
         actor=staff,
+        convenor=convenor,
+        agenda=agenda,
+        minutes=minutes,
+        decisions=decisions,
+    )
+    return meetings.meeting_publish_minutes(meeting=meeting, actor=staff)
+
+
+def _seat(estate: Estate, staff: User, *seats: tuple[str, str]) -> None:
+    """Seat the users of these phones for their parties of the estate."""
+    for party, phone in seats:
+        bodies.seat_add(estate=estate, party=party, user=_user(phone), actor=staff)
+
+
+def _sitong(estate: Estate, today: dt.date) -> None:
+    staff = _user(SITONG_STAFF)
+    meeting = _minuted_meeting(
+        estate,
+        staff,
+        kind=MeetingKind.COUNCIL,
+        held_on=COMMITTEE_ELECTED,
+        place="四通街8号院落院坝",
+        attendance=86,
         convenor="四通街社区党支部",
         agenda="一、原物业公司撤场后小区怎么管；二、选举居民自管会；三、通过自管会章程",
         minutes=(
@@ -128,7 +158,6 @@ def _sitong(estate: Estate, today: dt.date) -> None:
         ),
         decisions="选举刘建华为自管会主任，王秀英为副主任，张德明、李桂兰为委员；通过章程。",
     )
-    meetings.meeting_publish_minutes(meeting=meeting, actor=staff)
     Meeting.objects.filter(pk=meeting.pk).update(minutes_published_at=_aware(COMMITTEE_ELECTED, 20))
     chair = _committee_people(estate)
     bodies.body_start(
@@ -161,12 +190,13 @@ def _sitong(estate: Estate, today: dt.date) -> None:
     if committee_user.person_id is None:
         committee_user.person = chair[0]
         committee_user.save(update_fields=["person"])
-    for party, phone in (
+    _seat(
+        estate,
+        staff,
         (Party.COMMUNITY, SITONG_STAFF),
         (Party.OWNERS, SITONG_COMMITTEE),
         (Party.HOUSING, HOUSING_PHONE),
-    ):
-        bodies.seat_add(estate=estate, party=party, user=_user(phone), actor=staff)
+    )
 
 
 def _committee_people(estate: Estate) -> list[Person]:
@@ -332,26 +362,23 @@ def _yangguang(estate: Estate, today: dt.date) -> None:
         fee_per_m2=Decimal("0.60"),
         party_organization=branch,
     )
-    for party, phone in (
+    _seat(
+        estate,
+        staff,
         (Party.HOUSING, PUAN_HOUSING),
         (Party.STREET, PANSHUI_STREET),
         (Party.COMMUNITY, CHENGNAN_STAFF),
         (Party.OWNERS, YANGGUANG_OWNERS),
         (Party.MANAGER, YANGGUANG_MANAGER),
-    ):
-        bodies.seat_add(estate=estate, party=party, user=_user(phone), actor=staff)
+    )
     held = today - dt.timedelta(days=20)
-    meeting = meetings.meeting_create(
-        estate=estate,
+    _minuted_meeting(
+        estate,
+        staff,
         kind=MeetingKind.JOINT,
         held_on=held,
         place="城南社区党群服务中心",
         attendance=9,
-        actor=staff,
-    )
-    meetings.meeting_record_update(
-        meeting=meeting,
-        actor=staff,
         convenor="城南社区党委",
         agenda="一、上月工单办理情况；二、冬季管网防冻；三、业委会评议意见的整改",
         minutes=(
@@ -363,7 +390,6 @@ def _yangguang(estate: Estate, today: dt.date) -> None:
             "三、每月第一周召开联席会议，评议结果在小区公示栏公布。"
         ),
     )
-    meetings.meeting_publish_minutes(meeting=meeting, actor=staff)
 
 
 def _panshui(estate: Estate, today: dt.date) -> None:
@@ -404,13 +430,14 @@ def _jincang_yuan(estate: Estate, today: dt.date) -> None:
             phone=JINCANG_YUAN_REPAIRS, password=None, name="金仓苑物业 维修员杨师傅"
         )
         role_assign(user=repairs, role=Role.PROPERTY_MANAGER, estate=estate)
-    for party, phone in (
+    _seat(
+        estate,
+        staff,
         (Party.HOUSING, HOUSING_PHONE),
         (Party.STREET, YANWU_STREET),
         (Party.COMMUNITY, JINCANG_STAFF),
         (Party.MANAGER, JINCANG_YUAN_REPAIRS),
-    ):
-        bodies.seat_add(estate=estate, party=party, user=_user(phone), actor=staff)
+    )
 
 
 # --- the maintenance fund ---------------------------------------------------------------------
