@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -12,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xiaoqu.core.keys import key_digest, key_new
 from xiaoqu.core.pii import mask_phone, normalize_phone
 
 
@@ -143,10 +142,6 @@ class RoleAssignment(models.Model):
         return f"{self.get_role_display()} @ {scope}"
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 class ApiToken(models.Model):
     """A bearer token for machines; only its SHA-256 digest is stored."""
 
@@ -167,15 +162,15 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, *, user: User, name: str) -> tuple[ApiToken, str]:
-        raw = "xq_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=raw[:8])
+        raw, digest = key_new("xq_")
+        token = cls.objects.create(user=user, name=name, digest=digest, prefix=raw[:8])
         return token, raw
 
     @classmethod
     def lookup(cls, raw: str) -> ApiToken | None:
         return (
             cls.objects.select_related("user")
-            .filter(digest=_digest(raw), revoked=False, user__is_active=True)
+            .filter(digest=key_digest(raw), revoked=False, user__is_active=True)
             .first()
         )
 

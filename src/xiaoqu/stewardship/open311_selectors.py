@@ -14,7 +14,6 @@ work), never who it was dispatched to.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -24,6 +23,7 @@ from django.db.models import Max
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.keys import key_digest
 from xiaoqu.registry.models import Estate, Region, RegionLevel
 from xiaoqu.stewardship import open311
 from xiaoqu.stewardship.models import (
@@ -66,11 +66,6 @@ _REQUEST_COLUMNS = (
     "estate__longitude",
     "building__number",
 )
-
-
-def key_digest(raw: str) -> str:
-    """The SHA-256 digest under which a key is stored."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def live_key(raw: str) -> Open311Key | None:

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.keys import key_digest, key_new
 from xiaoqu.registry.models import Dwelling, Entrance, Estate, Ownership, Person, Residency
 from xiaoqu.stewardship import watch
 from xiaoqu.stewardship.models import (
@@ -72,10 +73,6 @@ CODE_DIGITS = 6
 _CARD_RE = re.compile(r"^[0-9A-Z]{4,64}$")
 _CODE_RE = re.compile(r"^[0-9]{4,12}$")
 _QR_RE = re.compile(r"^[\x21-\x7e]{8,255}$")
-
-
-def device_key_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def normalise_credential(kind: str, value: str) -> str:
@@ -174,9 +171,9 @@ def device_add(
         raise DomainError(_("请填写设备名称（64 字以内）。"), code="name")
     if not point.active:
         raise DomainError(_("门禁点已停用，不能添加设备。"), code="inactive")
-    raw = DEVICE_KEY_PREFIX + secrets.token_urlsafe(32)
+    raw, digest = key_new(DEVICE_KEY_PREFIX)
     with transaction.atomic():
-        device = AccessDevice.objects.create(point=point, name=name, digest=device_key_digest(raw))
+        device = AccessDevice.objects.create(point=point, name=name, digest=digest)
         audit_record(
             actor=actor,
             action="stewardship.access_device_add",
@@ -211,9 +208,7 @@ def device_for_key(raw: str) -> AccessDevice | None:
     if not raw:
         return None
     return (
-        AccessDevice.objects.select_related("point__estate")
-        .filter(digest=device_key_digest(raw))
-        .first()
+        AccessDevice.objects.select_related("point__estate").filter(digest=key_digest(raw)).first()
     )
 
 

@@ -6,7 +6,6 @@ can be revoked. The posts themselves are work orders: ``services.orders.order_po
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from django.db import transaction
@@ -15,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.keys import key_new
 from xiaoqu.registry.models import Region
 from xiaoqu.stewardship.models import Open311Key
-from xiaoqu.stewardship.open311_selectors import key_digest
 
 KEY_PREFIX = "o311_"
 NAME_MAX = 100
@@ -33,9 +32,9 @@ def open311_key_create(
         raise DomainError(_("请填写密钥的名称（使用它的系统，如“12345热线”）。"), code="name")
     if len(name) > NAME_MAX:
         raise DomainError(_("名称太长了，最多 100 字。"), code="name_long")
-    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    raw, digest = key_new(KEY_PREFIX)
     with transaction.atomic():
-        key = Open311Key.objects.create(name=name, region=region, digest=key_digest(raw))
+        key = Open311Key.objects.create(name=name, region=region, digest=digest)
         audit_record(
             actor=actor,
             action="stewardship.open311_key_create",

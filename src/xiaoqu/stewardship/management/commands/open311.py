@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.keys import key_digest
 from xiaoqu.registry.models import Region
 from xiaoqu.stewardship.models import Open311Key
-from xiaoqu.stewardship.open311_selectors import key_digest
 from xiaoqu.stewardship.services.open311 import open311_key_create, open311_key_revoke
 
 
