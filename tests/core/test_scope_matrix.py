@@ -52,6 +52,9 @@ NOT_PAGES = {
     "decisions:plan_new": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "lifecircle:analysis_start": "POST-only action, tested in tests/lifecircle/test_pages.py",
     "lifecircle:gap_demand": "POST-only action, tested in tests/lifecircle/test_pages.py",
+    "lifecircle:facilities_import": (
+        "POST-only action, tested in tests/lifecircle/test_guiyang_pages.py"
+    ),
     "meetings:meeting_new": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:record_save": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:sign_in": "POST-only action, tested in tests/meetings/test_meetings.py",
@@ -506,6 +509,8 @@ def test_the_matrix_covers_the_known_pages_and_endpoints():
         "registry:estate_detail",
         "registry:resident_home",
         "web:home",
+        # The street network a region's life-circle map draws (GeoJSON lines).
+        "lifecircle:region_network",
     } <= set(PAGES)
     assert f"{API_NAMESPACE}:estate_dwellings" in ENDPOINTS
     assert f"{API_NAMESPACE}:me" in ENDPOINTS

@@ -103,7 +103,9 @@ def test_region_analysis_runs_and_shows_gaps(client, place, django_capture_on_co
         "河边小区" in body
         and 'id="gap-map"' in body
         and "/static/vendor/leaflet/leaflet.js" in body
+        and "/static/web/map.js" in body
     )
+    assert "底图需联网" not in body
 
 
 def test_an_estate_name_reaches_the_map_as_data_never_as_markup(
@@ -121,9 +123,9 @@ def test_an_estate_name_reaches_the_map_as_data_never_as_markup(
     )
     body = page.content.decode()
     assert "</script><script>" not in body
-    data = re.search(r'<script id="gap-points" type="application/json">(.*?)</script>', body)
+    data = re.search(r'<script id="gap-map-data" type="application/json">(.*?)</script>', body)
     assert data is not None
-    assert hostile in {point["name"] for point in json.loads(data.group(1))}
+    assert hostile in {point["name"] for point in json.loads(data.group(1))["estates"]}
 
 
 def test_report_card_and_a_gap_becomes_a_demand_once(

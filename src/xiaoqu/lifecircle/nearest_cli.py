@@ -3,7 +3,9 @@
     xiaoqu lifecircle nearest --osm FILE --origins FILE.csv --facilities FILE.csv
                               [--max-distance METRES] [--out FILE.csv] [--no-cache]
 
-Origins CSV ``id,lat,lon``; facilities CSV ``id,type,lat,lon`` (WGS-84, UTF-8, header row,
+``--osm`` is an OpenStreetMap file (.osm, .osm.gz, .osm.bz2, .osm.pbf) or a GeoJSON road layer
+(.geojson, WGS-84 LineStrings with OSM tags, as overpass-turbo exports). Origins CSV
+``id,lat,lon``; facilities CSV ``id,type,lat,lon`` (WGS-84, UTF-8, header row,
 other columns ignored; ``type`` one of ``standard.FACILITY_TYPES``). Output CSV, one row per
 origin (input order) and facility type (sorted): ``origin_id,type,facility_id,distance_m``,
 the last two empty when no facility of the type is within ``--max-distance``; distances in

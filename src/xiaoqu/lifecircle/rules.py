@@ -5,7 +5,8 @@
 * ``lifecircle.run_analysis``: community and street staff, the housing bureau and
   administrators run an analysis of a region of their scope — through those roles only, so a
   community clerk who is also a Party member elsewhere runs analyses of the clerk's
-  community only.
+  community only. The same people upload facility spreadsheets on the region's page (the
+  facilities must lie near the region's estates: docs/life-circle.md#facilities).
 
 Turning a gap into a demand needs ``needs.manage_demands`` for the estate.
 """

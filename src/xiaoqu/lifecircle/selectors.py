@@ -14,6 +14,18 @@ def latest_run(*, region: Region) -> AnalysisRun | None:
     return AnalysisRun.objects.filter(region=region).order_by("-created_at", "-pk").first()
 
 
+def covering_run(*, region: Region) -> AnalysisRun | None:
+    """The newest finished analysis of a region containing this one (a district's analysis
+    covers its streets and communities), for a region that has none of its own."""
+    above = [int(pk) for pk in region.path.strip("/").split("/") if pk and int(pk) != region.pk]
+    return (
+        AnalysisRun.objects.filter(region_id__in=above, status=RunStatus.DONE)
+        .select_related("region")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def latest_done_run_for_estate(*, estate: Estate) -> AnalysisRun | None:
     """The newest finished run of a region containing the estate that covers it."""
     return (
@@ -79,3 +91,63 @@ def gap_table(*, run: AnalysisRun, estates: Any) -> GapTable:
         by_type=dict(by_type),
         rows=ordered,
     )
+
+
+@dataclass(frozen=True)
+class LeftOutRow:
+    estate: Estate
+    reason: str
+
+
+def left_out(*, run: AnalysisRun, estates: Any) -> list[LeftOutRow]:
+    """Estates of the run's region (among ``estates``, those the reader may see) that the
+    finished run has no results for, each with the reason.
+
+    The reason is worked out again from the run's network (its cached build) only when some
+    such estate has coordinates, so a run that covered every estate costs one query.
+    """
+    from django.utils.translation import gettext as _
+
+    from xiaoqu.lifecircle.coverage import sort_estates
+
+    missing = list(
+        estates.filter(region_path__startswith=run.region.path)
+        .exclude(pk__in=EstateAccess.objects.filter(run=run).values("estate_id"))
+        .order_by("code", "pk")
+    )
+    if not missing:
+        return []
+    located = [e for e in missing if e.latitude is not None and e.longitude is not None]
+    network = _run_network(run) if located else None
+    reasons: dict[int, str] = {}
+    if network is not None:
+        _kept, out = sort_estates(
+            network, [(e.pk, e.name, float(e.latitude), float(e.longitude)) for e in located]
+        )
+        reasons = {o.estate_id: o.reason for o in out}
+    rows = []
+    for estate in missing:
+        if estate.pk in reasons:
+            reason = reasons[estate.pk]
+        elif estate.latitude is None or estate.longitude is None:
+            reason = _("没有坐标：请在小区档案中填写经纬度后重新分析")
+        elif network is None:
+            reason = _("不在路网覆盖范围内，或离可步行的道路太远")
+        else:  # the network covers it now: registered or moved since the run
+            reason = _("分析之后才登记或改了坐标：请重新分析")
+        rows.append(LeftOutRow(estate, reason))
+    return rows
+
+
+def _run_network(run: AnalysisRun) -> Any:
+    """The network the run read, from the cache the run filled; None when it cannot be had."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from xiaoqu.lifecircle.network import NetworkError, load_network
+
+    try:
+        return load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
+    except (NetworkError, OSError, ValueError):
+        return None

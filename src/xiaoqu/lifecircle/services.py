@@ -18,6 +18,13 @@ from django.utils.translation import gettext as _
 from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.lifecircle.coverage import (
+    FACILITY_REACH_DEG,
+    KIND_LABELS,
+    NETWORK_MARGIN_DEG,
+    LeftOut,
+    sort_estates,
+)
 from xiaoqu.lifecircle.models import (
     AnalysisRun,
     EstateAccess,
@@ -41,8 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OSM_MAX_BYTES = 200 * 1024 * 1024
-# Estates and facilities this far (degrees) outside the street network still take part.
-NETWORK_MARGIN_DEG = 0.01
+# The street network files a run takes: OpenStreetMap exports, or GeoJSON road layers.
+NETWORK_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".geojson", ".json")
 COLUMNS = ("id", "type", "lat", "lon")
 
 
@@ -81,13 +88,23 @@ def _upsert(rows: list[tuple[str, str, str, float, float]], source: str) -> Impo
     return ImportResult(len(created), len(updated))
 
 
-def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> ImportResult:
+def facilities_import_file(
+    *, upload: UploadedFile, actor: Actor | None, region: Region | None = None
+) -> ImportResult:
     """Facilities from an .xlsx or .csv with columns id, type, lat, lon (name optional).
 
-    All or nothing: every bad row is listed and nothing is stored.
+    All or nothing: every bad row is listed and nothing is stored. With ``region`` (the
+    region's life-circle page) the actor must be one who runs the region's analysis, and every
+    facility of the file, and every stored facility its ids would update, must lie near the
+    region's estates (``coverage.FACILITY_REACH_DEG``): people keep the facilities around their
+    own estates, not anyone else's.
     """
     from xiaoqu.core.spreadsheets import upload_rows
 
+    area = None
+    if region is not None:
+        RUN_ANALYSIS.require(actor, region)
+        area = _region_area(region)
     types = set(FacilityType.objects.values_list("code", flat=True))
     header: list[str] | None = None
     rows: list[tuple[str, str, str, float, float]] = []
@@ -102,8 +119,15 @@ def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> Impo
         row = _facility_row(n, dict(zip(header, cells, strict=False)), types, seen, errors)
         if row is not None:
             rows.append(row)
+            if area is not None and not area.holds(row[3], row[4]):
+                errors.append(
+                    _("第%(n)d行：坐标不在本区划的小区附近（%(area)s）")
+                    % {"n": n, "area": area.describe()}
+                )
     if header is None or not rows and not errors:
         raise DomainError(_("设施文件没有数据。"), code="empty")
+    if area is not None:
+        errors += _foreign_refs(rows, area)
     if errors:
         raise DomainError(_("设施文件有错误，未导入：") + "；".join(errors[:20]), code="rows")
     with transaction.atomic():
@@ -115,6 +139,62 @@ def facilities_import_file(*, upload: UploadedFile, actor: Actor | None) -> Impo
             after={"created": result.created, "updated": result.updated},
         )
     return result
+
+
+@dataclass(frozen=True)
+class _Area:
+    """South, north, west, east: the box of a region's estates widened by FACILITY_REACH_DEG."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+    def holds(self, lat: float, lon: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lon <= self.east
+
+    def describe(self) -> str:
+        return _("纬度 %(s).3f–%(n).3f，经度 %(w).3f–%(e).3f") % {
+            "s": self.south,
+            "n": self.north,
+            "w": self.west,
+            "e": self.east,
+        }
+
+
+def _region_area(region: Region) -> _Area:
+    """Where the facilities of a region's analysis can be: around its estates with coordinates."""
+    from django.db.models import Max, Min
+
+    box = Estate.objects.filter(
+        region_path__startswith=region.path, latitude__isnull=False, longitude__isnull=False
+    ).aggregate(
+        south=Min("latitude"), north=Max("latitude"), west=Min("longitude"), east=Max("longitude")
+    )
+    if box["south"] is None:
+        raise DomainError(
+            _("这个区划还没有带坐标的小区，无法核对设施的位置；请先在小区档案中填写经纬度。"),
+            code="no_estates",
+        )
+    m = FACILITY_REACH_DEG
+    return _Area(
+        float(box["south"]) - m,
+        float(box["north"]) + m,
+        float(box["west"]) - m,
+        float(box["east"]) + m,
+    )
+
+
+def _foreign_refs(rows: list[tuple[str, str, str, float, float]], area: _Area) -> list[str]:
+    """Faults for ids of the file that name a stored facility away from the region's estates."""
+    stored = Facility.objects.filter(
+        source=FacilitySource.FILE, source_ref__in=[r[0] for r in rows]
+    ).values_list("source_ref", "latitude", "longitude")
+    return [
+        _("编号 %(id)s 已是别处的设施，不能在这里修改；请换一个编号") % {"id": ref}
+        for ref, lat, lon in stored
+        if not area.holds(float(lat), float(lon))
+    ]
 
 
 def _facility_header(cells: list[str]) -> list[str]:
@@ -164,7 +244,7 @@ def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, fl
     from xiaoqu.lifecircle.network import NetworkError, check_osm_file
 
     path = Path(path)
-    check_osm_file(path)
+    check_osm_file(path, geojson=False)
     found: list[tuple[str, str, str, float, float]] = []
     try:
         for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
@@ -217,13 +297,22 @@ def facilities_import_osm(*, path: Path | str, actor: Actor | None) -> ImportRes
 # --- analysis runs -------------------------------------------------------------------------
 
 
-def analysis_start(*, region: Region, osm: UploadedFile, actor: Actor) -> AnalysisRun:
-    """Store the street network file and queue the analysis of the region's estates."""
+def analysis_start(
+    *, region: Region, osm: UploadedFile, actor: Actor, enqueue: bool = True
+) -> AnalysisRun:
+    """Store the street network file and queue the analysis of the region's estates.
+
+    With ``enqueue`` false nothing is queued: the caller runs ``analysis_execute`` itself (the
+    demo does, so that its analysis is there on first start).
+    """
     RUN_ANALYSIS.require(actor, region)
     name = (osm.name or "").lower()
-    if not name.endswith((".osm", ".osm.gz", ".osm.bz2", ".osm.pbf")):
+    if not name.endswith(NETWORK_SUFFIXES):
         raise DomainError(
-            _("路网文件应为 .osm、.osm.gz、.osm.bz2 或 .osm.pbf（OpenStreetMap 导出）。"),
+            _(
+                "路网文件应为 .osm、.osm.gz、.osm.bz2 或 .osm.pbf（OpenStreetMap 导出），"
+                "或 .geojson（WGS-84 经纬度的道路线图层，如 overpass-turbo 导出）。"
+            ),
             code="osm_type",
         )
     if (osm.size or 0) > OSM_MAX_BYTES:
@@ -233,7 +322,8 @@ def analysis_start(*, region: Region, osm: UploadedFile, actor: Actor) -> Analys
         run.osm_file.save(Path(osm.name or "network.osm.pbf").name, osm, save=False)
         run.save()
         audit_record(actor=actor, action="lifecircle.analysis_start", obj=run)
-        transaction.on_commit(lambda: _enqueue(run))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run))
     return run
 
 
@@ -302,7 +392,7 @@ def _analyse(run: AnalysisRun) -> None:
 
     _progress(run, 5, _("正在读取路网"))
     network = load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
-    estates = _estates_on(network, region=run.region)
+    estates, left_out = _estates_on(network, region=run.region)
     types = list(FacilityType.objects.filter(active=True))
     facilities = _facilities_on(network, types)
     _progress(run, 30, _("正在计算步行距离"))
@@ -316,40 +406,57 @@ def _analyse(run: AnalysisRun) -> None:
             status=RunStatus.DONE,
             progress=100,
             estates=len(estates),
-            message=_("已完成：%(n)d 个小区，%(f)d 处设施")
-            % {"n": len(estates), "f": len(facilities)},
+            message=_done_message(len(estates), len(facilities), left_out),
             finished_at=timezone.now(),
         )
 
 
-def _bounds(network: Network) -> tuple[float, float, float, float]:
-    """South, north, west, east of the network, widened by NETWORK_MARGIN_DEG."""
-    m = NETWORK_MARGIN_DEG
-    return (
-        float(network.lat.min()) - m,
-        float(network.lat.max()) + m,
-        float(network.lon.min()) - m,
-        float(network.lon.max()) + m,
+def _done_message(estates: int, facilities: int, left_out: list[LeftOut]) -> str:
+    """The finished run's message: what was analysed, and how many estates were left out for
+    which reasons. It names no estate: everyone who sees the run reads it, a community's clerk
+    included when the run is their district's, while the page lists the estates left out that
+    the reader may see, each with its reason (``selectors.left_out``)."""
+    message = _("已完成：%(n)d 个小区，%(f)d 处设施") % {"n": estates, "f": facilities}
+    if not left_out:
+        return message
+    counts: dict[str, int] = {}
+    for estate in left_out:
+        counts[estate.kind] = counts.get(estate.kind, 0) + 1
+    reasons = _("、").join(
+        _("%(reason)s %(n)d 个") % {"reason": KIND_LABELS[kind](), "n": n}
+        for kind, n in counts.items()
     )
+    return message + _("；%(k)d 个小区未纳入分析（%(reasons)s），名单见本页") % {
+        "k": len(left_out),
+        "reasons": reasons,
+    }
 
 
-def _estates_on(network: Network, *, region: Region) -> list[tuple[int, float, float]]:
-    """(id, lat, lon) of the region's estates with coordinates that the network covers."""
-    located = Estate.objects.filter(
-        region_path__startswith=region.path, latitude__isnull=False, longitude__isnull=False
-    ).values_list("pk", "latitude", "longitude")
-    estates = [(pk, float(lat or 0), float(lon or 0)) for pk, lat, lon in located]
-    if not estates:
+def _estates_on(
+    network: Network, *, region: Region
+) -> tuple[list[tuple[int, float, float]], list[LeftOut]]:
+    """(id, lat, lon) of the region's estates that the network covers, and those left out."""
+    estates = list(
+        Estate.objects.filter(region_path__startswith=region.path)
+        .order_by("code", "pk")
+        .values_list("pk", "name", "latitude", "longitude")
+    )
+    if not any(lat is not None and lon is not None for _pk, _n, lat, lon in estates):
         raise DomainError(_("这个区划里没有带坐标的小区。"))
-    south, north, west, east = _bounds(network)
-    kept = [e for e in estates if south <= e[1] <= north and west <= e[2] <= east]
+    kept, left_out = sort_estates(
+        network,
+        [
+            (pk, name, None if lat is None else float(lat), None if lon is None else float(lon))
+            for pk, name, lat, lon in estates
+        ],
+    )
     if not kept:
         raise DomainError(_("路网文件没有覆盖这个区划的小区，请换一个覆盖该区域的文件。"))
-    return kept
+    return kept, left_out
 
 
 def _facilities_on(network: Network, types: list[FacilityType]) -> list[Facility]:
-    south, north, west, east = _bounds(network)
+    south, north, west, east = network.bounds(NETWORK_MARGIN_DEG)
     return list(
         Facility.objects.filter(
             type__in=types,

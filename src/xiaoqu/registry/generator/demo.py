@@ -154,6 +154,11 @@ def _estate(
     """Draw an estate's buildings and dwellings; returns the owned dwellings (已登记)."""
     lat = spec["centre"][0] + rng.uniform(-0.004, 0.004)
     lon = spec["centre"][1] + rng.uniform(-0.004, 0.004)
+    if "location" in spec:
+        # Pinned beside its street on the demo's road layer (the Guiyang estates, for the
+        # life-circle analysis: docs/life-circle.md); drawn above all the same, so that
+        # pinning one estate changes no other row.
+        lat, lon = spec["location"]
     plan: list[tuple[int, int, int, bool, str]] = []
     for b in range(spec["buildings"]):
         storeys = spec["storeys"][b % len(spec["storeys"])]

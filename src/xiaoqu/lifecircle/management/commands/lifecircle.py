@@ -47,6 +47,14 @@ class Command(BaseCommand):
 
         ensure_migrated()
         file = Path(path)
+        if file.name.lower().endswith((".geojson", ".json")):
+            raise CommandError(
+                _(
+                    "GeoJSON 文件是路网（道路线），不含设施：设施请用 OpenStreetMap 文件"
+                    "（.osm、.osm.pbf 等，按标签识别）或 .xlsx/.csv 表格导入。"
+                ),
+                returncode=2,
+            )
         try:
             if file.name.lower().endswith((".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf")):
                 result = services.facilities_import_osm(path=file, actor=None)
