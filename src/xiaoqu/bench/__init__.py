@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, str] = {
     "lifecircle": "xiaoqu.bench.lifecircle",
     "renovation": "xiaoqu.bench.renovation",
     "stewardship": "xiaoqu.bench.stewardship",
+    "insights": "xiaoqu.bench.insights",
 }
 
 

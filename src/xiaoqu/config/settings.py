@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "xiaoqu.lifecircle",
     "xiaoqu.renovation",
     "xiaoqu.stewardship",
+    "xiaoqu.insights",
     "xiaoqu.web",
     # The benchmark suite (`xiaoqu bench`): sits above every app, no models.
     "xiaoqu.bench",
@@ -230,6 +231,14 @@ XIAOQU_UPLOAD_SHEET_MAX_BYTES = int(
 XIAOQU_UPLOAD_SHEET_MAX_ROWS = int(os.environ.get("XIAOQU_UPLOAD_SHEET_MAX_ROWS", "100000"))
 XIAOQU_SHEET_MAX_CELL_CHARS = int(os.environ.get("XIAOQU_SHEET_MAX_CELL_CHARS", "32767"))
 XIAOQU_SHEET_MAX_COLUMNS = int(os.environ.get("XIAOQU_SHEET_MAX_COLUMNS", "256"))
+
+# Maps (xiaoqu.core.maps, docs/configuration.md#maps): the base layer is the street network we
+# hold; a tile service (URL template with {z}/{x}/{y}) is used only when set, and its tiles
+# are taken to be in GCJ-02 (positions are converted for display) unless told otherwise.
+XIAOQU_MAP_TILES = os.environ.get("XIAOQU_MAP_TILES", "").strip()
+XIAOQU_MAP_TILES_GCJ02 = _flag("XIAOQU_MAP_TILES_GCJ02", True)
+XIAOQU_MAP_TILES_SUBDOMAINS = os.environ.get("XIAOQU_MAP_TILES_SUBDOMAINS", "abc").strip()
+XIAOQU_MAP_ATTRIBUTION = os.environ.get("XIAOQU_MAP_ATTRIBUTION", "").strip()
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

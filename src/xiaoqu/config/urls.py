@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("renovation/", include("xiaoqu.renovation.urls")),
     path("stewardship/", include("xiaoqu.stewardship.urls")),
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
+    path("insights/", include("xiaoqu.insights.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("xiaoqu.stewardship.open311_urls")),

@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
 from xiaoqu.demo.decisions import load_demo_decisions
+from xiaoqu.demo.lifecircle import load_demo_lifecircle
 from xiaoqu.demo.needs import load_demo_needs
 from xiaoqu.demo.organization import load_demo_organization
 from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
 from xiaoqu.demo.stewardship import load_demo_stewardship
+from xiaoqu.insights.services import rebuild as rebuild_figures
 from xiaoqu.registry.models import Estate, Person, Region
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "registry" / "data" / "demo"
@@ -87,6 +89,15 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     load_demo_decisions()
     load_demo_renovation()
     load_demo_stewardship()
+    runs = load_demo_lifecircle()
+    say(
+        _("生活圈分析已完成：%(regions)s（演示路网：贵阳市中心 OpenStreetMap 道路）")
+        % {"regions": "、".join(run.region.name for run in runs)}
+    )
+    # The loaders above set dates and states with plain UPDATEs, which no figure hears:
+    # the roll-ups are counted afresh once everything is in (docs/insights.md).
+    rebuilt = rebuild_figures()
+    say(_("成效汇总数据已重算：%(n)d 个小区") % {"n": rebuilt.estates})
     return logins
 
 

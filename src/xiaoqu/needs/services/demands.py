@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xiaoqu.core import figures
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.needs import classifier as clf
@@ -176,6 +177,7 @@ def demand_join(*, target: Demand, others: Iterable[Demand], actor: User) -> Dem
                 Demand.objects.filter(pk=d.pk).update(merged_into=target)
             else:
                 d.delete()
+        figures.changed([target.estate_id], "needs")
         audit_record(actor=actor, action="needs.demand_join", obj=target, after={"joined": ids})
     return target
 

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor
+from xiaoqu.core import figures
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.registry.importing.loading import Keys, Step
@@ -107,6 +108,8 @@ def import_register(
     try:
         with transaction.atomic():
             report = Run(progress).execute(sources)
+            # Bulk rows make no save signals: every estate's register figures are recounted.
+            figures.changed(None, "register")
             audit_record(
                 actor=actor,
                 action="registry.import",

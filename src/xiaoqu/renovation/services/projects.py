@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor
+from xiaoqu.core import figures
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.money import yuan
@@ -137,6 +138,7 @@ def batch_create(
             )
             for e in chosen
         )
+        figures.changed([e.pk for e in chosen], "works")
         audit_record(
             actor=actor,
             action="renovation.batch_create",
@@ -267,6 +269,7 @@ def _copy_items(project: Project, estate: Estate, plan: Plan) -> None:
             for source, fen in funding.items()
             if fen
         )
+        figures.changed([item.estate_id], "works")
 
 
 def project_set_parties(
@@ -451,6 +454,7 @@ def item_set_funding(*, item: ProjectItem, funding: Mapping[str, int], actor: Ac
             for s, v in funding.items()
             if int(v)
         )
+        figures.changed([item.estate_id], "works")
         if item.vote_need != VoteNeed.ELEVATOR:
             item.vote_need = (
                 VoteNeed.FUND if int(funding.get(FundSource.FUND, 0)) else VoteNeed.NONE

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor, Role
+from xiaoqu.core import figures
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.money import yuan
@@ -161,6 +162,7 @@ def deposits_record(
             for pk, fen in amounts.items()
             if fen > 0
         )
+        figures.changed([estate.pk], "fund")
         audit_record(
             actor=actor,
             action="stewardship.fund_deposits",
@@ -202,6 +204,7 @@ def interest_record(
             for pk, fen in shares.items()
             if fen > 0
         )
+        figures.changed([estate.pk], "fund")
         audit_record(
             actor=actor,
             action="stewardship.fund_interest",
@@ -292,6 +295,7 @@ def _write_shares(
         for pk, fen in shares.items()
         if fen > 0
     )
+    figures.changed([withdrawal.estate_id], "fund")
     return shares
 
 

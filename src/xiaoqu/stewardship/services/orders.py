@@ -40,6 +40,7 @@ from django.utils.translation import ngettext
 
 from xiaoqu.accounts.models import Actor, Role, RoleAssignment, User
 from xiaoqu.accounts.roles import is_global_admin
+from xiaoqu.core import figures
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.pii import normalize_phone, phone_is_valid
@@ -776,9 +777,17 @@ def escalation_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         overdue = WorkOrder.objects.filter(
             party=flow.TOP, status__in=OPEN_STATUSES, due_at__lt=now
         ).count()
+        # Estates whose count of escalated orders grows: an order escalated for the first time.
+        first_time = set(
+            WorkOrder.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now, escalations=0)
+            .exclude(party=flow.TOP)
+            .values_list("estate_id", flat=True)
+            .distinct()
+        )
         _sweep_events(sql)
         _sweep_notices(sql, now)
         moved = _sweep_update(sql)
+        figures.changed(first_time, "orders")
     return {"escalated": moved - overdue, "overdue": overdue}
 
 

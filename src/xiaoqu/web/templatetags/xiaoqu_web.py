@@ -37,6 +37,7 @@ def nav_items(context) -> list[dict[str, object]]:
             ("renovation:project_list", _("改造项目")),
             ("stewardship:order_list", _("工单")),
             ("lifecircle:standard", _("生活圈")),
+            ("insights:home", _("成效")),
         ]
     if holds_role(user, {Role.CONTRACTOR}):
         entries.append(("renovation:site", _("现场填报")))
