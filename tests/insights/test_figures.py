@@ -34,7 +34,6 @@ from xiaoqu.needs import services as needs
 from xiaoqu.needs.models import Demand
 from xiaoqu.registry.models import Dwelling, Estate, Region
 from xiaoqu.renovation.services import money
-from xiaoqu.stewardship.models import WorkOrder
 from xiaoqu.stewardship.services import fund, orders
 
 _numbers = itertools.count(1)
@@ -136,8 +135,8 @@ def _order(w, e, n):
 
 
 def _sweep(w, e, n):
-    WorkOrder.objects.filter(estate=e).update(due_at=timezone.now() - dt.timedelta(hours=1))
-    orders.escalation_sweep()
+    # The sweep run a month from now: every open order is past its deadline by then.
+    orders.escalation_sweep(now=timezone.now() + dt.timedelta(days=30 + n))
 
 
 def _fund(w, e, n):
@@ -233,3 +232,10 @@ def test_deferred_changes_are_counted_once_at_the_end(world, django_assert_max_n
         # Nothing recounted yet inside the block.
         assert EstateFigures.objects.get(pk=e.pk).meetings == 0
     assert EstateFigures.objects.get(pk=e.pk).meetings == 5
+
+
+def test_an_unknown_section_is_refused():
+    with pytest.raises(ValueError, match="unknown figure sections"):
+        core_figures.changed([1], "everything")
+    with pytest.raises(ValueError):
+        core_figures.changed([1])

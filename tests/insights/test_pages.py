@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from io import BytesIO, StringIO
 
@@ -20,7 +21,7 @@ from tests.factories import (
     region_chain,
 )
 from xiaoqu.accounts.models import Role
-from xiaoqu.insights import services
+from xiaoqu.insights import selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -143,4 +144,35 @@ def test_rollup_json_and_check(world):
     report = StringIO()
     call_command("rollup", "--check", stdout=report)
     assert "0 处差异" in report.getvalue()
+    assert services.check().differences == []
+
+
+def test_a_project_of_two_estates_counts_once_at_its_first_estate(world):
+    from tests.factories import make_published_plan
+    from xiaoqu.renovation.services import money, projects
+
+    admin = world["admin"]
+    one = make_estate(world["chain"][-1], name="东院")
+    two = make_estate(world["other"][-1], name="西院")
+    for e in (one, two):
+        make_published_plan(e, admin)
+    project = projects.project_create(
+        estates=[two, one], name="东西院改造", code="P-EW", actor=admin
+    )
+    money.receipt_record(
+        project=project,
+        source="central",
+        amount="5000.00",
+        on=dt.date.today(),
+        note="中央补助",
+        document=None,
+        actor=admin,
+    )
+    first, _kids = selectors.region_figures(world["chain"][-1])  # 金仓社区 holds the lower id
+    second, _kids = selectors.region_figures(world["other"][-1])
+    # 金仓社区 holds the fixture's project too; 花果园社区 none.
+    assert (first.sums["projects"], second.sums["projects"]) == (2, 0)
+    assert (first.sums["received_fen"], second.sums["received_fen"]) == (500_000, 0)
+    province, _kids = selectors.region_figures(world["chain"][0])
+    assert province.sums["projects"] == 2  # this one and the fixture's
     assert services.check().differences == []

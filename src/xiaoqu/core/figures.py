@@ -16,7 +16,19 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 # The parts of an estate's figures, each recounted on its own (docs/insights.md).
-SECTIONS = ("register", "needs", "meetings", "votes", "works", "orders", "fund")
+SECTIONS = (
+    "register",
+    "needs",
+    "meetings",
+    "votes",
+    "plan",
+    "projects",
+    "items",
+    "money",
+    "surveys",
+    "orders",
+    "fund",
+)
 
 # ``None`` as the estate ids means every estate.
 EstateIds = Iterable[int] | None

@@ -46,7 +46,6 @@ def _project_of(instance: Any) -> Iterable[int]:
 
 
 def _project_entry(instance: ProjectEstate) -> Iterable[int]:
-    # Adding or removing an estate can move the estate a project is counted at.
     return {instance.estate_id, *_project_estates(instance.project_id)}
 
 
@@ -68,8 +67,8 @@ def _fund(instance: FundEntry) -> Iterable[int]:
     return Dwelling.objects.filter(pk=instance.dwelling_id).values_list("estate_id", flat=True)
 
 
-# model → (section, the estates a saved or deleted row concerns)
-WATCHED: dict[type[models.Model], tuple[str, Callable[[Any], Iterable[int]]]] = {
+# model → (section or sections, the estates a saved or deleted row concerns)
+WATCHED: dict[type[models.Model], tuple[str | tuple[str, ...], Callable[[Any], Iterable[int]]]] = {
     Estate: ("register", lambda e: [e.pk]),
     Building: ("register", _own),
     Dwelling: ("register", _own),
@@ -77,14 +76,16 @@ WATCHED: dict[type[models.Model], tuple[str, Callable[[Any], Iterable[int]]]] = 
     Demand: ("needs", _own),
     Meeting: ("meetings", _own),
     Vote: ("votes", _own),
-    BatchEstate: ("works", _own),
-    Project: ("works", lambda p: _project_estates(p.pk)),
-    ProjectEstate: ("works", _project_entry),
-    ProjectItem: ("works", _own),
-    ItemFunding: ("works", _funding),
-    MoneyEntry: ("works", _money),
-    Acceptance: ("works", _project_of),
-    SurveyResponse: ("works", _response),
+    BatchEstate: ("plan", _own),
+    Project: ("projects", lambda p: _project_estates(p.pk)),
+    # Adding or removing an estate can move the estate a project, and its ledger lines without
+    # an item, are counted at.
+    ProjectEstate: (("projects", "money"), _project_entry),
+    ProjectItem: ("items", _own),
+    ItemFunding: ("items", _funding),
+    MoneyEntry: ("money", _money),
+    Acceptance: ("projects", _project_of),
+    SurveyResponse: ("surveys", _response),
     WorkOrder: ("orders", _own),
     FundEntry: ("fund", _fund),
 }
@@ -93,8 +94,8 @@ WATCHED: dict[type[models.Model], tuple[str, Callable[[Any], Iterable[int]]]] = 
 def _heard(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # fixtures and restores: a rebuild follows them
         return
-    section, estates = WATCHED[sender]
-    figures.changed(estates(instance), section)
+    sections, estates = WATCHED[sender]
+    figures.changed(estates(instance), *((sections,) if isinstance(sections, str) else sections))
 
 
 def connect_all() -> None:

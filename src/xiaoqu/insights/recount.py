@@ -12,7 +12,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -51,19 +62,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "owners_participating",
         "owners_total",
     ),
-    "works": (
-        "planned_year",
-        "accepted_on",
-        "projects",
-        "items",
-        "items_from_demands",
-        "planned_fen",
-        "received_fen",
-        "spent_fen",
-        "survey_responses",
-        "survey_satisfied",
-        "survey_basic",
-    ),
+    "plan": ("planned_year",),
+    "projects": ("projects", "accepted_on"),
+    "items": ("items", "items_from_demands", "planned_fen"),
+    "money": ("received_fen", "spent_fen"),
+    "surveys": ("survey_responses", "survey_satisfied", "survey_basic"),
     "orders": (
         "orders",
         "orders_open",
@@ -75,7 +78,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 PREFIXES: dict[str, tuple[str, ...]] = {
     "needs": ("demands.",),
-    "works": ("projects.", "planned.", "received.", "spent."),
+    "projects": ("projects.",),
+    "items": ("planned.",),
+    "money": ("received.", "spent."),
 }
 # Fields that are not counts: absent means unknown (None), not zero.
 NULLABLE = frozenset({"planned_year", "accepted_on"})
@@ -83,7 +88,9 @@ ADDRESSED = (DemandStatus.PLANNED, DemandStatus.DONE)
 
 
 def _in(qs: Any, ids: Ids, field: str = "estate_id") -> QuerySet[Any]:
-    return qs.all() if ids is None else qs.filter(**{f"{field}__in": ids})
+    # No ORDER BY: the grouped counts need none, and building one costs the ORM time.
+    qs = qs.order_by()
+    return qs if ids is None else qs.filter(**{f"{field}__in": ids})
 
 
 def chunks(ids: Ids, size: int = 500) -> Iterable[Ids]:
@@ -177,7 +184,7 @@ def _first_estates(ids: Ids) -> dict[int, tuple[int, str]]:
     """Project → (the estate it is counted at, its stage): its lowest estate id, so a project
     of several estates is counted once in every region. For some estates, only the projects
     they take part in are grouped."""
-    rows = ProjectEstate.objects.all()
+    rows = ProjectEstate.objects.order_by()
     if ids is not None:
         mine = ProjectEstate.objects.filter(estate_id__in=ids).values("project_id")
         rows = rows.filter(project_id__in=mine)
@@ -191,11 +198,14 @@ def _add(target: dict[str, int], key: str, value: int) -> None:
     target[key] = target.get(key, 0) + value
 
 
-def _works(ids: Ids, wide: Wide, keyed: Keyed) -> None:
+def _plan(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     _put(
         wide,
         _in(BatchEstate.objects, ids).values("estate_id").annotate(planned_year=Min("batch__year")),
     )
+
+
+def _projects(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     accepted = (
         _in(ProjectEstate.objects, ids)
         .filter(project__acceptances__status=AcceptanceStatus.PASSED)
@@ -205,11 +215,12 @@ def _works(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     for row in accepted:
         if row["first"] is not None:
             wide[row["estate_id"]]["accepted_on"] = _date(row["first"])
-    projects = _first_estates(ids)
-    first = {project: estate for project, (estate, _stage) in projects.items()}
-    for estate, stage in projects.values():
+    for estate, stage in _first_estates(ids).values():
         _add(wide[estate], "projects", 1)
         _add(keyed[estate], f"projects.{stage}", 1)
+
+
+def _items(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     items = (
         _in(ProjectItem.objects, ids)
         .values("estate_id")
@@ -224,30 +235,48 @@ def _works(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     for row in planned:
         _add(wide[row["item__estate_id"]], "planned_fen", row["fen"])
         _add(keyed[row["item__estate_id"]], f"planned.{row['source']}", row["fen"])
-    # A ledger line counts at its item's estate, or at its project's estate when it has none.
-    entries = MoneyEntry.objects.all()
-    if ids is not None:
-        entries = entries.filter(
-            Q(item__estate_id__in=ids) | Q(item__isnull=True, project_id__in=list(first))
-        )
-    money = entries.values("item__estate_id", "project_id", "kind", "source").annotate(
-        fen=Sum("amount_fen")
+
+
+def _money(ids: Ids, wide: Wide, keyed: Keyed) -> None:
+    """A ledger line counts at its item's estate, or at its project's estate when it has none:
+    two queries, each on an index (an OR of the two would scan the whole ledger)."""
+    with_item = (
+        _in(MoneyEntry.objects.filter(item__isnull=False), ids, "item__estate_id")
+        .values("item__estate_id", "kind", "source")
+        .annotate(fen=Sum("amount_fen"))
     )
-    everyone = first if ids is None else None
-    for row in money:
-        estate = row["item__estate_id"]
-        if estate is None:
-            lookup = everyone if everyone is not None else first
-            estate = lookup.get(row["project_id"])
-            if estate is None:
-                continue
+    # The project's lowest estate id, looked up per line by the database.
+    first = Subquery(
+        ProjectEstate.objects.filter(project_id=OuterRef("project_id"))
+        .order_by("estate_id")
+        .values("estate_id")[:1]
+    )
+    loose = ExpressionWrapper(Q(item__isnull=True), output_field=BooleanField())
+    lines = MoneyEntry.objects.order_by().annotate(first=first, loose=loose)
+    if ids is None:
+        lines = lines.filter(item__isnull=True)
+    else:
+        # Only the lines of the estates' projects, found by the project index; "no item" is
+        # sorted out after grouping (as a condition it would lead SQLite to scan every line
+        # without an item, through the item index).
+        mine = ProjectEstate.objects.filter(estate_id__in=ids).values("project_id")
+        lines = lines.filter(project_id__in=mine, first__in=ids)
+    money = [
+        (row["item__estate_id"], row["kind"], row["source"], row["fen"]) for row in with_item
+    ] + [
+        (row["first"], row["kind"], row["source"], row["fen"])
+        for row in lines.values("first", "loose", "kind", "source").annotate(fen=Sum("amount_fen"))
+        if row["loose"] and row["first"] is not None
+    ]
+    for estate, kind, source, fen in money:
         field, prefix = (
-            ("received_fen", "received")
-            if row["kind"] == EntryKind.RECEIPT
-            else ("spent_fen", "spent")
+            ("received_fen", "received") if kind == EntryKind.RECEIPT else ("spent_fen", "spent")
         )
-        _add(wide[estate], field, row["fen"])
-        _add(keyed[estate], f"{prefix}.{row['source']}", row["fen"])
+        _add(wide[estate], field, fen)
+        _add(keyed[estate], f"{prefix}.{source}", fen)
+
+
+def _surveys(ids: Ids, wide: Wide, keyed: Keyed) -> None:
     surveys = (
         _in(SurveyResponse.objects, ids, "survey__estate_id")
         .values("survey__estate_id")
@@ -297,7 +326,11 @@ _SECTIONS = {
     "needs": _needs,
     "meetings": _meetings,
     "votes": _votes,
-    "works": _works,
+    "plan": _plan,
+    "projects": _projects,
+    "items": _items,
+    "money": _money,
+    "surveys": _surveys,
     "orders": _orders,
     "fund": _fund,
 }

@@ -138,7 +138,7 @@ def batch_create(
             )
             for e in chosen
         )
-        figures.changed([e.pk for e in chosen], "works")
+        figures.changed([e.pk for e in chosen], "plan")
         audit_record(
             actor=actor,
             action="renovation.batch_create",
@@ -269,7 +269,7 @@ def _copy_items(project: Project, estate: Estate, plan: Plan) -> None:
             for source, fen in funding.items()
             if fen
         )
-        figures.changed([item.estate_id], "works")
+        figures.changed([item.estate_id], "items")
 
 
 def project_set_parties(
@@ -454,7 +454,7 @@ def item_set_funding(*, item: ProjectItem, funding: Mapping[str, int], actor: Ac
             for s, v in funding.items()
             if int(v)
         )
-        figures.changed([item.estate_id], "works")
+        figures.changed([item.estate_id], "items")
         if item.vote_need != VoteNeed.ELEVATOR:
             item.vote_need = (
                 VoteNeed.FUND if int(funding.get(FundSource.FUND, 0)) else VoteNeed.NONE

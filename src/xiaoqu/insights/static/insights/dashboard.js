@@ -34,7 +34,8 @@
     // A funnel reads best as horizontal bars in the stages' order, first at the top.
     var horizontal = chart.kind === "funnel" || (chart.kind !== "line" && chart.categories.length > 6);
     var category = {type: "category", data: chart.categories, axisLabel: {interval: 0, hideOverlap: true}};
-    var value = {type: "value", name: chart.unit || ""};
+    // Counts step by whole numbers; amounts (with a unit, e.g. 万元) may not.
+    var value = {type: "value", name: chart.unit || "", minInterval: chart.unit ? 0 : 1};
     base.xAxis = horizontal ? value : category;
     base.yAxis = horizontal ? category : value;
     if (horizontal) {
