@@ -17,6 +17,7 @@ KNOWN = [
     "lifecircle",
     "renovation",
     "stewardship",
+    "insights",
 ]
 
 
