@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
+from tests.lifecircle.test_network_and_engine import write_osm as write_osm_file
 from xiaoqu.lifecircle.engine import Facility, nearest_by_type
 from xiaoqu.lifecircle.network import (
     NetworkError,
@@ -58,17 +59,8 @@ WAYS: list[tuple[list[int], dict[str, str]]] = [
 
 
 def write_osm(path: Path) -> Path:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    for nid, (lat, lon) in NODES.items():
-        lines.append(f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
-    for wid, (refs, tags) in enumerate(WAYS, start=1):
-        lines.append(f'<way id="{wid}" version="1">')
-        lines += [f'<nd ref="{r}"/>' for r in refs]
-        lines += [f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()]
-        lines.append("</way>")
-    lines.append("</osm>")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    """The block's ways as OSM XML (the same ways ``geojson_pair`` writes as GeoJSON)."""
+    return write_osm_file(path, NODES, WAYS)
 
 
 def position(node: int) -> list[float]:
