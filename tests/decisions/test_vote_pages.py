@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -190,6 +191,10 @@ def test_live_participation_shows_counts_never_choices(client, vote, staff):
         reverse("decisions:vote_detail", kwargs={"vote_id": vote.pk})
     ).content.decode()
     assert "1 / 4" in page and "反对" not in page
+    # Areas with two decimals (a SQL sum of decimals once showed as 464.600000000000).
+    area = re.search(r"已投票面积</dt><dd>([^<]*) m²", page)
+    assert area is not None
+    assert re.fullmatch(r"\d+\.\d{2} / \d+\.\d{2}", area.group(1)), area.group(1)
 
 
 def test_staff_open_and_close_a_vote_each_through_its_own_form(client, estate, staff):

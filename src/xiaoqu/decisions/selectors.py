@@ -101,16 +101,23 @@ class Participation:
     total_area: Decimal
 
 
+def _square_metres(hundredths: int | None) -> Decimal:
+    """An integer sum of hundredths of a square metre as m² with two decimals (a sum of
+    decimals comes back from SQLite as a binary float: 464.600000000000)."""
+    return (Decimal(hundredths or 0) / 100).quantize(Decimal("0.01"))
+
+
 def participation(*, vote: Vote) -> Participation:
-    total = Elector.objects.filter(vote=vote).aggregate(n=Count("pk"), area=Sum("area"))
-    voted = Elector.objects.filter(vote=vote, ballots__isnull=False).aggregate(
-        n=Count("pk"), area=Sum("area")
-    )
+    total = Elector.objects.filter(vote=vote).aggregate(n=Count("pk"), area=Sum("area_hundredths"))
+    # Each owner once, whatever ballots they have.
+    voted = Elector.objects.filter(
+        vote=vote, pk__in=Ballot.objects.filter(vote=vote).values("elector_id")
+    ).aggregate(n=Count("pk"), area=Sum("area_hundredths"))
     return Participation(
         owners=voted["n"] or 0,
-        area=voted["area"] or Decimal(0),
+        area=_square_metres(voted["area"]),
         total_owners=total["n"] or 0,
-        total_area=total["area"] or Decimal(0),
+        total_area=_square_metres(total["area"]),
     )
 
 
