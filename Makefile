@@ -36,8 +36,10 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
 
+# `make demo PORT=8001` when 8000 is taken.
+PORT ?= 8000
 demo: install
-	$(BIN)/xiaoqu demo
+	$(BIN)/xiaoqu demo --addrport 127.0.0.1:$(PORT)
 
 # pytest exits 5 when it collected no test: that is a failure, never a silent pass.
 test: install browser

@@ -180,3 +180,25 @@ def test_committed_demo_files_are_what_the_demo_preset_writes(tmp_path):
     assert len(written) == 8
     for name in written:
         assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name
+
+
+def test_demo_on_a_taken_port_says_how_to_pick_another_and_loads_nothing():
+    """`make demo` printed the logins and then failed when the port was taken."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = StringIO()
+        with pytest.raises(CommandError) as error:
+            call_command("demo", "--addrport", f"127.0.0.1:{port}", stdout=out)
+    assert f"端口 {port} 已被占用" in str(error.value)
+    assert f"make demo PORT={port + 1}" in str(error.value)
+    assert out.getvalue() == ""
+    assert not Estate.objects.exists()
+
+
+def test_demo_refuses_an_address_without_a_port():
+    with pytest.raises(CommandError, match="地址和端口不正确"):
+        call_command("demo", "--addrport", "localhost")

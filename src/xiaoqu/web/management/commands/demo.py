@@ -3,6 +3,7 @@ the site with its background worker."""
 
 from __future__ import annotations
 
+import socket
 import unicodedata
 
 from django.core.management import call_command
@@ -36,6 +37,26 @@ def logins_table(logins: list[DemoLogin]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
+def port_free_or_fail(addrport: str) -> None:
+    """Refuse, with how to choose another port, when ``addrport`` cannot be listened on."""
+    host, _sep, port_text = addrport.rpartition(":")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise CommandError(_("地址和端口不正确：%(a)s（例如 127.0.0.1:8000）") % {"a": addrport})
+    port = int(port_text)
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host.strip("[]") or "127.0.0.1", port))
+        except OSError as exc:
+            raise CommandError(
+                _(
+                    "端口 %(port)d 已被占用（%(why)s），演示网站无法启动。"
+                    "请换一个端口：make demo PORT=%(other)d"
+                    "（或 xiaoqu demo --addrport 127.0.0.1:%(other)d）。"
+                )
+                % {"port": port, "why": exc.strerror or exc, "other": port + 1}
+            ) from None
+
+
 class Command(BaseCommand):
     help = _("创建或迁移本地数据库，载入演示数据，打印演示账号，并在本机启动网站")
 
@@ -52,6 +73,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:
+        if not no_serve:
+            # Before anything is loaded or printed: a taken port would fail only at the end.
+            port_free_or_fail(addrport)
         ensure_local_dirs()
         verbosity = options.get("verbosity", 1)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
