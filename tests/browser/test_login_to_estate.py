@@ -50,6 +50,11 @@ def test_login_then_estate_list_then_estate_page(
         assert page.locator("#estate-table tbody tr").count() == 2
         assets_loaded(page)
         fits_width(page)
+        if label == "phone":
+            # The links that do not fit scroll sideways, and a shade at the edge says so.
+            nav = page.locator(".mainnav-inner")
+            assert nav.evaluate("n => n.scrollWidth > n.clientWidth")
+            assert "radial-gradient" in nav.evaluate("n => getComputedStyle(n).backgroundImage")
         shoot(page, f"browser-estate-list-{label}")
 
         page.fill("#id_q", "金仓")
