@@ -139,6 +139,13 @@ def test_report_card_and_a_gap_becomes_a_demand_once(
     client.post(url, {"result": gap.pk})
     client.post(url, {"result": gap.pk})
     demand = Demand.objects.get()
+    # The card says so instead of offering the button again.
+    card = client.get(
+        reverse("lifecircle:estate_card", kwargs={"estate_id": place["far"].pk})
+    ).content.decode()
+    row = re.search(r"<tr>(?:(?!</tr>).)*幼儿园(?:(?!</tr>).)*</tr>", card, re.S)
+    assert row is not None and "已在需求清单" in row.group(0)
+    assert f'value="{gap.pk}"' not in card
     assert demand.source == "analysis" and demand.category == "childcare"
     assert demand.estate == place["far"] and "幼儿园" in demand.title
     within = EstateAccess.objects.get(run=run, estate=place["near"], type__code="kindergarten")
@@ -298,3 +305,17 @@ def test_by_default_the_analysis_runs_in_the_worker_not_in_the_request(
             signal.signal(number, handler)
     run.refresh_from_db()
     assert run.status == "done" and EstateAccess.objects.filter(run=run).exists()
+
+
+def test_a_facility_without_a_name_is_called_by_its_type_never_its_osm_id(
+    client, place, django_capture_on_commit_callbacks
+):
+    """Facilities from OpenStreetMap often have no name: the card showed w995766256."""
+    Facility.objects.filter(source_ref="k1").update(name="", source_ref="w995766256")
+    start(client, place, django_capture_on_commit_callbacks)
+    card = client.get(
+        reverse("lifecircle:estate_card", kwargs={"estate_id": place["near"].pk})
+    ).content.decode()
+    assert "未标名称的幼儿园" in card
+    assert "w995766256" not in card
+    assert str(Facility.objects.get(source_ref="w995766256")) == "未标名称的幼儿园"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
@@ -61,7 +62,13 @@ class Facility(TimeStamped):
         indexes = [models.Index(fields=["latitude", "longitude"])]
 
     def __str__(self) -> str:
-        return self.name or f"{self.type} {self.source_ref}"
+        return self.name or self.unnamed
+
+    @property
+    def unnamed(self) -> str:
+        """What a facility without a name is called on pages: its type, never its id in the
+        source (an OpenStreetMap id such as w995766256 tells a reader nothing)."""
+        return gettext("未标名称的%(type)s") % {"type": self.type.name}
 
 
 class RunStatus(models.TextChoices):

@@ -151,3 +151,21 @@ def _run_network(run: AnalysisRun) -> Any:
         return load_network(run.osm_file.path, Path(settings.VAR_DIR) / "cache" / "osm")
     except (NetworkError, OSError, ValueError):
         return None
+
+
+def demanded_gaps(*, estate: Estate, rows: list[EstateAccess]) -> set[int]:
+    """The report card's gaps already turned into a demand of the estate (found by the start
+    of the demand's title, as ``services.gap_to_demand`` finds them): one query."""
+    from xiaoqu.lifecircle.services import gap_titles
+    from xiaoqu.needs.models import Demand, DemandSource
+
+    titles = list(
+        Demand.objects.filter(estate=estate, source=DemandSource.ANALYSIS).values_list(
+            "title", flat=True
+        )
+    )
+    if not titles:
+        return set()
+    return {
+        r.pk for r in rows if not r.within and any(t.startswith(gap_titles(r)[1]) for t in titles)
+    }

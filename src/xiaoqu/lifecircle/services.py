@@ -517,7 +517,7 @@ def _access_rows(
     return rows
 
 
-def _gap_titles(result: EstateAccess) -> tuple[str, str]:
+def gap_titles(result: EstateAccess) -> tuple[str, str]:
     """The title of a gap's demand, and its start that names the gap (the type and the walking
     distance required) whatever distance a run found: the key the gap's demand is found by.
 
@@ -544,7 +544,7 @@ def gap_to_demand(*, result: EstateAccess, actor: Actor) -> Demand:
     MANAGE_DEMANDS.require(actor, result.estate)
     if result.within:
         raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
-    title, key = _gap_titles(result)
+    title, key = gap_titles(result)
     with transaction.atomic():
         # One demand per gap even when two people turn it into one at the same moment.
         Estate.objects.select_for_update().filter(pk=result.estate_id).first()

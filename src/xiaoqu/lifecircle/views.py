@@ -174,6 +174,7 @@ def estate_card(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
             "rows": rows,
             "card_map": card_map,
             "can_demand": MANAGE_DEMANDS.has(request.user, estate),
+            "demanded": selectors.demanded_gaps(estate=estate, rows=rows),
         },
     )
 
