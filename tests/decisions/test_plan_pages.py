@@ -263,3 +263,68 @@ def test_a_comment_on_an_item_of_another_plan_changes_nothing(client, estate, st
     comment = reverse("decisions:plan_comment", kwargs={"plan_id": plan.pk})
     client.post(comment, {"text": "立管更换请提前通知", "item": other.items.get().pk})
     assert not PlanComment.objects.exists()
+
+
+def test_amounts_are_read_as_people_type_them(client, estate, staff):
+    """`216,000` was refused as not a number."""
+    from xiaoqu.decisions import services
+
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    client.force_login(staff)
+    for cost in ("216,000", "２１６，０００", "216000元", " 216000.00 "):
+        act(
+            client,
+            plan,
+            "add_item",
+            title=f"外墙保温{cost.strip()}",
+            quantity="1",
+            unit="项",
+            cost=cost,
+            fund_central=cost,
+            reason="节能改造",
+            klass="improve",
+        )
+    costs = list(plan.items.values_list("cost_fen", "fund_central_fen"))
+    assert costs == [(21_600_000, 21_600_000)] * 4
+    for bad in ("21,60,00", "NaN", "Infinity", "二十万"):
+        response = act(
+            client,
+            plan,
+            "add_item",
+            title="坏数",
+            quantity="1",
+            unit="项",
+            cost=bad,
+            reason="节能改造",
+            klass="improve",
+        )
+        assert "估算造价不是数字" in client.get(response["Location"]).content.decode(), bad
+    assert plan.items.count() == 4
+
+
+def test_a_consultation_shorter_than_a_week_is_refused_when_opened(client, estate, staff):
+    from xiaoqu.decisions import services
+
+    plan = services.plan_create(estate=estate, title="方案", actor=staff)
+    client.force_login(staff)
+    act(
+        client,
+        plan,
+        "add_item",
+        title="燃气立管",
+        quantity="8",
+        unit="户",
+        cost="100",
+        fund_other="100",
+        reason="安全隐患",
+        klass="basic",
+    )
+    today = dt.date.today()
+    response = act(client, plan, "consult", starts=today.isoformat(), ends=today.isoformat())
+    page = client.get(response["Location"]).content.decode()
+    assert "征求意见期太短" in page
+    plan.refresh_from_db()
+    assert plan.status == "draft"
+    act(client, plan, "consult", starts=today.isoformat(), ends=str(today + dt.timedelta(days=7)))
+    plan.refresh_from_db()
+    assert plan.status == "consultation"

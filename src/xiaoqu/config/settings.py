@@ -194,6 +194,9 @@ XIAOQU_LIAISON_HARD_LIMIT = int(os.environ.get("XIAOQU_LIAISON_HARD_LIMIT", "30"
 # adding an elevator (Art. 278 item 7), and every other matter.
 XIAOQU_OBJECTION_DAYS_ALTERATION = int(os.environ.get("XIAOQU_OBJECTION_DAYS_ALTERATION", "15"))
 XIAOQU_OBJECTION_DAYS = int(os.environ.get("XIAOQU_OBJECTION_DAYS", "7"))
+# The shortest consultation of a renovation plan: its last day at least this many days after
+# its first (docs/meetings-and-plans.md).
+XIAOQU_PLAN_CONSULTATION_DAYS = int(os.environ.get("XIAOQU_PLAN_CONSULTATION_DAYS", "7"))
 # Estimated cost per household (yuan) of a batch candidate without a published plan; the
 # batch page proposes it and staff may change it there (renovation.batches).
 XIAOQU_COST_PER_HOUSEHOLD_YUAN = os.environ.get("XIAOQU_COST_PER_HOUSEHOLD_YUAN", "15000")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -275,6 +276,15 @@ def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor:
         raise DomainError(_("只有草拟中的方案可以征求意见。"), code="not_draft")
     if ends < starts:
         raise DomainError(_("截止日期不能早于开始日期。"), code="dates")
+    shortest = settings.XIAOQU_PLAN_CONSULTATION_DAYS
+    if (ends - starts).days < shortest:
+        # A shorter one would be accepted here and then hold up the publication for nothing
+        # the residents could use.
+        raise DomainError(
+            _("征求意见期太短：截止日期至少要在开始日期 %(n)d 天之后，让居民有时间看方案、提意见。")
+            % {"n": shortest},
+            code="too_short",
+        )
     if not plan.items.exists():
         raise DomainError(_("方案还没有任何条目。"), code="empty")
     with transaction.atomic():

@@ -6,6 +6,8 @@ it answers and why not.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -92,11 +94,23 @@ def plan_detail(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
 # --- one URL and form per staff action ------------------------------------------------------
 
 
+# "216,000" and "1,234.5": commas only between groups of three digits.
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
 def _decimal(value: str, label: str) -> Decimal:
+    """A number as people type it: full-width digits and commas, thousands separators, a
+    trailing 元; empty is 0."""
+    text = unicodedata.normalize("NFKC", value or "").strip().removesuffix("元").strip()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
     try:
-        return Decimal((value or "").strip() or "0")
+        number = Decimal(text or "0")
     except InvalidOperation:
         raise DomainError(_("%(f)s不是数字。") % {"f": label}) from None
+    if not number.is_finite():
+        raise DomainError(_("%(f)s不是数字。") % {"f": label})
+    return number
 
 
 def _date(value: str, label: str) -> dt.date:
