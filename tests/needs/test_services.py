@@ -260,3 +260,12 @@ def test_scope_counts_only_roles_that_may_do_the_work(estate, staff):
 
 def staff_of(estate):
     return make_user("community_staff", estate=estate)
+
+
+def test_a_new_demand_keeps_the_residents_punctuation_in_its_title(estate, staff):
+    """The title was the classifier's form: 电表箱冒火花,赶紧来看一哈 (half-width comma)."""
+    (opinion,) = _hotline(estate, staff, "电表箱冒火花，赶紧来看一哈！😱  ２楼")
+    assert opinion.demand.title == "电表箱冒火花，赶紧来看一哈！ ２楼"
+    services.demand_update(demand=opinion.demand, actor=staff, title="电表箱线路老化")
+    opinion.demand.refresh_from_db()
+    assert opinion.demand.title == "电表箱线路老化"

@@ -156,6 +156,14 @@ def normalise(text: str) -> str:
     return text[:MAX_CHARS]
 
 
+def tidy(text: str) -> str:
+    """The resident's words as written — their own punctuation, full-width and traditional
+    characters kept — without emoji and runs of spaces: what people read (a demand's title)."""
+    text = text[: MAX_CHARS * 4]
+    text = _EMOJI.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
+
+
 # ----------------------------------------------------------------------------- features
 
 _tokenizer_lock = threading.Lock()

@@ -20,8 +20,9 @@ TITLE_CHARS = 60
 
 
 def demand_title(text: str) -> str:
-    """A new demand's title: the first opinion's words, cut to ``TITLE_CHARS``."""
-    clean = clf.normalise(text)
+    """A new demand's title: the first opinion's words with their own punctuation (not the
+    classifier's half-width form), cut to ``TITLE_CHARS``; staff may rename it."""
+    clean = clf.tidy(text) or clf.normalise(text)
     return clean if len(clean) <= TITLE_CHARS else clean[: TITLE_CHARS - 1] + "…"
 
 
