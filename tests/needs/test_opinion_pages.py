@@ -446,6 +446,19 @@ def test_my_opinions_shows_what_happened_in_plain_words(estate, staff, resident,
     assert reverse("needs:demand_notice", args=[estate.pk]) in body
 
 
+def test_an_opinion_that_came_after_a_published_list_claims_no_rank_in_it(estate, staff, resident):
+    """It said 在第 2 版需求清单中排第 20 位 of an opinion the list never counted."""
+    _hotline(estate, staff, "楼道灯坏了，晚上很黑")
+    services.demand_list_publish(estate=estate, actor=staff)
+    later, _ = services.opinion_submit(
+        user=resident, estate=estate, item=OpinionInput(text="楼道的灯不亮了好久")
+    )
+    assert later.demand.list_items.exists()  # its demand is in version 1, it is not
+    body = text_of(login(resident).get(reverse("needs:my_opinions")))
+    assert "在第 1 版需求清单中排第" not in body
+    assert "在第 1 版需求清单公布之后收到，会计入下一版清单" in body
+
+
 def test_my_opinions_never_shows_a_neighbours_opinion(estate, resident, neighbour):
     services.opinion_submit(user=neighbour, estate=estate, item=OpinionInput(text="邻居说屋顶漏水"))
     response = login(resident).get(reverse("needs:my_opinions"))

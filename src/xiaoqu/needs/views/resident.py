@@ -62,6 +62,8 @@ class MyRow:
     demand_title: str
     list_version: int | None
     list_rank: int | None
+    # The version of the list published before this opinion came in (it counts in the next).
+    came_after: int | None
     notice_url: str | None
     photo_url: str | None
 
@@ -77,6 +79,11 @@ def my_opinions(request: AuthenticatedRequest) -> HttpResponse:
     rows = []
     for mine in selectors.my_opinions(user=request.user):
         o, demand, item = mine.opinion, mine.demand, mine.published
+        # A list published before the opinion arrived did not count it: no rank to claim.
+        late = item is not None and item.demand_list.published_at < o.created_at
+        came_after = item.demand_list.version if item is not None and late else None
+        if late:
+            item = None
         status = demand.status if demand is not None else ""
         rows.append(
             MyRow(
@@ -92,6 +99,7 @@ def my_opinions(request: AuthenticatedRequest) -> HttpResponse:
                 demand_title=demand.title if demand is not None else "",
                 list_version=item.demand_list.version if item is not None else None,
                 list_rank=item.rank if item is not None else None,
+                came_after=came_after,
                 notice_url=_notice_url(o.estate_id) if item is not None else None,
                 photo_url=reverse("needs:opinion_photo", args=[o.pk]) if o.photo else None,
             )
