@@ -651,3 +651,20 @@ def test_list_and_my_opinions_do_not_query_per_row(estate, staff, resident, home
     add(10)
     many = (_queries(staff_client, staff_url), _queries(resident_client, mine_url))
     assert many == few
+
+
+def test_dates_follow_the_language(estate, staff, resident):
+    """The English interface showed dates as 2026年12月2日."""
+    from django.conf import settings
+
+    _hotline(estate, staff, "楼道灯坏了，晚上很黑")
+    services.opinion_submit(user=resident, estate=estate, item=OpinionInput(text="屋顶漏水"))
+    client = login(resident)
+    today = timezone.localdate()
+    assert f"{today.year}年{today.month}月{today.day}日" in text_of(
+        client.get(reverse("needs:my_opinions"))
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = text_of(client.get(reverse("needs:my_opinions")))
+    assert f"{today.year}年" not in body
+    assert str(today.year) in body and f"{today.day}, {today.year}" in body

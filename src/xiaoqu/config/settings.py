@@ -171,6 +171,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SMS_BACKEND = os.environ.get("XIAOQU_SMS_BACKEND", "xiaoqu.accounts.sms.ConsoleSmsBackend")
 
 LANGUAGE_CODE = "zh-hans"
+# Dates in templates use the locale's formats (DATE_FORMAT, YEAR_MONTH_FORMAT, …): 2026年12月2日
+# in Chinese, Dec. 2, 2026 in English; ours override a few of Django's.
+FORMAT_MODULE_PATH = ["xiaoqu.formats"]
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [SRC_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

@@ -22,7 +22,7 @@ from xiaoqu.meetings import services
 from xiaoqu.meetings.forms import MeetingForm
 from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.meetings.rules import HOLD_MEETINGS, READ_MINUTES, VIEW_MEETINGS
-from xiaoqu.needs import classifier
+from xiaoqu.needs.categories import category_labels
 from xiaoqu.needs.models import Demand
 from xiaoqu.needs.rules import READ_OPINIONS
 from xiaoqu.needs.services import OpinionInput
@@ -151,7 +151,7 @@ def _dwellings_found(request: AuthenticatedRequest, meeting: Meeting, query: str
 def meeting_record(request: AuthenticatedRequest, meeting: Meeting) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:40]
     attendees = meeting.attendees.select_related("dwelling__building", "dwelling__entrance")
-    names = classifier.category_names()
+    names = category_labels()
     # Opinions heard at a meeting concern the whole estate or a building: the reader sees those
     # they may read (a grid worker, their grid's), and how many more there are.
     readable = READ_OPINIONS.scoped(request.user, meeting.opinions.all())

@@ -17,13 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.errors import DomainError
-from xiaoqu.needs import classifier as clf
+from xiaoqu.needs.categories import category_choices
 from xiaoqu.needs.models import OPINION_MAX_CHARS, Channel
 from xiaoqu.needs.services import clean_opinion_text
-
-
-def category_choices() -> list[tuple[str, str]]:
-    return [(c["code"], c["name"]) for c in clf.taxonomy()["categories"]]
 
 
 def _opinion_text_field(label: Any, rows: int = 5) -> forms.CharField:

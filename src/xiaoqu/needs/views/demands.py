@@ -19,8 +19,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
@@ -28,6 +28,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, object_pks, requires
 from xiaoqu.needs import classifier as clf
 from xiaoqu.needs import selectors, services
+from xiaoqu.needs.categories import category_labels
 from xiaoqu.needs.models import Demand, DemandClass, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, VIEW_NEEDS
 from xiaoqu.needs.views.common import ESTATE, percent
@@ -43,7 +44,7 @@ _STATUS_ORDER = list(DemandStatus.values)
 def _category_options() -> list[tuple[str, str]]:
     labels = dict(DemandClass.choices)
     return [
-        (c["code"], f"{labels.get(c['class'], '')} · {c['name']}")
+        (c["code"], f"{labels.get(c['class'], '')} · {gettext(c['name'])}")
         for c in sorted(
             clf.taxonomy()["categories"],
             key=lambda c: (list(DemandClass.values).index(c["class"]), c["name"]),
@@ -89,6 +90,9 @@ class BoardRow:
 
 def _board_rows(estate: Estate) -> tuple[selectors.DemandRows, list[BoardRow]]:
     rows = selectors.demand_rows(estate=estate)
+    names = category_labels()
+    for r in rows.items:  # the reader's language on the page (the API keeps the taxonomy's)
+        r.category_name = names.get(r.category, r.category)
     labels = dict(DemandClass.choices)
     ranked = [
         BoardRow(rank, r, str(labels.get(r.klass, r.klass)), percent(r.share))
@@ -258,7 +262,7 @@ def _render_detail(
     estate = demand.estate
     rows, ranked = _board_rows(estate)
     mine = next((r for r in ranked if r.row.demand_id == demand.pk), None)
-    names = clf.category_names()
+    names = category_labels()
     opinions = list(
         selectors.demand_opinions(user=request.user, demand=demand).select_related(
             "dwelling__building", "dwelling__entrance"

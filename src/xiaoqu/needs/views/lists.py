@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.needs import selectors
-from xiaoqu.needs.classifier import category_names
+from xiaoqu.needs.categories import category_labels
 from xiaoqu.needs.exporting import demand_list_xlsx, xlsx_filename
 from xiaoqu.needs.models import DemandClass, DemandList, DemandListItem, DemandStatus
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_LISTS, VIEW_NEEDS
@@ -74,7 +74,7 @@ class ListLine:
 
 
 def _list_lines(demand_list: DemandList) -> list[ListLine]:
-    names = category_names()
+    names = category_labels()
     klass_labels = dict(DemandClass.choices)
     status_labels = dict(DemandStatus.choices)
     return [

@@ -29,7 +29,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.core.uploads import stored_file_response
 from xiaoqu.needs import selectors, services
-from xiaoqu.needs.classifier import category_names
+from xiaoqu.needs.categories import category_labels
 from xiaoqu.needs.forms import (
     CategoryForm,
     HotlineForm,
@@ -112,7 +112,7 @@ def _rows(user: User, opinions: list[Opinion], *, correct: bool = True) -> list[
     if correct and ids:
         on_page = Opinion.objects.filter(pk__in=ids)
         correctable = set(RECORD_OPINIONS.scoped(user, on_page).values_list("pk", flat=True))
-    names = category_names()
+    names = category_labels()
     return [
         _row(o, names, readable=o.pk in readable, correct=o.pk in correctable) for o in opinions
     ]
