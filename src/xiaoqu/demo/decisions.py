@@ -83,6 +83,37 @@ def ballot_scan() -> SimpleUploadedFile:
     return SimpleUploadedFile("选票扫描件.png", png, content_type="image/png")
 
 
+def paper_vote_to_result(
+    vote: Vote,
+    staff: User,
+    *,
+    opens: dt.datetime,
+    closes: dt.datetime,
+    cast_on: dt.datetime,
+    seed: int,
+    turnout: float,
+    agree: float,
+) -> Vote:
+    """A vote the demo tells as history: opened at ``opens``, paper ballots entered by staff on
+    ``cast_on`` for about ``turnout`` of its owners (each agreeing with probability ``agree``,
+    the same draws for the same ``seed``), closed and its result published at ``closes``."""
+    vote = services.vote_open(vote=vote, actor=staff, now=opens)
+    rng = random.Random(seed)
+    for elector in vote.electors.order_by("pk"):
+        if rng.random() < turnout:
+            services.ballot_cast(
+                vote=vote,
+                elector=elector,
+                choice="agree" if rng.random() < agree else "disagree",
+                channel="paper",
+                actor=staff,
+                scan=ballot_scan(),
+                now=cast_on,
+            )
+    services.vote_close(vote=vote, actor=staff, now=closes)
+    return services.vote_publish_result(vote=vote, actor=staff, now=closes)
+
+
 def _paper_ballots(
     vote: Vote,
     staff: User,

@@ -38,7 +38,7 @@ from django.utils import timezone
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import services as decisions
 from xiaoqu.decisions.models import Plan, Vote, VoteScope
-from xiaoqu.demo.decisions import ballot_scan
+from xiaoqu.demo.decisions import paper_vote_to_result
 from xiaoqu.meetings import services as meetings
 from xiaoqu.meetings.models import MeetingKind
 from xiaoqu.needs import services as needs
@@ -957,21 +957,16 @@ def _elevator_vote(estate: Estate, staff: User) -> Vote:
         entrance=entrance,
         actor=staff,
     )
-    vote = decisions.vote_open(vote=vote, actor=staff, now=opens)
-    rng = random.Random(283)
-    for elector in vote.electors.order_by("pk"):
-        if rng.random() < 0.9:
-            decisions.ballot_cast(
-                vote=vote,
-                elector=elector,
-                choice="agree" if rng.random() < 0.92 else "disagree",
-                channel="paper",
-                actor=staff,
-                scan=ballot_scan(),
-                now=opens + dt.timedelta(days=3),
-            )
-    decisions.vote_close(vote=vote, actor=staff, now=closes)
-    return decisions.vote_publish_result(vote=vote, actor=staff, now=closes)
+    return paper_vote_to_result(
+        vote,
+        staff,
+        opens=opens,
+        closes=closes,
+        cast_on=opens + dt.timedelta(days=3),
+        seed=283,
+        turnout=0.9,
+        agree=0.92,
+    )
 
 
 def load_demo_renovation_history() -> None:

@@ -37,7 +37,7 @@ from xiaoqu.accounts.models import Role, User
 from xiaoqu.accounts.services import role_assign
 from xiaoqu.decisions import services as decisions
 from xiaoqu.decisions.models import Vote
-from xiaoqu.demo.decisions import ballot_scan
+from xiaoqu.demo.decisions import paper_vote_to_result
 from xiaoqu.meetings import services as meetings
 from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.organization.models import PartyOrganization, PartyOrgKind
@@ -492,21 +492,16 @@ def _fund_jincang_yuan(estate: Estate, today: dt.date) -> None:
         closes_at=closes,
         actor=staff,
     )
-    vote = decisions.vote_open(vote=vote, actor=staff, now=opens)
-    rng = random.Random(5)
-    for elector in vote.electors.order_by("pk"):
-        if rng.random() < 0.85:
-            decisions.ballot_cast(
-                vote=vote,
-                elector=elector,
-                choice="agree" if rng.random() < 0.9 else "disagree",
-                channel="paper",
-                actor=staff,
-                scan=ballot_scan(),
-                now=opens + dt.timedelta(days=4),
-            )
-    decisions.vote_close(vote=vote, actor=staff, now=closes)
-    vote = decisions.vote_publish_result(vote=vote, actor=staff, now=closes)
+    vote = paper_vote_to_result(
+        vote,
+        staff,
+        opens=opens,
+        closes=closes,
+        cast_on=opens + dt.timedelta(days=4),
+        seed=5,
+        turnout=0.85,
+        agree=0.9,
+    )
     served = Dwelling.objects.filter(estate=estate, building__number__in=["1", "2"])
     paid = (vote.objection_until or closes).date() + dt.timedelta(days=3)
     fund.withdrawal_by_vote(
