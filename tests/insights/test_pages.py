@@ -121,7 +121,9 @@ def test_the_estate_page_loads_its_panel(client, world):
     panel = reverse("insights:estate", kwargs={"estate_id": world["here"].pk})
     assert f'hx-get="{panel}"' in detail.content.decode()
     fragment = c.get(panel, headers={"HX-Request": "true"}).content.decode()
-    assert fragment.lstrip().startswith('<section class="card estate-panel"')
+    # The bare panel (with its stylesheet), not a whole page.
+    assert '<section class="card estate-panel"' in fragment and "<html" not in fragment
+    assert "insights/dashboard.css" in fragment
     assert "第2项事项表决" in fragment and "通过" in fragment
 
 
