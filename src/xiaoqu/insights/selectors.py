@@ -50,12 +50,6 @@ class Figures:
     accepted_by_year: dict[int, dict[str, int]] = field(default_factory=dict)
     as_of: dt.datetime | None = None
 
-    def __getattr__(self, name: str) -> int:
-        sums = self.__dict__.get("sums", {})
-        if name in sums:
-            return sums[name]
-        raise AttributeError(name)
-
     @property
     def turnout(self) -> float | None:
         total = self.sums.get("owners_total", 0)

@@ -6,7 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from xiaoqu.lifecircle.models import AnalysisRun, EstateAccess, FacilityType, RunStatus
+from xiaoqu.needs.models import Demand, DemandSource
 from xiaoqu.registry.models import Estate, Region
 
 
@@ -106,8 +111,6 @@ def left_out(*, run: AnalysisRun, estates: Any) -> list[LeftOutRow]:
     The reason is worked out again from the run's network (its cached build) only when some
     such estate has coordinates, so a run that covered every estate costs one query.
     """
-    from django.utils.translation import gettext as _
-
     from xiaoqu.lifecircle.coverage import sort_estates
 
     missing = list(
@@ -143,8 +146,6 @@ def _run_network(run: AnalysisRun) -> Any:
     """The network the run read, from the cache the run filled; None when it cannot be had."""
     from pathlib import Path
 
-    from django.conf import settings
-
     from xiaoqu.lifecircle.network import NetworkError, load_network
 
     try:
@@ -153,12 +154,25 @@ def _run_network(run: AnalysisRun) -> Any:
         return None
 
 
+def gap_titles(result: EstateAccess) -> tuple[str, str]:
+    """The title of a gap's demand, and its start that names the gap (the type and the walking
+    distance required) whatever distance a run found: the key the gap's demand is found by.
+
+    Both are in the default language, whatever language the page is in: the title is data
+    residents read in the demand list, and one gap must not become two demands by language.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        gap = _("步行%(d)d米内没有%(t)s") % {"d": result.required_m, "t": result.type.name}
+        if result.distance_m is None:
+            found = _("附近都没有")
+        else:
+            found = _("最近的约%(m)d米") % {"m": int(result.distance_m)}
+    return f"{gap}（{found}）", f"{gap}（"
+
+
 def demanded_gaps(*, estate: Estate, rows: list[EstateAccess]) -> set[int]:
     """The report card's gaps already turned into a demand of the estate (found by the start
     of the demand's title, as ``services.gap_to_demand`` finds them): one query."""
-    from xiaoqu.lifecircle.services import gap_titles
-    from xiaoqu.needs.models import Demand, DemandSource
-
     titles = list(
         Demand.objects.filter(estate=estate, source=DemandSource.ANALYSIS).values_list(
             "title", flat=True

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.lifecircle import selectors
 from xiaoqu.lifecircle.coverage import (
     FACILITY_REACH_DEG,
     KIND_LABELS,
@@ -386,7 +387,6 @@ def analysis_fail_interrupted(*, run_id: int) -> None:
 
 
 def _analyse(run: AnalysisRun) -> None:
-    from django.conf import settings
 
     from xiaoqu.lifecircle.network import load_network
 
@@ -517,22 +517,6 @@ def _access_rows(
     return rows
 
 
-def gap_titles(result: EstateAccess) -> tuple[str, str]:
-    """The title of a gap's demand, and its start that names the gap (the type and the walking
-    distance required) whatever distance a run found: the key the gap's demand is found by.
-
-    Both are in the default language, whatever language the page is in: the title is data
-    residents read in the demand list, and one gap must not become two demands by language.
-    """
-    with translation.override(settings.LANGUAGE_CODE):
-        gap = _("步行%(d)d米内没有%(t)s") % {"d": result.required_m, "t": result.type.name}
-        if result.distance_m is None:
-            found = _("附近都没有")
-        else:
-            found = _("最近的约%(m)d米") % {"m": int(result.distance_m)}
-    return f"{gap}（{found}）", f"{gap}（"
-
-
 def gap_to_demand(*, result: EstateAccess, actor: Actor) -> Demand:
     """Turn a gap of an estate (no facility of a type within its distance) into a demand of
     class "enhance" in the estate's list, marked as coming from the analysis. Once per gap:
@@ -544,7 +528,7 @@ def gap_to_demand(*, result: EstateAccess, actor: Actor) -> Demand:
     MANAGE_DEMANDS.require(actor, result.estate)
     if result.within:
         raise DomainError(_("这一项已达标，不是缺口。"), code="not_a_gap")
-    title, key = gap_titles(result)
+    title, key = selectors.gap_titles(result)
     with transaction.atomic():
         # One demand per gap even when two people turn it into one at the same moment.
         Estate.objects.select_for_update().filter(pk=result.estate_id).first()
