@@ -18,11 +18,18 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Front-end libraries come from the npm registry, pinned by package-lock.json,
-# and are served from our own static files.
+# and are served from our own static files. The development dependency axe-core (the
+# accessibility checks of tests/browser/test_accessibility.py) stays in node_modules, never
+# served; a node_modules without it (deleted, or installed before it was added) is redone.
+NODE_STAMP := node_modules/.xiaoqu-installed
 assets: $(VENDOR)/.stamp
 
-$(VENDOR)/.stamp: package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	test -f node_modules/axe-core/axe.min.js
+	touch $@
+
+$(VENDOR)/.stamp: $(NODE_STAMP)
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	mkdir -p $(VENDOR)/leaflet
@@ -36,10 +43,11 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
 
-# `make demo PORT=8001` when 8000 is taken.
+# `make demo PORT=8001` when 8000 is taken. The demo data are loaded once; `make demo
+# REFRESH=1` loads them again over what was changed on the site (docs/cli.md#xiaoqu-demo).
 PORT ?= 8000
 demo: install
-	$(BIN)/xiaoqu demo --addrport 127.0.0.1:$(PORT)
+	$(BIN)/xiaoqu demo --addrport 127.0.0.1:$(PORT)$(if $(REFRESH), --refresh)
 
 # pytest exits 5 when it collected no test: that is a failure, never a silent pass.
 test: install browser

@@ -14,10 +14,12 @@ KNOWN = [
     "needs",
     "needs-record",
     "votes",
+    "notify",
     "lifecircle",
     "renovation",
     "stewardship",
     "insights",
+    "workbench",
 ]
 
 

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "accounts:sms_code": "POST-only action",
     "accounts:logout": "POST-only action",
     "web:set_language": "POST-only action (Django's set_language)",
+    "web:set_text_size": "POST-only action, tested in tests/web/test_text_size.py",
     "decisions:vote_open": "POST-only action, tested in tests/decisions/test_vote_pages.py",
     "decisions:vote_close": "POST-only action, tested in tests/decisions/test_vote_pages.py",
     "decisions:vote_publish": "POST-only action, tested in tests/decisions/test_vote_results.py",
@@ -58,6 +59,9 @@ NOT_PAGES = {
     "meetings:meeting_new": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:record_save": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:sign_in": "POST-only action, tested in tests/meetings/test_meetings.py",
+    "meetings:sign_in_named": (
+        "POST-only action, tested in tests/meetings/test_sign_in_and_publish.py"
+    ),
     "meetings:photo_add": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:hear": "POST-only action, tested in tests/meetings/test_meetings.py",
     "meetings:minutes_publish": "POST-only action, tested in tests/meetings/test_meetings.py",
@@ -65,10 +69,14 @@ NOT_PAGES = {
     "decisions:plan_item_remove": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:plan_exclude": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:plan_consult": "POST-only action, tested in tests/decisions/test_plan_pages.py",
+    "decisions:plan_consultation_change": (
+        "POST-only action, tested in tests/decisions/test_plan_forms.py"
+    ),
     "decisions:plan_publish": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:plan_meetings": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:plan_comment": "POST-only action, tested in tests/decisions/test_plan_pages.py",
     "decisions:vote_objection": "POST-only action, tested in tests/decisions/test_vote_results.py",
+    "decisions:vote_turnout_assign": "POST-only action, tested in tests/decisions/test_turnout.py",
     "decisions:vote_result_print": (
         "only for a published result (the world's votes are open), "
         "tested in tests/decisions/test_vote_results.py"
@@ -79,6 +87,9 @@ NOT_PAGES = {
     "needs:visit_submit": "POST-only JSON endpoint, tested in tests/needs/test_visit_pages.py",
     # --- needs: opinions from every channel, residents' own pages ---
     "needs:opinion_category": "POST-only action, tested in tests/needs/test_opinion_pages.py",
+    "needs:opinions_recategorise": (
+        "POST-only action, tested in tests/needs/test_opinion_pages.py"
+    ),
     "needs:opinion_photo": (
         "serves a file only for opinions with a photo (none in the world), "
         "tested in tests/needs/test_opinion_pages.py"
@@ -89,6 +100,12 @@ NOT_PAGES = {
     "needs:demand_status": "POST-only action, tested in tests/needs/test_demand_pages.py",
     "needs:demand_split": "POST-only action, tested in tests/needs/test_demand_pages.py",
     "needs:demand_join": "POST-only action, tested in tests/needs/test_demand_pages.py",
+    "needs:demand_suggestion_accept": (
+        "POST-only action, tested in tests/needs/test_join_suggestions.py"
+    ),
+    "needs:demand_suggestion_dismiss": (
+        "POST-only action, tested in tests/needs/test_join_suggestions.py"
+    ),
     "needs:demand_list_publish": "POST-only action, tested in tests/needs/test_demand_pages.py",
     # --- renovation: projects ---
     "renovation:project_new": "POST-only action, tested in tests/renovation/test_project_pages.py",
@@ -188,6 +205,9 @@ NOT_PAGES = {
     "stewardship:credential_revoke": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
     "stewardship:credentials_sweep": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
     "stewardship:anomaly_resolve": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    # --- notify: a person's own messages ---
+    "notify:read": "POST-only action, tested in tests/notify/test_pages.py",
+    "notify:read_all": "POST-only action, tested in tests/notify/test_pages.py",
 }
 # API routes that are not data endpoints.
 NOT_ENDPOINTS = {"openapi-json", "openapi-view", "api-root"}
@@ -210,6 +230,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "needs.record_opinions": frozenset({"grid_worker", "community_staff", "street_staff", "admin"}),
     # --- needs: demands and demand lists ---
     "needs.manage_demands": frozenset({"community_staff", "street_staff", "admin"}),
+    # --- decisions: turnout chasing (催票) ---
+    "decisions.chase_turnout": frozenset(
+        {"grid_worker", "community_staff", "street_staff", "admin"}
+    ),
     # --- stewardship: the monthly evaluation and reports ---
     "stewardship.evaluate": frozenset({"owners_committee", "community_staff", "admin"}),
     "stewardship.publish_reports": frozenset({"community_staff", "street_staff", "admin"}),
@@ -488,9 +512,9 @@ def test_region_list_endpoint_is_the_staff_scope(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_home_page_sends_each_role_to_its_start(world, role):
-    """Staff start on the workbench, residents and owners on their home page."""
+    """Staff start on their to-do workbench, residents and owners on their feed (首页)."""
     response = world["clients"][role].get(reverse("web:home"))
-    target = "registry:workbench" if role in WORKBENCH_ROLES else "registry:resident_home"
+    target = "daily:todo" if role in WORKBENCH_ROLES else "daily:feed"
     assert response.status_code == 302
     assert response["Location"] == reverse(target)
 

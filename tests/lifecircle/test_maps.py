@@ -192,6 +192,24 @@ def test_on_a_gcj02_tile_service_every_position_is_converted_for_display(client,
     assert (float(place["near"].latitude), float(place["near"].longitude)) == NEAR
 
 
+def test_the_caption_says_what_the_base_layer_is(client, place, settings):
+    """By default the caption says no base map is loaded and the roads are our own walking
+    network (no "needs the internet" claim); with a tile service, that its tiles come from
+    the configured server, named by its host."""
+    url = reverse("lifecircle:region_analysis", kwargs={"region_id": place["chain"][-1].pk})
+    page = client.get(url)
+    caption = payload(page, "gap-map-data")["basemap"]
+    assert caption == "没有在线底图：图上的道路是本平台保存的步行路网，不向任何地图服务器请求。"
+    assert f'<p class="map-basemap">{caption}</p>' in page.content.decode()
+    assert "联网" not in page.content.decode()
+    settings.XIAOQU_MAP_TILES = TILES
+    caption = payload(client.get(url), "gap-map-data")["basemap"]
+    assert caption == "底图瓦片来自配置的地图服务（tiles.example.cn）。"
+    assert maps.basemap_caption(None, lines=False) == (
+        "没有在线底图：只显示位置，不向任何地图服务器请求。"
+    )
+
+
 def test_tiles_not_in_gcj02_leave_positions_as_stored(client, place, settings):
     settings.XIAOQU_MAP_TILES = TILES
     settings.XIAOQU_MAP_TILES_GCJ02 = False

@@ -319,3 +319,25 @@ def test_a_facility_without_a_name_is_called_by_its_type_never_its_osm_id(
     assert "未标名称的幼儿园" in card
     assert "w995766256" not in card
     assert str(Facility.objects.get(source_ref="w995766256")) == "未标名称的幼儿园"
+
+
+def test_a_card_without_an_analysis_links_those_who_may_run_one_to_the_page_that_does(
+    client, place
+):
+    """Community and street staff get a link to the community's life-circle page; a grid
+    worker or Party member, who cannot upload a network there, is told whom to ask."""
+    card = reverse("lifecircle:estate_card", kwargs={"estate_id": place["near"].pk})
+    client.force_login(place["staff"])
+    page = client.get(card).content.decode()
+    region_page = reverse("lifecircle:region_analysis", kwargs={"region_id": place["community"].pk})
+    assert 'id="no-run"' in page and f'href="{region_page}"' in page
+    assert "到城北社区的生活圈页面开始分析" in page
+    for reader in (
+        make_user("party_member", region=place["community"]),
+        make_user("grid_worker", estate=place["near"]),
+    ):
+        client.force_login(reader)
+        page = client.get(card).content.decode()
+        assert f'href="{region_page}"' not in page
+        assert "请联系城北社区的工作人员" in page
+        assert "社区工作人员、街道工作人员、住建部门、系统管理员" in page

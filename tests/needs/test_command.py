@@ -99,3 +99,26 @@ def test_evaluate_prints_macro_f1_and_every_category() -> None:
     assert "F1" in out
     for code in clf.category_classes():
         assert code in out
+
+
+def test_merge_evaluate_scores_labelled_opinions(tmp_path) -> None:
+    """merge-evaluate: pairwise precision, recall and F1 of merging against labelled groups."""
+    path = tmp_path / "set.jsonl"
+    rows = [("灯", "楼道灯坏了"), ("灯", "声控灯不亮"), ("车", "停车位太少"), ("车", "车位不够")]
+    path.write_text(
+        "".join(json.dumps({"group": g, "text": t}, ensure_ascii=False) + "\n" for g, t in rows),
+        encoding="utf-8",
+    )
+    report = json.loads(run("merge-evaluate", str(path), "--json"))
+    assert report["opinions"] == 4 and report["groups"] == 2
+    assert report["precision"] == report["recall"] == report["f1"] == 1.0
+    assert "成对精确率 1.000" in run("merge-evaluate", str(path))
+
+
+def test_merge_evaluate_refuses_a_line_without_a_group(tmp_path) -> None:
+    """A labelled file with a line lacking "group": exit 2 with a message."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "楼道灯坏了"}\n', encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run("merge-evaluate", str(path))
+    assert error.value.returncode == 2

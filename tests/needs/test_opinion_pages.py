@@ -155,17 +155,107 @@ def test_staff_list_filters_by_channel_category_dates_and_text(estate, staff):
 
 
 def test_staff_list_paginates(estate, staff):
-    """Fifty opinions a page."""
+    """Thirty opinions a page; the pages' links keep the filters."""
     services.opinions_record(
         estate=estate,
-        items=[OpinionInput(text=f"第{i}号意见：楼道灯坏了") for i in range(55)],
+        items=[OpinionInput(text=f"第{i}号意见：楼道灯坏了") for i in range(35)],
         channel=Channel.HOTLINE,
         actor=staff,
     )
     client = login(staff)
     url = reverse("needs:opinion_list", args=[estate.pk])
-    assert len(client.get(url).context["rows"]) == 50
+    first = client.get(url, {"channel": "hotline"})
+    assert len(first.context["rows"]) == 30
+    assert "共 35 条" in text_of(first) and "第 1–30 条" in text_of(first)
+    assert 'href="?channel=hotline&amp;page=2"' in text_of(first)
     assert len(client.get(url, {"page": 2}).context["rows"]) == 5
+
+
+def test_staff_list_is_a_table_with_one_category_select_for_the_page(estate, staff):
+    """No 27-option select on every row: a tick box per row and one select for the page."""
+    services.opinions_record(
+        estate=estate,
+        items=[OpinionInput(text=f"第{i}号意见：楼道灯坏了") for i in range(12)],
+        channel=Channel.HOTLINE,
+        actor=staff,
+    )
+    body = text_of(login(staff).get(reverse("needs:opinion_list", args=[estate.pk])))
+    assert body.count("<select") == 3  # the filters' channel and category, and the bulk one
+    assert body.count('name="opinion"') == 12
+    assert 'id="bulk-category"' in body and 'table class="cards op-table picks"' in body
+
+
+def _bulk(client, estate, opinions, category, back=""):
+    return client.post(
+        reverse("needs:opinions_recategorise", args=[estate.pk]),
+        {"opinion": [str(o.pk) for o in opinions], "category": category, "back": back},
+    )
+
+
+def test_ticked_opinions_get_the_chosen_category_and_the_list_comes_back_as_it_was(estate, staff):
+    """Without JavaScript: the form posts, the categories change (each correction kept for
+    retraining), and the redirect returns to the same page with the same filters."""
+    light = _hotline(estate, staff, "楼道灯坏了")
+    dark = _hotline(estate, staff, "晚上楼梯黑黢黢的")
+    roof = _hotline(estate, staff, "屋顶漏水")
+    client = login(staff)
+    response = _bulk(client, estate, [light, dark], "greening_lighting", "channel=hotline&page=1")
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("needs:opinion_list", args=[estate.pk]) + "?channel=hotline&page=1"
+    )
+    for opinion in (light, dark):
+        opinion.refresh_from_db()
+        assert (opinion.category, opinion.category_by_staff) == ("greening_lighting", True)
+    roof.refresh_from_db()
+    assert roof.category == "roof_facade" and not roof.category_by_staff
+    assert Correction.objects.filter(new_category="greening_lighting").count() == 2
+    page = text_of(client.get(response["Location"]))
+    assert "已把 2 条意见的类别改为“绿化与照明”" in page
+
+
+def test_bulk_correction_refuses_clearly_and_changes_nothing(estate, other_estate, staff):
+    """No tick, no category, an unknown category, an opinion of another estate or a bad id:
+    a message, and no opinion changes."""
+    opinion = _hotline(estate, staff, "楼道灯坏了")
+    stranger = make_user("community_staff", region=other_estate.community)
+    elsewhere = _hotline(other_estate, stranger, "屋顶漏水")
+    client = login(staff)
+    url = reverse("needs:opinions_recategorise", args=[estate.pk])
+    cases = [
+        ({"category": "parking"}, "请先勾选"),
+        ({"opinion": [opinion.pk]}, "请选择要改成的类别"),
+        ({"opinion": [opinion.pk], "category": "no_such_thing"}, "请选择要改成的类别"),
+        ({"opinion": [opinion.pk, elsewhere.pk], "category": "parking"}, "没有改动任何意见"),
+        ({"opinion": [opinion.pk, "x"], "category": "parking"}, "没有改动任何意见"),
+    ]
+    for data, message in cases:
+        response = client.post(url, data, follow=True)
+        assert message in text_of(response), data
+    opinion.refresh_from_db()
+    assert opinion.category == "stairwell"
+    assert not Correction.objects.exists()
+
+
+def test_bulk_correction_needs_record_opinions_in_scope(estate, other_estate, staff, party_member):
+    """A Party member reads the list without tick boxes and cannot post; the estate of
+    another community answers 404; a grid worker cannot touch another grid's opinion."""
+    opinion = _hotline(estate, staff, "楼道灯坏了")
+    page = text_of(login(party_member).get(reverse("needs:opinion_list", args=[estate.pk])))
+    assert 'name="opinion"' not in page and "bulk-category" not in page
+    assert _bulk(login(party_member), estate, [opinion], "parking").status_code == 404
+    stranger = make_user("community_staff", region=other_estate.community)
+    assert _bulk(login(stranger), estate, [opinion], "parking").status_code == 404
+    b1, b2 = estate.buildings.order_by("number")
+    outside = _hotline(estate, staff, "二栋屋顶漏水", dwelling=b2.dwellings.first())
+    response = _bulk(login(_grid_worker([b1])), estate, [outside], "parking")
+    assert response.status_code == 302
+    outside.refresh_from_db()
+    assert outside.category == "roof_facade"
+    assert (
+        login(staff).get(reverse("needs:opinions_recategorise", args=[estate.pk])).status_code
+        == 405
+    )
 
 
 def test_grid_worker_sees_only_their_grids_opinions_and_estate_wide_ones(estate, staff):
@@ -668,3 +758,21 @@ def test_dates_follow_the_language(estate, staff, resident):
     body = text_of(client.get(reverse("needs:my_opinions")))
     assert f"{today.year}年" not in body
     assert str(today.year) in body and f"{today.day}, {today.year}" in body
+
+
+def test_the_opinion_count_takes_the_plural_form_of_the_readers_language(
+    estate, staff, monkeypatch
+):
+    """“共 N 条” is one text with plural forms: English says 1 opinion, 2 opinions."""
+    from django.utils.translation import trans_real
+
+    catalogue = trans_real.translation("en")._catalog._catalogs[0]
+    monkeypatch.setitem(catalogue, ("共 %(n)s 条", 0), "%(n)s opinion")
+    monkeypatch.setitem(catalogue, ("共 %(n)s 条", 1), "%(n)s opinions")
+    client = login(staff)
+    client.cookies["django_language"] = "en"
+    url = reverse("needs:opinion_list", args=[estate.pk])
+    _hotline(estate, staff, "楼道灯坏了")
+    assert ">1 opinion<" in text_of(client.get(url))
+    _hotline(estate, staff, "屋顶漏水")
+    assert ">2 opinions<" in text_of(client.get(url))

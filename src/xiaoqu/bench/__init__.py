@@ -34,10 +34,12 @@ BENCHMARKS: dict[str, str] = {
     "needs": "xiaoqu.bench.needs",
     "needs-record": "xiaoqu.bench.needs_record",
     "votes": "xiaoqu.bench.votes",
+    "notify": "xiaoqu.bench.notify",
     "lifecircle": "xiaoqu.bench.lifecircle",
     "renovation": "xiaoqu.bench.renovation",
     "stewardship": "xiaoqu.bench.stewardship",
     "insights": "xiaoqu.bench.insights",
+    "workbench": "xiaoqu.bench.workbench",
 }
 
 

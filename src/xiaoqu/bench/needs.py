@@ -13,7 +13,8 @@ Rows:
   rate over this rate;
 * classify — batch prediction of 20,000 opinions, after loading (goal ≥ 5,000 /s);
 * merge — 100,000 opinions over 1,000 estates of 100 each with ``merge_estates``: one batched
-  classification, then sub-topic and similarity grouping per estate (goal ≤ 30 s);
+  classification, the lexicon's reading of each text (synonyms, places, needs), then
+  grouping per estate (goal ≤ 30 s);
 * peak RSS of the child process over the whole run.
 """
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "xiaoqu.accounts",
     "xiaoqu.registry",
     "xiaoqu.organization",
+    "xiaoqu.notify",
     "xiaoqu.needs",
     "xiaoqu.meetings",
     "xiaoqu.decisions",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "xiaoqu.renovation",
     "xiaoqu.stewardship",
     "xiaoqu.insights",
+    "xiaoqu.daily",
     "xiaoqu.web",
     # The benchmark suite (`xiaoqu bench`): sits above every app, no models.
     "xiaoqu.bench",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "xiaoqu.core.policy.PolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Browsers get the friendly 404 page with XIAOQU_DEBUG on too (the demo runs so).
+    "xiaoqu.web.middleware.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "xiaoqu.config.urls"
@@ -169,6 +173,17 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Where SMS login codes go; the console backend prints them (development).
 SMS_BACKEND = os.environ.get("XIAOQU_SMS_BACKEND", "xiaoqu.accounts.sms.ConsoleSmsBackend")
+# Notifications (docs/notifications.md): the backends of SMS (by default the login codes'
+# backend) and WeChat subscription messages, the public address put before the links they
+# carry, and how many hours before a vote closes its owners who have not voted are reminded.
+XIAOQU_NOTIFY_SMS_BACKEND = os.environ.get(
+    "XIAOQU_NOTIFY_SMS_BACKEND", "xiaoqu.notify.channels.LoginSmsBackend"
+)
+XIAOQU_NOTIFY_WECHAT_BACKEND = os.environ.get(
+    "XIAOQU_NOTIFY_WECHAT_BACKEND", "xiaoqu.notify.channels.ConsoleWechatBackend"
+)
+XIAOQU_SITE_URL = os.environ.get("XIAOQU_SITE_URL", "").strip().rstrip("/")
+XIAOQU_VOTE_REMINDER_HOURS = int(os.environ.get("XIAOQU_VOTE_REMINDER_HOURS", "48"))
 
 LANGUAGE_CODE = "zh-hans"
 # Dates in templates use the locale's formats (DATE_FORMAT, YEAR_MONTH_FORMAT, …): 2026年12月2日
@@ -197,6 +212,8 @@ XIAOQU_LIAISON_HARD_LIMIT = int(os.environ.get("XIAOQU_LIAISON_HARD_LIMIT", "30"
 # adding an elevator (Art. 278 item 7), and every other matter.
 XIAOQU_OBJECTION_DAYS_ALTERATION = int(os.environ.get("XIAOQU_OBJECTION_DAYS_ALTERATION", "15"))
 XIAOQU_OBJECTION_DAYS = int(os.environ.get("XIAOQU_OBJECTION_DAYS", "7"))
+# The staff to-do workbench lists the open votes closing within this many days (docs/daily.md).
+XIAOQU_TODO_VOTE_DAYS = int(os.environ.get("XIAOQU_TODO_VOTE_DAYS", "7"))
 # The shortest consultation of a renovation plan: its last day at least this many days after
 # its first (docs/meetings-and-plans.md).
 XIAOQU_PLAN_CONSULTATION_DAYS = int(os.environ.get("XIAOQU_PLAN_CONSULTATION_DAYS", "7"))

@@ -19,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("stewardship/", include("xiaoqu.stewardship.urls")),
     path("lifecircle/", include("xiaoqu.lifecircle.urls")),
     path("insights/", include("xiaoqu.insights.urls")),
+    path("daily/", include("xiaoqu.daily.urls")),
+    path("notify/", include("xiaoqu.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("xiaoqu.stewardship.open311_urls")),

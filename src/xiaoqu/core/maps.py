@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from django.conf import settings
@@ -152,6 +153,17 @@ def _rings(outline: Mapping[str, Any], gcj: bool) -> dict[str, Any]:
     return {**outline, "rings": rings}
 
 
+def basemap_caption(tiles: Tiles | None, *, lines: bool) -> str:
+    """What the map's caption says about its base layer: the truth about what is asked of
+    whom (no tile server at all by default; else the configured one, named by its host)."""
+    if tiles is not None:
+        host = urlsplit(tiles.url).hostname or _("本网站")
+        return _("底图瓦片来自配置的地图服务（%(host)s）。") % {"host": host}
+    if lines:
+        return _("没有在线底图：图上的道路是本平台保存的步行路网，不向任何地图服务器请求。")
+    return _("没有在线底图：只显示位置，不向任何地图服务器请求。")
+
+
 def map_payload(
     *,
     lines: str | dict[str, Any] | None = None,
@@ -184,6 +196,7 @@ def map_payload(
         if tiles is None
         else {"url": tiles.url, "attribution": tiles.attribution, "subdomains": tiles.subdomains},
         "attribution": OSM_ATTRIBUTION if osm else "",
+        "basemap": basemap_caption(tiles, lines=bool(lines)),
         "crs": "gcj02" if gcj else "wgs84",
         "texts": {
             "linesFailed": _("路网线条加载失败，地图只显示点位。"),

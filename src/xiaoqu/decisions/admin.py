@@ -3,7 +3,8 @@
 Votes, electorates and ballots are shown read-only: ballots are append-only and hash-chained
 (``xiaoqu audit verify`` would report any change made here or anywhere else), the electorate
 is frozen when a vote opens, and votes change state only through their services.
-Published plans are changed by publishing a new version, not here.
+Published plans are changed by publishing a new version, not here; the dates of an opened
+consultation only on the plan's page (with a reason).
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ class PlanAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.status != "published"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """Once the consultation has opened, its dates move only through the plan page's
+        "调整征求意见期" (``services.plan_consultation_change``: a reason, checks, an audit
+        row), never silently here."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (obj.status != "draft" or obj.consultation_starts is not None):
+            fields += ["consultation_starts", "consultation_ends"]
+        return fields
 
 
 class BallotInline(ReadOnlyMixin, admin.TabularInline):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.models import TimeStamped
 from xiaoqu.core.policy import ScopePath
-from xiaoqu.decisions.rules_engine import MATTERS
+from xiaoqu.decisions.matters import matter_choices
 
 
 class VoteScope(models.TextChoices):
@@ -51,9 +51,7 @@ class Vote(TimeStamped):
     estate = models.ForeignKey(
         "registry.Estate", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="votes"
     )
-    matter = models.PositiveSmallIntegerField(
-        _("表决事项"), choices=[(k, f"{k}. {v}") for k, v in MATTERS.items()]
-    )
+    matter = models.PositiveSmallIntegerField(_("表决事项"), choices=matter_choices())
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
     scope = models.CharField(_("表决范围"), max_length=16, choices=VoteScope.choices)
@@ -158,6 +156,9 @@ class ElectorUnit(models.Model):
     area = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=16)
 
+    # A grid reaches the units of its buildings only (the turnout list of a vote).
+    scope_path = ScopePath(estate="vote__estate", building="dwelling__building")
+
     class Meta:
         verbose_name = _("表决专有部分")
         verbose_name_plural = _("表决专有部分")
@@ -207,6 +208,46 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vote_id}#{self.seq}"
+
+
+class TurnoutAssignment(models.Model):
+    """A unit of an open vote's electorate handed to someone to knock on its door (催票).
+
+    Staff hand the units whose owner has not voted yet to the grid worker or the liaison
+    member (联户) who covers them; the assignee sees them on the visit page until the owner
+    has voted. One assignee per unit; handing it on moves it (the audit rows keep who had it).
+    Nothing here says how anyone voted (see docs/owner-votes.md).
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="turnout_assignments")
+    unit = models.ForeignKey(ElectorUnit, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责催票"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分派人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("分派时间"))
+
+    scope_path = ScopePath(estate="vote__estate", building="unit__dwelling__building")
+
+    class Meta:
+        verbose_name = _("催票分派")
+        verbose_name_plural = _("催票分派")
+        constraints = [
+            # One unit is one dwelling of the vote: one assignee per vote and dwelling.
+            models.UniqueConstraint(fields=["vote", "unit"], name="turnout_one_per_unit"),
+        ]
+        indexes = [models.Index(fields=["assignee", "vote"], name="turnout_by_assignee")]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id}:{self.unit_id}→{self.assignee_id}"
 
 
 class Objection(models.Model):

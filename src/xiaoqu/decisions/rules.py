@@ -13,6 +13,12 @@ Votes:
   in scope when the vote opened), made by the ballot page and ``ballot_cast``, not of scope.
 * ``decisions.raise_objections``: the estate's residents may send an objection to a published
   result; ``objection_raise`` admits the owners of the vote's frozen electorate only.
+* ``decisions.chase_turnout``: the turnout page of a vote (催票): which dwellings' owners have
+  not voted yet, never how anyone voted — community and street staff, and grid workers for
+  the dwellings of their grid. The owners' committee runs votes but does not get the list of
+  neighbours who stayed away.
+* ``decisions.assign_turnout``: hand those dwellings to the grid worker or liaison member
+  who covers them — community and street staff.
 
 Plans:
 
@@ -36,6 +42,7 @@ from xiaoqu.registry.scope import define
 
 VOTE_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.OWNERS_COMMITTEE, Role.ADMIN})
 PLAN_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.ADMIN})
+TURNOUT_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.ADMIN})
 
 VIEW_VOTES = define(
     "decisions.view_votes",
@@ -62,6 +69,17 @@ RAISE_OBJECTIONS = define(
     roles=(),
     residents=True,
     description="object to a published result: the estate's residents (electors only)",
+)
+CHASE_TURNOUT = define(
+    "decisions.chase_turnout",
+    roles=TURNOUT_ROLES | {Role.GRID_WORKER},
+    description="a vote's turnout: the dwellings whose owners have not voted yet (never a "
+    "choice); grid workers for their grid's dwellings",
+)
+ASSIGN_TURNOUT = define(
+    "decisions.assign_turnout",
+    roles=TURNOUT_ROLES,
+    description="hand non-voters' dwellings to the grid worker or liaison member covering them",
 )
 VIEW_PLANS = define(
     "decisions.view_plans",

@@ -292,6 +292,17 @@ def decide(matter: int, total: Count, participating: Count, agreeing: Count) -> 
     )
 
 
+def quorum_shortfall(total: Count, participating: Count) -> Count:
+    """What the owners taking part still lack for the quorum (⅔ of the area **and** ⅔ of the
+    owners): the area rounded up to the hundredth of a square metre, so it never promises the
+    quorum too early; zero where that half of the quorum is met."""
+    need_area = Fraction(total.area) * 2 / 3
+    need_owners = math.ceil(Fraction(total.owners * 2, 3))
+    missing = need_area - Fraction(participating.area)
+    area = Decimal(math.ceil(missing * 100)) / 100 if missing > 0 else Decimal("0.00")
+    return Count(area.quantize(Decimal("0.01")), max(0, need_owners - participating.owners))
+
+
 def evaluate_document(document: Any) -> Result:
     matter, units, ballots = parse(document)
     return evaluate(matter, units, ballots)

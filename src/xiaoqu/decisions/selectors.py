@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xiaoqu.accounts.models import User
+from xiaoqu.core.models import AuditLog
 from xiaoqu.decisions import chain
 from xiaoqu.decisions.models import (
     FUNDING_SOURCES,
@@ -99,6 +100,10 @@ class Participation:
     area: Decimal
     total_owners: int
     total_area: Decimal
+
+    @property
+    def not_voted(self) -> int:
+        return self.total_owners - self.owners
 
 
 def _square_metres(hundredths: int | None) -> Decimal:
@@ -251,3 +256,36 @@ def plan_view(*, plan: Plan) -> PlanView:
         ],
         unanswered=list(unanswered_demands(plan=plan)),
     )
+
+
+@dataclass
+class ConsultationChange:
+    """A change of a plan's consultation dates, as its audit row keeps it."""
+
+    at: dt.datetime
+    before_starts: str
+    before_ends: str
+    starts: str
+    ends: str
+    reason: str
+
+
+def consultation_changes(*, plan: Plan) -> list[ConsultationChange]:
+    """The changes of the plan's consultation dates, oldest first, with their reasons (read
+    from the audit log, where ``services.plan_consultation_change`` keeps them). One query."""
+    rows = AuditLog.objects.filter(
+        action="decisions.plan_consultation_change",
+        object_type=Plan._meta.label_lower,
+        object_id=str(plan.pk),
+    ).order_by("at", "pk")
+    return [
+        ConsultationChange(
+            at=row.at,
+            before_starts=(row.before or {}).get("starts") or "",
+            before_ends=(row.before or {}).get("ends") or "",
+            starts=(row.after or {}).get("starts", ""),
+            ends=(row.after or {}).get("ends", ""),
+            reason=(row.after or {}).get("reason", ""),
+        )
+        for row in rows
+    ]

@@ -4,7 +4,10 @@ This package sits above every stage's app and may import any of them; no app imp
 Only the commands that load it (``xiaoqu demo``, in ``web``) and the benchmarks sit above it.
 
 Loading is idempotent: the register import matches rows by natural key, and users and role
-assignments are looked up before they are created, so a second run changes nothing.
+assignments are looked up before they are created, so a second run adds nothing. A second run
+does set the demo's own rows back to the demo's values, though, so ``xiaoqu demo`` loads only
+into a database that has no complete load yet (:func:`demo_loaded`) unless asked to refresh
+(docs/cli.md#xiaoqu-demo).
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role, RoleAssignment, User
 from xiaoqu.accounts.services import role_assign
+from xiaoqu.core.audit import audit_record
+from xiaoqu.core.models import AuditLog
+from xiaoqu.demo.daily import load_demo_daily
 from xiaoqu.demo.decisions import load_demo_decisions
 from xiaoqu.demo.lifecircle import load_demo_lifecircle
 from xiaoqu.demo.needs import load_demo_needs
+from xiaoqu.demo.notify import load_demo_notify
 from xiaoqu.demo.organization import load_demo_organization
 from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
 from xiaoqu.demo.stewardship import load_demo_stewardship
+from xiaoqu.demo.todo import load_demo_todo
 from xiaoqu.insights.services import rebuild as rebuild_figures
 from xiaoqu.registry.models import Estate, Person, Region
 
@@ -55,6 +63,9 @@ DEMO_LOGINS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 DemoLogin = tuple[str, str, str, str]
+
+# The audit row a complete load ends with: its presence is what "the demo is loaded" means.
+LOADED_ACTION = "demo.load"
 
 
 class Writer(Protocol):
@@ -89,6 +100,9 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     load_demo_decisions()
     load_demo_renovation()
     load_demo_stewardship()
+    load_demo_todo()
+    load_demo_daily()
+    load_demo_notify()
     runs = load_demo_lifecircle()
     say(
         _("生活圈分析已完成：%(regions)s（演示路网：贵阳市中心 OpenStreetMap 道路）")
@@ -98,7 +112,33 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     # the roll-ups are counted afresh once everything is in (docs/insights.md).
     rebuilt = rebuild_figures()
     say(_("成效汇总数据已重算：%(n)d 个小区") % {"n": rebuilt.estates})
+    if not demo_loaded():
+        audit_record(actor=None, action=LOADED_ACTION, object_type="demo")
     return logins
+
+
+def demo_loaded() -> bool:
+    """Whether a load of the demo ran to its end on this database (an interrupted one did not:
+    the next ``xiaoqu demo`` finishes it)."""
+    return AuditLog.objects.filter(action=LOADED_ACTION).exists()
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo logins as :func:`load_demo` returns them, read without writing anything."""
+    regions = Region.objects.filter(code__in=_codes("region"))
+    estates = Estate.objects.filter(code__in=_codes("estate"))
+    names: dict[str, dict[str, str]] = {
+        "region": {r.code or "": r.name for r in regions},
+        "estate": {e.code: e.name for e in estates},
+    }
+    return [
+        (role, phone, DEMO_PASSWORD, names[kind].get(code, code) if kind else _("全部"))
+        for role, phone, kind, code, _person in DEMO_LOGINS
+    ]
+
+
+def _codes(kind: str) -> list[str]:
+    return [code for _r, _p, k, code, _person in DEMO_LOGINS if k == kind]
 
 
 class _DemoPassword:

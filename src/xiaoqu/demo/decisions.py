@@ -4,13 +4,18 @@
   owners), opened three days before the demo is loaded and closing twelve days after: some
   owners' paper ballots are already entered by the community worker, and the demo owner
   (13800000002, who owns 1栋1单元301) can still vote on their phone and check the receipt.
+  The community worker has handed the entrance's doors whose owners have not voted yet to
+  the demo grid worker (13800000003), who finds them on the visit page (催票).
 * A closed estate-wide vote on amending the management covenant (item 2), with its ballots
-  and its result, so the tally and its explanation can be seen.
+  and its result published (公示) the day after, so the tally and its explanation can be seen
+  (the residents' feed links to it).
 * A renovation plan drawn up from the estate's demand list, open for residents' comments:
   the three demands most households ask for, each with quantity, cost and funding, plus a
   gas-riser replacement added as a safety duty; the parking demand is left out with a reason.
-  A 居民议事会 held yesterday, during the consultation, discussed it: households signed in,
-  the minutes are published to residents and the plan lists the meeting.
+  A 居民议事会 held yesterday, during the consultation, discussed it: households signed in
+  (one owner by name, a tenant the register does not list yet and a neighbour by name), the
+  minutes are published to residents and the plan lists the meeting. At the council's request
+  the consultation was extended by three days, with the reason shown on the plan's pages.
 
 Ballots go through the services (hash chain, receipts, audit rows), so ``xiaoqu audit verify``
 passes on the demo database. Paper ballots carry a small generated image standing in for the
@@ -31,20 +36,23 @@ from django.utils import timezone
 
 from xiaoqu.accounts.models import User
 from xiaoqu.decisions import services
-from xiaoqu.decisions.models import Plan, Vote, VoteScope
+from xiaoqu.decisions.models import ElectorUnit, Plan, Vote, VoteScope
+from xiaoqu.decisions.rules_engine import DEVELOPER
 from xiaoqu.meetings import services as meeting_services
 from xiaoqu.meetings.models import MeetingKind
 from xiaoqu.needs.models import Demand
 from xiaoqu.needs.selectors import demand_rows
-from xiaoqu.registry.models import Entrance, Estate
+from xiaoqu.registry.models import Entrance, Estate, Ownership
 
 ESTATE_CODE = "520103006001-01"  # 金仓路市政宿舍
 STAFF_PHONE = "13800000005"  # the demo community worker
 OWNER_PERSON_PHONE = "13800000002"  # the demo owner: leave their ballot to them
+GRID_WORKER_PHONE = "13800000003"  # the demo grid worker: knocks on the non-voters' doors
 ELEVATOR_TITLE = "1栋1单元加装电梯"
 COVENANT_TITLE = "修改《管理规约》：楼道禁止停放和充电电动车"
 PLAN_TITLE = "金仓路市政宿舍2026年老旧小区改造方案"
 COUNCIL_PLACE = "金仓社区居委会会议室"
+CONSULTATION_EXTENDED = "居民议事会提出不少在外务工的业主周末才回小区，征求意见期延长3天"
 COUNCIL_MINUTES = (
     "社区党委书记介绍改造方案征求意见稿：屋面防水及外墙修缮、楼道照明、雨污分流，"
     "以及燃气公司检查发现的锈蚀立管更换。居民逐项提问。2栋住户对停车意见较多，"
@@ -139,6 +147,20 @@ def _paper_ballots(
         )
 
 
+def _chase_turnout(vote: Vote, staff: User) -> None:
+    """Hand the doors of the owners who have not voted yet to the demo grid worker."""
+    worker = User.objects.filter(phone=GRID_WORKER_PHONE).first()
+    if worker is None:
+        return
+    units = (
+        ElectorUnit.objects.filter(vote=vote, elector__ballots__isnull=True)
+        .exclude(elector__owner_key=DEVELOPER)
+        .values_list("pk", flat=True)
+    )
+    if units:
+        services.turnout_assign(vote=vote, unit_ids=list(units), assignee=worker, actor=staff)
+
+
 def _demo_plan(estate: Estate, staff: User) -> None:
     plan = services.plan_create(estate=estate, title=PLAN_TITLE, actor=staff)
     rows = demand_rows(estate=estate).items
@@ -216,8 +238,33 @@ def _council_on_the_plan(estate: Estate, staff: User, plan: Plan, *, held_on: dt
         ::9
     ]:
         meeting_services.meeting_sign_in(meeting=meeting, dwelling=dwelling, actor=staff)
+    # Signed in by name: an owner of the register, a tenant it does not list yet (with the
+    # dwelling and phone they gave) and a neighbour from the next estate (a name only).
+    ownership = (
+        Ownership.objects.filter(dwelling__estate=estate)
+        .exclude(dwelling__in=meeting.attendees.values("dwelling"))
+        .select_related("dwelling", "person")
+        .order_by("dwelling__building__number", "dwelling__number", "pk")
+        .first()
+    )
+    if ownership is not None:
+        meeting_services.meeting_sign_in(
+            meeting=meeting, dwelling=ownership.dwelling, person=ownership.person, actor=staff
+        )
+    rented = estate.dwellings.order_by("-building__number", "-number").first()
+    meeting_services.meeting_sign_in_named(
+        meeting=meeting, name="何晓梅", dwelling=rented, phone="13985012346", actor=staff
+    )
+    meeting_services.meeting_sign_in_named(meeting=meeting, name="邻院刘师傅", actor=staff)
     meeting_services.meeting_publish_minutes(meeting=meeting, actor=staff)
     services.plan_meetings_set(plan=plan, meeting_ids=[meeting.pk], actor=staff)
+    services.plan_consultation_change(
+        plan=plan,
+        starts=plan.consultation_starts or held_on,
+        ends=(plan.consultation_ends or held_on) + dt.timedelta(days=3),
+        reason=CONSULTATION_EXTENDED,
+        actor=staff,
+    )
 
 
 def load_demo_decisions() -> None:
@@ -260,6 +307,7 @@ def load_demo_decisions() -> None:
                     rng,
                     skip_user_person=owner.person_id if owner else None,
                 )
+                _chase_turnout(vote, staff)
         if not Vote.objects.filter(estate=estate, title=COVENANT_TITLE).exists():
             opens = now - dt.timedelta(days=40)
             vote = services.vote_create(
@@ -280,5 +328,13 @@ def load_demo_decisions() -> None:
                 rng,
             )
             services.vote_close(vote=vote, actor=staff, now=opens + dt.timedelta(days=20))
+        covenant = Vote.objects.filter(
+            estate=estate, title=COVENANT_TITLE, status="closed", result_published_at=None
+        ).first()
+        if covenant is not None and covenant.closed_at is not None:
+            # Published the day after it closed; its objection period is over by now.
+            services.vote_publish_result(
+                vote=covenant, actor=staff, now=covenant.closed_at + dt.timedelta(days=1)
+            )
         if not Plan.objects.filter(estate=estate, title=PLAN_TITLE).exists():
             _demo_plan(estate, staff)

@@ -16,8 +16,10 @@ worker.
   sent from their phone — all through the services, so they are classified and merged into
   demands; the community worker corrects two categories the model got wrong;
 * in 金仓路市政宿舍 (the demo logins' estate) the two demands most households ask for are
-  assessed and one of them planned, the gas demand is declined with its reason, and the
-  list is published as version 1.
+  assessed and one of them planned, the gas demand is declined with its reason, the
+  community adds a fire-safety demand its safety check found (no household asked for it),
+  and the list is published as version 1: its notice says where each demand came from
+  (households at the door, the courtyard meeting, the hotline, the community's check).
 
 Deterministic (fixed seed, fixed dates, keys derived from the register's natural keys) and
 idempotent: visits and opinions carry derived client keys, so a second load finds them and
@@ -185,6 +187,8 @@ DECLINED_REASON = (
 # What a visitor notes after a chat with nothing to ask.
 NOTES = ("", "", "", "住户对改造无意见", "支持改造", "老人独居，已告知社区电话")
 LIST_NOTE = "根据“敲门行动”入户走访、坝坝会和热线收集的意见整理，第一版公示。"
+# What the community's own safety check found: a demand no household raised.
+SAFETY_CHECK_DEMAND = "楼道灭火器过期、应急照明损坏，需整体更换"
 
 
 def _key(*parts: Any) -> uuid.UUID:
@@ -444,6 +448,9 @@ def _decide_and_publish(estate: Estate, staff: User) -> None:
         services.demand_set_status(
             demand=demand, status=DemandStatus.DECLINED, actor=staff, reason=DECLINED_REASON
         )
+    services.demand_create(
+        estate=estate, category="fire_safety", title=SAFETY_CHECK_DEMAND, actor=staff
+    )
     services.demand_list_publish(estate=estate, actor=staff, note=LIST_NOTE)
 
 

@@ -6,6 +6,8 @@ it), built on the demo register.
 * 兴关路街道党工委 → 兴关社区党委; the street's 11 党员责任区 and a 党员突击队 led by the
   community Party secretary.
 * 盘州市 (亦资街道 东湖社区): members marked 党员示范户 and 党员先锋岗.
+* The demo grid worker's login (13800000003) is the login of 金仓路市政宿舍's grid worker, so
+  the organisation knows who covers its buildings (turnout chasing hands doors to them).
 
 Every write is a get-or-create on a natural key, so loading twice changes nothing. Rows are
 seed data, written directly rather than through the services (no audit rows for a seed).
@@ -17,6 +19,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from xiaoqu.accounts.models import User
 from xiaoqu.organization.models import (
     Grid,
     GridBuilding,
@@ -36,6 +39,8 @@ from xiaoqu.registry.models import Building, Dwelling, Estate, Person, Region
 LIAISON_PER_MEMBER = 15
 MEMBERS_PER_BRANCH = 5
 DEMO_START = dt.date(2024, 3, 1)
+DEMO_GRID_WORKER_PHONE = "13800000003"
+DEMO_GRID_ESTATE = "520103006001-01"  # 金仓路市政宿舍
 
 
 def _org(
@@ -200,9 +205,18 @@ def _panzhou() -> None:
                 _mark(member, MemberMark.VANGUARD_POST)
 
 
+def _link_demo_grid_worker() -> None:
+    """Name the demo grid worker's login on the grid of the demo logins' estate."""
+    user = User.objects.filter(phone=DEMO_GRID_WORKER_PHONE).first()
+    GridWorkerAssignment.objects.filter(
+        grid__code=f"{DEMO_GRID_ESTATE}-G", ended_on__isnull=True, user__isnull=True
+    ).update(user=user)
+
+
 def load_demo_organization() -> None:
     """Build the demo's Party organisations, grids, zones and team (idempotent)."""
     with transaction.atomic():
         _jincang()
         _xingguan()
         _panzhou()
+        _link_demo_grid_worker()

@@ -13,11 +13,12 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
+from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, find_permitted, requires
 from xiaoqu.lifecircle import map_selectors, network_lines, selectors, services
 from xiaoqu.lifecircle.models import EstateAccess, FacilityType, RunStatus
-from xiaoqu.lifecircle.rules import RUN_ANALYSIS, VIEW_LIFE_CIRCLE
+from xiaoqu.lifecircle.rules import ANALYSIS_ROLES, RUN_ANALYSIS, VIEW_LIFE_CIRCLE
 from xiaoqu.needs.rules import MANAGE_DEMANDS
 from xiaoqu.registry.models import Estate, Region
 from xiaoqu.registry.selectors import region_roots
@@ -165,6 +166,9 @@ def facilities_import(request: AuthenticatedRequest, region: Region) -> HttpResp
 def estate_card(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     run, rows = selectors.report_card(estate=estate)
     card_map = map_selectors.estate_map(estate=estate, rows=rows) if run is not None else None
+    # With no analysis yet: where to start one, for those who may; who to ask, for the rest.
+    community = estate.community
+    can_run = run is None and RUN_ANALYSIS.has(request.user, community)
     return render(
         request,
         "lifecircle/estate_card.html",
@@ -173,6 +177,8 @@ def estate_card(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
             "run": run,
             "rows": rows,
             "card_map": card_map,
+            "run_region": community if can_run else None,
+            "analysts": _("、").join(str(Role(r).label) for r in Role if r in ANALYSIS_ROLES),
             "can_demand": MANAGE_DEMANDS.has(request.user, estate),
             "demanded": selectors.demanded_gaps(estate=estate, rows=rows),
         },

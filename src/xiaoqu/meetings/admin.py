@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from xiaoqu.core.admin import ReadOnlyMixin
+from xiaoqu.core.pii import mask_phone
 from xiaoqu.meetings.models import Meeting, MeetingAttendance
 
 
 class AttendanceInline(ReadOnlyMixin, admin.TabularInline):
     model = MeetingAttendance
     extra = 0
-    fields = readonly_fields = ("dwelling", "person", "signed_in_by", "signed_in_at")
+    fields = readonly_fields = (
+        "dwelling",
+        "person",
+        "name",
+        "phone_masked",
+        "signed_in_by",
+        "signed_in_at",
+    )
+
+    @admin.display(description=_("手机号"))
+    def phone_masked(self, obj: MeetingAttendance) -> str:
+        """A named attendee's phone, masked like every phone on a list (138****0001)."""
+        return mask_phone(obj.phone) if obj.phone else ""
 
 
 @admin.register(Meeting)

@@ -67,3 +67,27 @@ class MeetingForm(forms.Form):
                 gettext("一次最多录入 %(n)d 条意见，请分几次录入。") % {"n": MEETING_MAX_LINES}
             )
         return texts
+
+
+class NamedAttendeeForm(forms.Form):
+    """Someone signed in by name: the register does not list them, or staff do not find them.
+
+    The name and phone are checked by ``services.meeting_sign_in_named``; the room number is
+    found among the estate's dwellings by the page.
+    """
+
+    name = forms.CharField(
+        label=_("姓名"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    room = forms.CharField(
+        label=_("房号（可不填）"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "2-301"}),
+    )
+    phone = forms.CharField(
+        label=_("手机号（可不填）"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )

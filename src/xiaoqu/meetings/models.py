@@ -72,11 +72,22 @@ class Meeting(TimeStamped):
 
 
 class MeetingAttendance(models.Model):
-    """One person (or one dwelling's household) signed in at a meeting by staff."""
+    """One person (or one dwelling's household) signed in at a meeting by staff.
+
+    Three kinds of row: a household (a dwelling, no person, no name); a person of the register
+    (an owner or resident of the dwelling); a named attendee the register does not list (a
+    name, and where they live and their phone when they give them), such as a tenant not yet
+    registered or a neighbour from the next estate. Each is signed in once per meeting.
+    """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
     dwelling = models.ForeignKey(
-        "registry.Dwelling", verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+"
+        "registry.Dwelling",
+        verbose_name=_("房屋"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     person = models.ForeignKey(
         "registry.Person",
@@ -86,6 +97,9 @@ class MeetingAttendance(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A named attendee not in the register: the name as they gave it, their phone if given.
+    name = models.CharField(_("姓名"), max_length=32, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
     signed_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("签到人"),
@@ -103,13 +117,32 @@ class MeetingAttendance(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["meeting", "dwelling"],
-                condition=Q(person__isnull=True),
+                condition=Q(person__isnull=True, name=""),
                 name="attendance_household_once",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "dwelling", "name"],
+                condition=Q(dwelling__isnull=False) & ~Q(name=""),
+                name="attendance_named_once",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "name"],
+                condition=Q(dwelling__isnull=True) & ~Q(name=""),
+                name="attendance_named_no_dwelling_once",
+            ),
+            # A household, a person of the register, or a named attendee: never nobody, and
+            # a person of the register is not also given a name.
+            models.CheckConstraint(
+                condition=Q(dwelling__isnull=False) | ~Q(name=""), name="attendance_is_someone"
+            ),
+            models.CheckConstraint(
+                condition=Q(person__isnull=True) | (Q(name="") & Q(dwelling__isnull=False)),
+                name="attendance_person_has_dwelling",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.meeting_id}:{self.dwelling_id}"
+        return f"{self.meeting_id}:{self.dwelling_id or self.name}"
 
 
 class MeetingPhoto(models.Model):

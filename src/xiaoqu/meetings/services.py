@@ -7,22 +7,27 @@ and writes an audit row in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.pii import mask_name, mask_phone, normalize_phone, phone_is_valid
 from xiaoqu.core.uploads import check_photo
 from xiaoqu.meetings.models import Meeting, MeetingAttendance, MeetingKind, MeetingPhoto
+from xiaoqu.meetings.notices import minutes_published_notify
 from xiaoqu.meetings.rules import HOLD_MEETINGS
 from xiaoqu.needs.models import Channel, Demand, Opinion
 from xiaoqu.needs.services import OpinionInput, opinions_record
-from xiaoqu.registry.models import Dwelling, Estate, Ownership, Person
+from xiaoqu.registry.models import Dwelling, Estate, Person
 
 
 def meeting_create(
@@ -114,7 +119,8 @@ def meeting_record_update(
             value = value.strip()
             if len(value) > limits[field]:
                 raise DomainError(
-                    _("%(f)s最长 %(n)d 字。") % {"f": labels[field], "n": limits[field]},
+                    ngettext("%(f)s最长 %(n)d 字。", "%(f)s最长 %(n)d 字。", limits[field])
+                    % {"f": labels[field], "n": limits[field]},
                     code="too_long",
                 )
             setattr(meeting, field, value)
@@ -136,34 +142,154 @@ def meeting_record_update(
     return meeting
 
 
-def meeting_sign_in(
-    *, meeting: Meeting, dwelling: Dwelling, actor: Actor, person: Person | None = None
+class AlreadySignedIn(DomainError):
+    """Signing in someone who is already signed in: the message says who and when."""
+
+    code = "already"
+
+    def __init__(self, row: MeetingAttendance) -> None:
+        self.row = row
+        super().__init__(
+            _("%(who)s已于 %(at)s 签到，不用重复签到。")
+            % {"who": attendee_label(row), "at": signed_at(row)}
+        )
+
+
+def attendee_label(row: MeetingAttendance, *, names: bool = True) -> str:
+    """How staff name a sign-in: the dwelling, its person, or the named attendee (names masked
+    as 张** when ``names`` is false)."""
+    who = row.person.name if row.person_id and row.person else row.name
+    if who and not names:
+        who = mask_name(who)
+    if row.dwelling_id and row.dwelling:
+        return f"{row.dwelling.label} {who}" if who else row.dwelling.label
+    return who
+
+
+def signed_at(row: MeetingAttendance) -> str:
+    """The sign-in time as staff read it: 09:12 today, the date as well on another day."""
+    at = timezone.localtime(row.signed_in_at)
+    return f"{at:%H:%M}" if at.date() == timezone.localdate() else f"{at:%Y-%m-%d %H:%M}"
+
+
+def _existing(
+    meeting: Meeting, dwelling: Dwelling | None, person: Person | None, name: str
+) -> MeetingAttendance | None:
+    """The sign-in the same household, person or named attendee already has at the meeting."""
+    rows = MeetingAttendance.objects.filter(meeting=meeting, dwelling=dwelling).select_related(
+        "dwelling__building", "dwelling__entrance", "person"
+    )
+    if person is not None:
+        return rows.filter(person=person).first()
+    return rows.filter(person__isnull=True, name=name).first()
+
+
+def _signed_in(
+    *,
+    meeting: Meeting,
+    actor: Actor,
+    dwelling: Dwelling | None,
+    person: Person | None = None,
+    name: str = "",
+    phone: str = "",
 ) -> MeetingAttendance:
-    """Staff sign a household (or one of its people) in; signing the same one twice is refused."""
-    HOLD_MEETINGS.require(actor, meeting)
+    """Write one sign-in, or say when (and as whom) it was already made."""
+    existing = _existing(meeting, dwelling, person, name)
+    if existing is not None:
+        raise AlreadySignedIn(existing)
+    try:
+        with transaction.atomic():
+            row = MeetingAttendance.objects.create(
+                meeting=meeting,
+                dwelling=dwelling,
+                person=person,
+                name=name,
+                phone=phone,
+                signed_in_by=actor,
+            )
+            after: dict[str, object] = {
+                "meeting": meeting.pk,
+                "dwelling": dwelling.pk if dwelling else None,
+            }
+            if person is not None:
+                after["person"] = person.pk
+            if name:
+                after |= {"name": name, "phone": mask_phone(phone) if phone else ""}
+            audit_record(actor=actor, action="meetings.meeting_sign_in", obj=row, after=after)
+    except IntegrityError:
+        # Two staff signing the same one in at the same moment: the database kept one.
+        existing = _existing(meeting, dwelling, person, name)
+        if existing is None:
+            raise
+        raise AlreadySignedIn(existing) from None
+    return row
+
+
+def _check_dwelling(meeting: Meeting, dwelling: Dwelling, actor: Actor) -> None:
     if dwelling.estate_id != meeting.estate_id:
         raise DomainError(_("房屋不在这个小区。"), code="dwelling_outside")
     # A grid worker signs in the households of their own grid only.
     HOLD_MEETINGS.require(actor, dwelling)
-    if person is not None and not (
-        Ownership.objects.filter(person=person, dwelling=dwelling).exists()
-        or dwelling.residencies.filter(person=person).exists()
+
+
+def _of_dwelling(dwelling: Dwelling) -> Q:
+    return Q(ownerships__dwelling=dwelling) | Q(residencies__dwelling=dwelling)
+
+
+def meeting_sign_in(
+    *, meeting: Meeting, dwelling: Dwelling, actor: Actor, person: Person | None = None
+) -> MeetingAttendance:
+    """Staff sign a household (or one of its people) in. Signing the same one in twice is
+    refused with ``AlreadySignedIn``, whose message says when it was first signed in."""
+    HOLD_MEETINGS.require(actor, meeting)
+    _check_dwelling(meeting, dwelling, actor)
+    if (
+        person is not None
+        and not Person.objects.filter(_of_dwelling(dwelling), pk=person.pk).exists()
     ):
         raise DomainError(_("这个人不是这户的业主或住户。"), code="person_not_of_dwelling")
-    try:
-        with transaction.atomic():
-            row = MeetingAttendance.objects.create(
-                meeting=meeting, dwelling=dwelling, person=person, signed_in_by=actor
-            )
-            audit_record(
-                actor=actor,
-                action="meetings.meeting_sign_in",
-                obj=row,
-                after={"meeting": meeting.pk, "dwelling": dwelling.pk},
-            )
-    except IntegrityError:
-        raise DomainError(_("已经签到过了。"), code="already") from None
-    return row
+    return _signed_in(meeting=meeting, actor=actor, dwelling=dwelling, person=person)
+
+
+def clean_attendee_name(value: str) -> str:
+    """A name as people write it: full-width letters folded, spaces trimmed and single."""
+    name = " ".join(unicodedata.normalize("NFKC", value or "").split())
+    if not name:
+        raise DomainError(_("请填写参会人的姓名。"), code="name")
+    if len(name) > 32:
+        raise DomainError(_("姓名最长 32 个字。"), code="name")
+    if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name):
+        raise DomainError(_("姓名不能含数字，房号请填在“房号”一栏。"), code="name")
+    return name
+
+
+def meeting_sign_in_named(
+    *,
+    meeting: Meeting,
+    name: str,
+    actor: Actor,
+    dwelling: Dwelling | None = None,
+    phone: str = "",
+) -> MeetingAttendance:
+    """Sign in someone by name: a person the register does not list (a tenant not yet
+    registered, a neighbour), with their dwelling and mobile phone when they give them.
+
+    A name that is an owner's or resident's of the given dwelling signs that person of the
+    register in instead. Each named attendee signs in once (same name and dwelling).
+    """
+    HOLD_MEETINGS.require(actor, meeting)
+    name = clean_attendee_name(name)
+    phone = normalize_phone(phone or "")
+    if phone and not phone_is_valid(phone):
+        raise DomainError(
+            _("手机号应为 11 位手机号码，如 13800000000；没有可以不填。"), code="phone"
+        )
+    if dwelling is not None:
+        _check_dwelling(meeting, dwelling, actor)
+        registered = Person.objects.filter(_of_dwelling(dwelling), name=name).distinct()[:2]
+        if len(registered) == 1:
+            return _signed_in(meeting=meeting, actor=actor, dwelling=dwelling, person=registered[0])
+    return _signed_in(meeting=meeting, actor=actor, dwelling=dwelling, name=name, phone=phone)
 
 
 def meeting_photo_add(*, meeting: Meeting, photo: UploadedFile, actor: Actor) -> MeetingPhoto:
@@ -190,4 +316,5 @@ def meeting_publish_minutes(*, meeting: Meeting, actor: Actor) -> Meeting:
         meeting.minutes_published_at = timezone.now()
         meeting.save(update_fields=["minutes_published_at", "updated_at"])
         audit_record(actor=actor, action="meetings.meeting_publish_minutes", obj=meeting)
+        minutes_published_notify(meeting=meeting, now=meeting.minutes_published_at)
     return meeting

@@ -24,6 +24,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.spreadsheets import upload_rows, xlsx_row
@@ -91,15 +92,23 @@ class OpinionRowsRefused(DomainError):
     def __init__(self, errors: list[RowError], more: int = 0) -> None:
         self.errors = errors
         self.more = more
+        total = len(errors) + more
         super().__init__(
-            _("导入失败：发现 %(n)d 处错误，整个文件未导入，请改正后重新上传。")
-            % {"n": len(errors) + more}
+            ngettext(
+                "导入失败：发现 %(n)d 处错误，整个文件未导入，请改正后重新上传。",
+                "导入失败：发现 %(n)d 处错误，整个文件未导入，请改正后重新上传。",
+                total,
+            )
+            % {"n": total}
         )
 
     def lines(self) -> list[str]:
         out = [str(e) for e in self.errors]
         if self.more:
-            out.append(_("……另有 %(n)d 处错误未列出") % {"n": self.more})
+            out.append(
+                ngettext("……另有 %(n)d 处错误未列出", "……另有 %(n)d 处错误未列出", self.more)
+                % {"n": self.more}
+            )
         return out
 
 
@@ -288,7 +297,12 @@ def read_opinion_file(
             continue
         if len(items) + len(errors) + more >= MAX_ROWS:
             raise OpinionFileRefused(
-                _("一个文件最多 %(n)d 条意见，请分成几个文件上传。") % {"n": MAX_ROWS},
+                ngettext(
+                    "一个文件最多 %(n)d 条意见，请分成几个文件上传。",
+                    "一个文件最多 %(n)d 条意见，请分成几个文件上传。",
+                    MAX_ROWS,
+                )
+                % {"n": MAX_ROWS},
                 code="too_many_rows",
             )
         cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}

@@ -1,32 +1,47 @@
 """Merging the opinions of one estate that ask for the same thing (pure: no Django).
 
-Two opinions share a group when they are in the same category (from the classifier) and ask
-for the same issue within it:
+Residents ask for one thing in many words: in Guizhou speech or standard Chinese, as a
+complaint or a request, naming a place in several ways (3栋, 三栋, 三号楼). Merging reads them
+in four steps (docs/needs.md#merging):
 
-1. **Sub-topic signatures.** Many categories hold several distinct asks ("stairwell": lights,
-   handrails, clutter, adverts, doors, …). ``SUBTOPICS`` lists, per category and in priority
-   order, the words that mark each one; an opinion's sub-topic is the first whose words occur
-   in its normalised text. Opinions with the same (category, sub-topic) form one group:
-   "楼道灯坏了" and "晚上楼梯黑乎乎的" are both stairwell/light, "楼道里堆满杂物" is
-   stairwell/clutter. Categories listed with ``None`` are one ask as a whole (adding an
-   elevator).
-2. **Text similarity for the rest.** An opinion with no sub-topic is compared with the others
-   of its category by cosine similarity of character 1–2-gram TF-IDF vectors (hashed; the IDF
-   is learnt once from the shipped training sentences, so the vector of a text never depends
-   on the other texts of the call). It joins the group of the most similar signed opinion when
-   the similarity reaches ``THRESHOLD``; the unsigned ones left over are joined pairwise at the
-   same threshold and grouped by connected components (union-find).
-3. Opinions with nothing left after normalisation (emoji only) each form a group of their own.
+1. **Normalising.** The classifier's normalisation (simplified, half-width, no emoji), then
+   the lexicon's synonyms (``data/merge_lexicon.toml``: 莫得 → 没有, 黑黢黢 → 很黑, 梯坎 → 台阶,
+   停车棚 → 车棚, 小区门口 → 大门 …), and building and unit numbers in any form (3栋, 三号楼,
+   二单元) reduced to "楼栋" and "单元": an estate's demand is what residents ask for across the
+   estate, so the building does not separate two opinions (the households asking are counted
+   from the opinions' dwellings).
+2. **Needs.** The lexicon lists needs ("stairwell/light", "drainage/septic" …) in priority
+   order, each with *anchors* — words, or pairs of words that must both occur, that name the
+   need whatever the classifier said (a 化粪池 is drainage, "楼道" with "很黑" a stairwell
+   light) — and *cues*, words that name it only within its category. The classifier's category
+   is a feature: an anchor overrides it, unless the category was set by staff (then only the
+   needs of that category are read). Opinions with the same need form one group; a category
+   listed as ``whole`` (adding an elevator) is one need as a whole.
+3. **Similarity for the rest.** An opinion naming no need is compared with the others of its
+   category by cosine similarity of character 1–2-gram TF-IDF vectors of its normalised text
+   (hashed; the IDF is learnt once from the shipped training sentences, so a text's vector
+   never depends on the other texts of the call). It joins the group of the most similar
+   opinion with a need when the similarity reaches ``THRESHOLD``; those left over are joined
+   pairwise at the same threshold and grouped by connected components.
+4. Opinions with nothing left after normalisation (emoji only) each form a group of their own.
 
 Group numbers are 0..k-1 in order of first appearance, so the same input always gives the same
 output. ``merge_estates`` merges many estates with one batched classification and one
 vectorisation for speed; each estate's groups are exactly what ``merge`` gives for it alone.
+
+``suggest_joins`` finds, among an estate's demands, pairs that may ask for the same thing but
+were kept apart (the same need in two demands, signs too weak for merging to act on: a cue of
+another category, a second need named, wording in the band below the threshold): the demand
+board offers them to staff. ``pairwise_scores`` scores groups against hand-labelled ones.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -34,208 +49,168 @@ import numpy as np
 
 from . import classifier as clf
 
+LEXICON_FILE = clf.DATA / "merge_lexicon.toml"
 THRESHOLD = 0.45
+# Demands whose wording is this similar (below THRESHOLD) may still ask for the same thing.
+SUGGEST_FROM = 0.25
+SUGGEST_LIMIT = 12
 DENSE_LIMIT = 2_000  # opinions in one estate up to which one n × n matrix is used
 CHUNK = 1_000
 
-# category → ((sub-topic, words), ...) in priority order; None: the category is one ask.
-SUBTOPICS: dict[str, tuple[tuple[str, tuple[str, ...]], ...] | None] = {
-    "water_supply": (
-        ("outage", ("停水", "断水", "停了")),
-        ("quality", ("黄", "浑", "味", "水质", "沙子", "水垢", "漂白", "白垢")),
-        ("tank", ("水箱", "水塔", "泵房")),
-        ("pressure", ("水压", "没水", "没得水", "莫得水", "加压", "接不到", "细", "滴答", "缺水")),
-        ("pipes", ("水管", "管道", "管子", "爆", "漏", "阀门", "冻裂", "主管")),
-    ),
-    "drainage": (
-        ("septic", ("化粪池", "掏", "隔油池")),
-        ("rain", ("雨", "积水", "淹", "篦子", "排水沟", "明沟", "阴沟")),
-        ("sewer", ("下水", "污水", "井盖", "窨井", "马桶", "反水", "返", "地漏", "堵", "冒")),
-    ),
-    "power": (
-        ("meter", ("电表", "一户一表", "电费", "表")),
-        ("outage", ("停电", "莫得电", "没电", "拉闸", "断电")),
-        ("capacity", ("跳闸", "负荷", "增容", "容量", "带不动", "保险", "空开")),
-        ("wiring", ("电线", "线路", "铝线", "短路", "漏电", "插座", "开关", "焦", "线", "电缆")),
-        ("voltage", ("电压", "闪")),
-    ),
-    "gas": (
-        ("safety", ("漏", "味", "锈", "报警", "阀门", "软管", "安全", "害怕", "撞")),
-        ("connection", ("通", "接", "入户", "换罐", "扛", "气罐", "液化气", "煤", "柴")),
-    ),
-    "telecom": (
-        (
-            "cables",
-            ("蜘蛛网", "飞线", "乱", "入地", "下地", "架空", "缠", "垂", "挂", "拉满", "废线"),
-        ),
-        ("signal", ("信号", "4G", "5G", "格")),
-        ("broadband", ("宽带", "光纤", "网速", "掉线", "网络", "电视", "断网")),
-    ),
-    "roads": (
-        ("potholes", ("坑", "洼", "烂", "破", "裂", "碎", "不平", "颠", "沉降", "翘", "起包")),
-        ("mud", ("泥", "土路", "硬化", "石子", "灰")),
-        ("water", ("积水", "水坑", "水")),
-        ("slippery", ("滑", "陡")),
-        ("narrow", ("窄", "会车")),
-    ),
-    "roof_facade": (
-        (
-            "roof",
-            ("屋顶", "楼顶", "顶楼", "顶层", "房顶", "天花板", "漏雨", "滴水", "漏水", "屋面"),
-        ),
-        ("facade", ("外墙", "瓷砖", "磁砖", "墙皮", "抹灰", "剥落", "外立面", "墙灰", "掉")),
-        ("cracks", ("裂",)),
-        ("leaks", ("渗", "漏", "湿", "水")),
-    ),
-    "stairwell": (
-        ("light", ("灯", "黑", "暗", "摸黑", "看不见", "看不到", "电筒")),
-        ("handrail", ("扶手", "扶守", "栏杆")),
-        ("adverts", ("广告", "涂", "画")),
-        ("clutter", ("杂物", "堆", "放", "摆", "纸壳", "自行车", "鞋柜", "花盆", "晾", "坛子")),
-        ("door", ("单元门", "门锁", "铁门", "门")),
-        ("windows", ("窗",)),
-        ("walls", ("墙", "霉", "脏", "刷")),
-        ("steps", ("台阶", "踏步", "楼梯", "瓷砖", "滑", "陡")),
-    ),
-    "fire_safety": (
-        ("ebike", ("电瓶", "电动车", "充电")),
-        (
-            "equipment",
-            (
-                "灭火器",
-                "消火栓",
-                "消防栓",
-                "水带",
-                "喷淋",
-                "烟感",
-                "应急灯",
-                "指示",
-                "消防箱",
-                "水池",
-                "水管",
-            ),
-        ),
-        ("exits", ("出口", "疏散", "锁", "防盗窗", "跑")),
-        ("lanes", ("通道", "车道", "消防车", "堵", "占")),
-    ),
-    "security": (
-        ("cameras", ("监控", "监空", "摄像", "探头", "录像", "智慧安防")),
-        ("walls", ("围墙", "铁丝网", "翻")),
-        (
-            "access",
-            (
-                "门禁",
-                "大门",
-                "门岗",
-                "门卫",
-                "保安",
-                "道闸",
-                "外人",
-                "陌生",
-                "随便进",
-                "出入口",
-                "对讲",
-                "门",
-            ),
-        ),
-        ("theft", ("偷", "撬", "抢", "丢", "顺走")),
-    ),
-    "waste": (
-        ("sorting", ("分类",)),
-        ("station", ("垃圾站", "垃圾房", "垃圾池", "转运站", "收集点", "窗子底下")),
-        ("bulky", ("装修垃圾", "建筑垃圾", "大件", "沙发")),
-        ("bins", ("垃圾桶", "桶", "垃圾箱")),
-        ("cleaning", ("保洁", "扫", "卫生", "环卫")),
-        ("collection", ("清运", "收", "拉", "几天", "堆", "清")),
-    ),
-    "greening_lighting": (
-        ("lamps", ("灯", "黑", "暗")),
-        ("trees", ("树",)),
-        ("green", ("草", "绿", "花")),
-    ),
-    "elevator": None,
-    "parking": (
-        ("bikes", ("自行车", "电瓶车", "电动车", "车棚", "摩托", "非机动车")),
-        ("fees", ("收费", "钱", "费")),
-        (
-            "disorder",
-            ("乱停", "乱放", "堵", "挡", "占", "横七竖八", "歪", "僵尸车", "外来", "外面的车"),
-        ),
-        ("spaces", ("车位", "停车场", "立体", "停车位", "地方停")),
-    ),
-    "charging": (
-        ("cars", ("汽车", "新能源", "慢充", "燃油车")),
-        ("ebikes", ("电瓶", "电动车", "充电", "拉线")),
-    ),
-    "elderly_friendly": (
-        ("handrails", ("扶手",)),
-        ("seats", ("凳", "椅", "座", "坐", "歇")),
-        ("access", ("台阶", "坡", "轮椅", "门槛", "坎", "高差", "无障碍")),
-    ),
-    "leisure_fitness": (
-        ("kids", ("娃娃", "儿童", "滑梯", "秋千", "游乐", "沙坑", "小孩")),
-        ("fitness", ("健身", "器材", "器才", "单杠", "锻炼")),
-        ("ball", ("篮球", "乒乓", "羽毛球", "毛毛球", "球")),
-        ("dance", ("广场舞", "跳舞", "广场", "合唱", "太极")),
-        ("seating", ("凉亭", "下棋", "乘凉", "桌", "喝茶")),
-    ),
-    "parcel": (
-        ("mailbox", ("信", "邮箱", "报纸")),
-        ("lockers", ("快递柜", "快第柜", "丰巢", "柜")),
-        ("delivery", ("驿站", "快递", "代收", "取件")),
-    ),
-    "illegal_structures": (("roof", ("楼顶", "屋顶")),),
-    "energy_saving": (
-        ("windows", ("窗", "玻璃", "漏风", "漏峰", "门")),
-        ("roof", ("顶楼", "屋顶", "隔热")),
-        ("walls", ("墙", "保温")),
-    ),
-    "elderly_care": (
-        ("meals", ("食堂", "食糖", "饭", "餐", "吃")),
-        ("care", ("照料", "护理", "照顾", "托老", "上门", "陪", "看")),
-    ),
-    "childcare": (
-        ("afterschool", ("放学", "托管", "课后", "作业", "四点半", "暑假", "寒暑假")),
-        ("nursery", ("托儿", "托育", "托班", "幼儿园", "早教", "0到3")),
-    ),
-    "convenience": (
-        ("market", ("菜",)),
-        ("food", ("早餐", "餐馆", "包子", "吃饭")),
-        ("services", ("修", "家政", "理发", "洗衣", "裁缝", "开锁", "缝补")),
-        ("shops", ("超市", "便利店", "小卖部", "商业", "店")),
-    ),
-    "public_order": (
-        ("throwing", ("抛", "扔", "泼", "花盆")),
-        ("pets", ("狗", "猫", "宠物", "鸽子", "鸡", "犬")),
-        ("noise", ("吵", "噪", "音响", "音乐", "喇叭", "吼", "电钻", "跺脚", "响")),
-        ("smoke", ("烧烤", "油烟", "烟")),
-    ),
-}
+_NUMBER = "[0-9]+|[一二三四五六七八九十两]+"
+_BUILDING = re.compile(rf"(?:{_NUMBER})\s*(?:号楼|号栋|栋|幢|号院)")
+_UNIT = re.compile(rf"(?:{_NUMBER})\s*单元")
+
+
+# ----------------------------------------------------------------------------- the lexicon
+
+
+@dataclass(frozen=True)
+class Need:
+    """One thing residents ask for, as the lexicon names it."""
+
+    id: str
+    category: str
+
+
+class Lexicon:
+    """The synonyms and needs of ``data/merge_lexicon.toml``, indexed for fast matching.
+
+    Words are found by trying, at each position of a text, the words starting with its
+    character, so overlapping words ("楼道灯", "楼道", "灯") are all seen.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        known = clf.category_classes()
+        self.whole = frozenset(data.get("whole", ()))
+        pairs = [
+            (variant, standard)
+            for standard, variants in data.get("synonyms", {}).items()
+            for variant in variants
+        ]
+        self.synonyms = dict(pairs)
+        # A standard form matches itself, so that a variant inside it (粪池 in 化粪池) is not
+        # replaced.
+        for standard in data.get("synonyms", {}):
+            self.synonyms.setdefault(standard, standard)
+        self.synonym_pattern = re.compile(
+            "|".join(re.escape(v) for v in sorted(self.synonyms, key=len, reverse=True))
+        )
+        self.needs: list[Need] = []
+        self.anchors: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self.cues: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for index, entry in enumerate(data.get("need", [])):
+            category = entry["id"].split("/")[0]
+            if category not in known:
+                raise ValueError(f"merge lexicon: unknown category in {entry['id']!r}")
+            self.needs.append(Need(entry["id"], category))
+            for kind, table in (("anchors", self.anchors), ("cues", self.cues)):
+                for term in entry.get(kind, ()):
+                    atoms = tuple(a for a in term.split("+") if a)
+                    # Indexed by the longest atom: the rarest, so the fewest checks.
+                    key = max(atoms, key=len)
+                    table.setdefault(key, []).append((index, atoms))
+        words = {
+            a for table in (self.anchors, self.cues) for _i, atoms in _flat(table) for a in atoms
+        }
+        # A cue of one character (灯, 堵) is too weak a sign outside its category.
+        self.long_cues = {
+            key: [(i, atoms) for i, atoms in items if len("".join(atoms)) > 1]
+            for key, items in self.cues.items()
+        }
+        # Words by their first character: each position of a text tries only those.
+        self.starting: dict[str, tuple[str, ...]] = {}
+        for word in sorted(words):
+            self.starting[word[0]] = (*self.starting.get(word[0], ()), word)
+
+    def normalise(self, clean: str) -> str:
+        """A classifier-normalised text in the lexicon's words, places made generic."""
+        text = self.synonym_pattern.sub(lambda m: self.synonyms[m.group(0)], clean)
+        text = _BUILDING.sub("楼栋", text)
+        return _UNIT.sub("单元", text)
+
+    def found(self, text: str) -> set[str]:
+        """The lexicon's words that occur in a text (overlapping ones too)."""
+        out = set()
+        starting = self.starting
+        for position, char in enumerate(text):
+            for word in starting.get(char, ()):
+                if text.startswith(word, position):
+                    out.add(word)
+        return out
+
+    def matches(
+        self, found: set[str], table: dict[str, list[tuple[int, tuple[str, ...]]]]
+    ) -> set[int]:
+        """Indexes of the needs with a term (all its atoms) among the words found."""
+        out = set()
+        for word in found:
+            for index, atoms in table.get(word, ()):
+                if index not in out and all(a in found for a in atoms):
+                    out.add(index)
+        return out
+
+
+def _flat(table: dict[str, list[tuple[int, tuple[str, ...]]]]) -> list[tuple[int, tuple[str, ...]]]:
+    return [item for items in table.values() for item in items]
 
 
 @cache
-def _subtopic_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]] | None]:
-    out: dict[str, list[tuple[str, re.Pattern[str]]] | None] = {}
-    for code, topics in SUBTOPICS.items():
-        if topics is None:
-            out[code] = None
-            continue
-        out[code] = [
-            (name, re.compile("|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))))
-            for name, ws in topics
-        ]
-    return out
+def lexicon() -> Lexicon:
+    """The shipped lexicon (read once per process)."""
+    with LEXICON_FILE.open("rb") as fh:
+        return Lexicon(tomllib.load(fh))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the lexicon reads in one opinion: its text for similarity and the needs named."""
+
+    text: str
+    anchored: tuple[int, ...]  # needs whose anchors occur, in priority order
+    cued: tuple[int, ...]  # needs whose anchors or cues occur, in priority order
+    hinted: tuple[int, ...]  # needs whose anchors or cues of two characters or more occur
+
+
+def read(clean: str) -> Reading:
+    """The lexicon's reading of a classifier-normalised text."""
+    lex = lexicon()
+    text = lex.normalise(clean)
+    found = lex.found(text)
+    anchored = lex.matches(found, lex.anchors)
+    cued = lex.matches(found, lex.cues)
+    hinted = anchored | lex.matches(found, lex.long_cues)
+    return Reading(
+        text, tuple(sorted(anchored)), tuple(sorted(anchored | cued)), tuple(sorted(hinted))
+    )
+
+
+def need_key(reading: Reading, code: str, fixed: bool = False) -> tuple[str, str | None]:
+    """(category, need) of an opinion: the need is None when the lexicon names none.
+
+    The first anchored need decides, unless ``fixed`` (staff set the category) and that need
+    is of another category; otherwise the first need of the category named by a cue.
+    """
+    lex = lexicon()
+    if reading.anchored:
+        need = lex.needs[reading.anchored[0]]
+        if not fixed or need.category == code:
+            code = need.category
+            return code, "*" if code in lex.whole else need.id
+    if code in lex.whole:
+        return code, "*"
+    for index in reading.cued:
+        if lex.needs[index].category == code:
+            return code, lex.needs[index].id
+    return code, None
 
 
 def subtopic(code: str, clean_text: str) -> str | None:
-    """The sub-topic of a normalised text within its category: a name, "*" or None."""
-    patterns = _subtopic_patterns().get(code, [])
-    if patterns is None:
-        return "*"
-    for name, pattern in patterns:
-        if pattern.search(clean_text):
-            return name
-    return None
+    """The need a text names within category ``code`` (its id, "*" or None)."""
+    return need_key(read(clean_text), code, fixed=True)[1]
+
+
+# ----------------------------------------------------------------------------- similarity
 
 
 @cache
@@ -251,14 +226,14 @@ def vectoriser() -> tuple[Any, Any]:
         norm=None,
         dtype=np.float32,
     )
-    texts = [clf.normalise(e.text) for e in clf.shipped_examples()]
+    texts = [read(clf.normalise(e.text)).text for e in clf.shipped_examples()]
     tfidf = TfidfTransformer(sublinear_tf=True).fit(hashing.transform(texts))
     return hashing, tfidf
 
 
-def _vectors(clean_texts: Sequence[str]) -> Any:
+def _vectors(texts: Sequence[str]) -> Any:
     hashing, tfidf = vectoriser()
-    return tfidf.transform(hashing.transform(clean_texts)).tocsr()
+    return tfidf.transform(hashing.transform(texts)).tocsr()
 
 
 class _Similarity:
@@ -310,22 +285,25 @@ class _Similarity:
         return connected_components(graph, directed=False)[1]
 
 
-def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: Any) -> list[int]:
-    """Group numbers for one estate (codes None: no content)."""
-    n = len(codes)
+# ----------------------------------------------------------------------------- grouping
+
+
+def _groups(keys: Sequence[tuple[str, str | None] | None], vectors: Any) -> list[int]:
+    """Group numbers for one estate from each opinion's (category, need); None: no content."""
+    n = len(keys)
     key: list[tuple[Any, ...]] = [()] * n
     by_code: dict[str, list[int]] = {}
-    for i, code in enumerate(codes):
-        if code is None:
+    for i, k in enumerate(keys):
+        if k is None:
             key[i] = ("empty", i)
         else:
-            by_code.setdefault(code, []).append(i)
-    sim: _Similarity | None = None  # computed only when some opinion has no sub-topic
+            by_code.setdefault(k[0], []).append(i)
+    sim: _Similarity | None = None  # computed only when some opinion names no need
     for code, members in by_code.items():
-        signed = [i for i in members if topics[i] is not None]
-        unsigned = [i for i in members if topics[i] is None]
+        signed = [i for i in members if keys[i][1] is not None]  # type: ignore[index]
+        unsigned = [i for i in members if keys[i][1] is None]  # type: ignore[index]
         for i in signed:
-            key[i] = (code, topics[i])
+            key[i] = keys[i]  # type: ignore[assignment]
         if not unsigned:
             continue
         if sim is None:
@@ -339,7 +317,7 @@ def _groups(codes: Sequence[str | None], topics: Sequence[str | None], vectors: 
 def _join_nearest(
     key: list[tuple[Any, ...]], unsigned: list[int], signed: list[int], sim: _Similarity
 ) -> list[int]:
-    """Key each opinion without a sub-topic like its most similar one with a sub-topic.
+    """Key each opinion naming no need like its most similar one naming a need.
 
     Only where the two are similar enough (``THRESHOLD``); returns the opinions left unkeyed.
     """
@@ -365,6 +343,16 @@ def _group_similar(
             key[i] = (code, "~", int(labels[row]))
 
 
+def _readings(clean: Sequence[str]) -> list[Reading | None]:
+    """The lexicon's reading of each normalised text (None when empty), each distinct once."""
+    distinct = {t: read(t) for t in dict.fromkeys(clean) if t}
+    return [distinct[t] if t else None for t in clean]
+
+
+def _texts(readings: Sequence[Reading | None]) -> list[str]:
+    return [r.text if r is not None else "" for r in readings]
+
+
 def merge_estates(
     estates: Sequence[Sequence[str]], classifier: clf.Classifier | None = None
 ) -> list[list[int]]:
@@ -378,31 +366,242 @@ def merge_estates(
     codes: list[str | None] = [None] * len(flat)
     for i, code in zip(filled, model.codes_many([clean[i] for i in filled]), strict=True):
         codes[i] = code
-    topics = [None if c is None else subtopic(c, t) for c, t in zip(codes, clean, strict=True)]
-    vectors = _vectors(clean)
+    readings = _readings(clean)
+    keys = [
+        None if r is None or c is None else need_key(r, c)
+        for r, c in zip(readings, codes, strict=True)
+    ]
+    vectors = _vectors(_texts(readings))
     out: list[list[int]] = []
     start = 0
     for texts in estates:
         end = start + len(texts)
-        out.append(_groups(codes[start:end], topics[start:end], vectors[start:end]))
+        out.append(_groups(keys[start:end], vectors[start:end]))
         start = end
     return out
 
 
-def merge_coded(texts: Sequence[str], codes: Sequence[str]) -> list[int]:
+@dataclass(frozen=True)
+class Merged:
+    """One estate's groups, with the category each opinion's group settled on."""
+
+    groups: list[int]
+    codes: list[str | None]  # None: no content
+
+
+def merge_coded_detail(
+    texts: Sequence[str], codes: Sequence[str], fixed: Sequence[bool] | None = None
+) -> Merged:
+    """Groups of one estate's opinions whose categories are already known.
+
+    ``fixed[i]`` says the category was set by staff and is kept; any other category is the
+    classifier's and a lexicon anchor may override it (``None``: every category is kept).
+    """
+    if len(texts) != len(codes) or (fixed is not None and len(fixed) != len(texts)):
+        raise ValueError("texts, codes and fixed differ in length")
+    if not texts:
+        return Merged([], [])
+    keep = fixed if fixed is not None else [True] * len(texts)
+    readings = _readings([clf.normalise(t) for t in texts])
+    keys = [
+        None if r is None else need_key(r, c, f)
+        for r, c, f in zip(readings, codes, keep, strict=True)
+    ]
+    groups = _groups(keys, _vectors(_texts(readings)))
+    return Merged(groups, [None if k is None else k[0] for k in keys])
+
+
+def effective_codes(
+    texts: Sequence[str], codes: Sequence[str], fixed: Sequence[bool]
+) -> list[str | None]:
+    """The category each opinion's group settles on (see ``merge_coded_detail``)."""
+    return [
+        None if r is None else need_key(r, c, f)[0]
+        for r, c, f in zip(_readings([clf.normalise(t) for t in texts]), codes, fixed, strict=True)
+    ]
+
+
+def merge_coded(
+    texts: Sequence[str], codes: Sequence[str], fixed: Sequence[bool] | None = None
+) -> list[int]:
     """Group numbers for one estate's opinions whose categories are already known.
 
     Used by the platform, where an opinion's category may have been corrected by staff: the
-    stored category is kept rather than classifying the text again.
+    stored category is kept (see ``merge_coded_detail`` for ``fixed``).
     """
-    if len(texts) != len(codes):
-        raise ValueError("texts and codes differ in length")
-    clean = [clf.normalise(t) for t in texts]
-    kept: list[str | None] = [c if t else None for c, t in zip(codes, clean, strict=True)]
-    topics = [None if c is None else subtopic(c, t) for c, t in zip(kept, clean, strict=True)]
-    return _groups(kept, topics, _vectors(clean)) if texts else []
+    return merge_coded_detail(texts, codes, fixed).groups
 
 
 def merge(texts: Sequence[str], classifier: clf.Classifier | None = None) -> list[int]:
     """Group numbers for the opinions of one estate, in input order."""
     return merge_estates([texts], classifier)[0]
+
+
+# ----------------------------------------------------------------------------- suggestions
+
+
+@dataclass(frozen=True)
+class DemandTexts:
+    """A demand as merging sees it: its category and its opinions (texts, categories, and
+    whether staff set each category)."""
+
+    id: int
+    category: str
+    texts: Sequence[str]
+    codes: Sequence[str]
+    fixed: Sequence[bool]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Two demands that may ask for the same thing; ``score`` 0..1 (1: the same need)."""
+
+    first: int
+    second: int
+    score: float
+    same_need: bool
+
+
+def suggest_joins(
+    demands: Sequence[DemandTexts], skip: frozenset[tuple[int, int]] = frozenset()
+) -> list[Suggestion]:
+    """Pairs of one estate's demands that may ask for the same thing, best first.
+
+    Two kinds:
+
+    * demands of one category whose opinions mostly name the same need (kept apart by a staff
+      split, a staff correction or an earlier version of the lexicon): score 1;
+    * for each demand whose opinions name no need, the one other demand it most likely
+      belongs to, of any category (the classifier may have missed): a demand whose need the
+      first one's words name as a cue of another category (a weak sign that merging does not
+      act on alone), or else the demand with the most similar wording when the cosine of the
+      two demands' mean vectors reaches ``SUGGEST_FROM`` — the band where merging does not
+      join by itself. The score is that cosine (at least ``SUGGEST_FROM`` with a cue).
+
+    ``skip`` holds the (lower id, higher id) pairs staff dismissed. At most ``SUGGEST_LIMIT``.
+    """
+    live = [d for d in demands if d.texts]
+    if len(live) < 2:
+        return []
+    needs, others, cosine = _profiles(live)
+    ids = [d.id for d in live]
+    holders: dict[str, list[int]] = {}
+    for index, need in enumerate(needs):
+        if need is not None:
+            holders.setdefault(need, []).append(index)
+    candidates: list[tuple[int, int, float, bool]] = []
+    for a, need in enumerate(needs):
+        if need is not None:
+            candidates += [
+                (a, b, 1.0, True)
+                for b in holders[need]
+                if b > a and live[b].category == live[a].category
+            ]
+        if need is None or others[a]:
+            free = {b for b in range(len(live)) if b != a and _pair(ids, a, b) not in skip}
+            home = _likeliest_home(a, others[a], holders, cosine, free, similar=need is None)
+            if home is not None:
+                candidates.append((a, home[0], home[1], False))
+    found: dict[tuple[int, int], Suggestion] = {}
+    for a, b, score, same in candidates:
+        pair = _pair(ids, a, b)
+        if pair not in skip and (pair not in found or found[pair].score < score):
+            found[pair] = Suggestion(pair[0], pair[1], score, same)
+    out = sorted(found.values(), key=lambda s: (-s.score, s.first, s.second))
+    return out[:SUGGEST_LIMIT]
+
+
+def _pair(ids: Sequence[int], a: int, b: int) -> tuple[int, int]:
+    return min(ids[a], ids[b]), max(ids[a], ids[b])
+
+
+def _likeliest_home(
+    a: int,
+    named: list[str],
+    holders: dict[str, list[int]],
+    cosine: Any,
+    free: set[int],
+    *,
+    similar: bool,
+) -> tuple[int, float] | None:
+    """The demand (among ``free``) demand ``a`` most likely belongs to: one holding the first
+    need of ``named`` that a demand holds, else (``similar``) the most similar at
+    ``SUGGEST_FROM`` or more."""
+    for need in named:
+        held = [b for b in holders.get(need, ()) if b in free]
+        if held:
+            b = max(held, key=lambda b: cosine[a, b])
+            return b, max(float(cosine[a, b]), SUGGEST_FROM)
+    if not similar:
+        return None
+    for b in np.argsort(-cosine[a], kind="stable"):
+        if int(b) in free:
+            return (int(b), float(cosine[a, b])) if cosine[a, b] >= SUGGEST_FROM else None
+    return None
+
+
+def _profiles(live: Sequence[DemandTexts]) -> tuple[list[str | None], list[list[str]], Any]:
+    """Per demand: the need most of its opinions name (or None); the other needs it may be
+    about, in priority order — for a demand naming no need those its words name (anchors, or
+    cues of two characters or more, any category), for a demand of one opinion that names
+    several needs the others; and the cosine matrix of the demands' mean vectors."""
+    readings = _readings([clf.normalise(t) for d in live for t in d.texts])
+    vectors = _vectors(_texts(readings))
+    lex = lexicon()
+    needs: list[str | None] = []
+    cues: list[list[str]] = []
+    rows: list[Any] = []
+    start = 0
+    for d in live:
+        end = start + len(d.texts)
+        mine = readings[start:end]
+        seen = Counter(
+            need_key(r, c, f)[1]
+            for r, c, f in zip(mine, d.codes, d.fixed, strict=True)
+            if r is not None
+        )
+        top = seen.most_common(1)
+        needs.append(top[0][0] if top and top[0][1] * 2 > end - start else None)
+        if needs[-1] is None:
+            named = sorted({i for r in mine if r is not None for i in r.hinted})
+        elif len(mine) == 1 and mine[0] is not None:
+            named = list(mine[0].anchored)
+        else:
+            named = []
+        cues.append([lex.needs[i].id for i in named if lex.needs[i].id != needs[-1]])
+        mean = np.asarray(vectors[start:end].mean(axis=0)).ravel()
+        norm = float(np.linalg.norm(mean))
+        rows.append(mean / norm if norm else mean)
+        start = end
+    matrix = np.vstack(rows)
+    return needs, cues, matrix @ matrix.T
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def pairwise_scores(gold: Sequence[Any], groups: Sequence[int]) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of ``groups`` against gold labels.
+
+    Every pair of opinions counts once: a true positive when both share a gold label and a
+    group, a false positive when they share a group only, a false negative when they share a
+    gold label only.
+    """
+    if len(gold) != len(groups):
+        raise ValueError("gold and groups differ in length")
+    both: Counter[tuple[Any, int]] = Counter(zip(gold, groups, strict=True))
+    same_gold = sum(n * (n - 1) // 2 for n in Counter(gold).values())
+    same_group = sum(n * (n - 1) // 2 for n in Counter(groups).values())
+    tp = sum(n * (n - 1) // 2 for n in both.values())
+    precision = tp / same_group if same_group else 1.0
+    recall = tp / same_gold if same_gold else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "pairs": float(same_gold),
+        "true_positives": float(tp),
+        "false_positives": float(same_group - tp),
+        "false_negatives": float(same_gold - tp),
+    }

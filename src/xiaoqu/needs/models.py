@@ -287,6 +287,45 @@ class Opinion(models.Model):
         return self.text[:40]
 
 
+class JoinDismissal(models.Model):
+    """Staff said two demands suggested for joining ask for different things: merging does
+    not suggest the pair again (``first`` is the lower id of the two)."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("小区"), on_delete=models.CASCADE, related_name="+"
+    )
+    first = models.ForeignKey(
+        Demand, verbose_name=_("需求"), on_delete=models.CASCADE, related_name="+"
+    )
+    second = models.ForeignKey(
+        Demand, verbose_name=_("另一条需求"), on_delete=models.CASCADE, related_name="+"
+    )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    dismissed_at = models.DateTimeField(_("操作时间"), auto_now_add=True)
+
+    scope_path = ScopePath(estate="estate")
+
+    class Meta:
+        verbose_name = _("不合并的需求")
+        verbose_name_plural = _("不合并的需求")
+        ordering = ["-dismissed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="join_dismissal_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="join_dismissal_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"
+
+
 class Correction(models.Model):
     """A staff correction of an opinion's category; used by the next retraining."""
 

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from xiaoqu.needs import classifier as clf
+from xiaoqu.needs import merging
 from xiaoqu.needs.models import (
     Campaign,
     Demand,
     DemandClass,
     DemandList,
     DemandListItem,
+    JoinDismissal,
     Opinion,
     Visit,
     VisitOutcome,
@@ -141,12 +143,75 @@ def demand_rows(*, estate: Estate, demands: QuerySet[Demand] | None = None) -> D
     return DemandRows(estate=estate, households=households, items=rows)
 
 
+@dataclass
+class JoinSuggestion:
+    """Two live demands of an estate that may ask for the same thing (可能是同一需求)."""
+
+    first: DemandRow
+    second: DemandRow
+    same_need: bool  # both name the same need in the lexicon's words; else similar wording
+    score: float
+
+
+def join_suggestions(*, estate: Estate, rows: DemandRows | None = None) -> list[JoinSuggestion]:
+    """Pairs of the estate's live demands that merging kept apart but may be one, best
+    first, without the pairs staff dismissed (see ``merging.suggest_joins``).
+
+    ``rows``: the estate's ``demand_rows`` when the caller has them already.
+    """
+    rows = rows if rows is not None else demand_rows(estate=estate)
+    by_id = {r.demand_id: r for r in rows.items}
+    texts: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)
+    for demand_id, text, category, fixed in (
+        Opinion.objects.filter(demand_id__in=list(by_id))
+        .order_by("pk")
+        .values_list("demand_id", "text", "category", "category_by_staff")
+    ):
+        texts[demand_id].append((text, category, fixed))
+    demands = [
+        merging.DemandTexts(
+            id=demand_id,
+            category=by_id[demand_id].category,
+            texts=[t for t, _c, _f in items],
+            codes=[c for _t, c, _f in items],
+            fixed=[f for _t, _c, f in items],
+        )
+        for demand_id, items in texts.items()
+    ]
+    skip = frozenset(
+        JoinDismissal.objects.filter(estate=estate).values_list("first_id", "second_id")
+    )
+    return [
+        JoinSuggestion(by_id[s.first], by_id[s.second], s.same_need, s.score)
+        for s in merging.suggest_joins(demands, skip)
+    ]
+
+
 def latest_published_list(*, estate: Estate) -> DemandList | None:
     return DemandList.objects.filter(estate=estate).order_by("-version").first()
 
 
 def published_items(demand_list: DemandList) -> QuerySet[DemandListItem]:
-    return demand_list.items.order_by("rank")
+    """The list's frozen items in rank order, each with its demand (for where it came from)."""
+    return demand_list.items.select_related("demand").order_by("rank")
+
+
+def channels_heard(demand_list: DemandList) -> dict[int, dict[str, int]]:
+    """For each demand of a published list, how many of its opinions came through each channel
+    (visit, meeting, resident, hotline, import), counting the opinions recorded by the time the
+    list was published. One query."""
+    rows = (
+        Opinion.objects.filter(
+            demand_id__in=demand_list.items.values("demand_id"),
+            created_at__lte=demand_list.published_at,
+        )
+        .values_list("demand_id", "channel")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for demand_id, channel, n in rows:
+        counts[demand_id][channel] = n
+    return counts
 
 
 # --- campaigns ----------------------------------------------------------------------------------

@@ -13,6 +13,11 @@ urlpatterns: list[URLPattern] = [
     path("visits/submit/", visits.visit_submit, name="visit_submit"),
     # --- opinions from every channel (views/opinions.py) ---
     path("estates/<int:estate_id>/opinions/", opinions.opinion_list, name="opinion_list"),
+    path(
+        "estates/<int:estate_id>/opinions/category/",
+        opinions.opinions_recategorise,
+        name="opinions_recategorise",
+    ),
     path("estates/<int:estate_id>/hotline/", opinions.hotline, name="hotline"),
     path("estates/<int:estate_id>/import/", opinions.opinion_import, name="opinion_import"),
     path(
@@ -28,6 +33,16 @@ urlpatterns: list[URLPattern] = [
     # --- demands (views/demands.py) ---
     path("estates/<int:estate_id>/demands/", demands.demand_board, name="demand_board"),
     path("estates/<int:estate_id>/demands/add/", demands.demand_create, name="demand_create"),
+    path(
+        "estates/<int:estate_id>/demands/suggestions/accept/",
+        demands.demand_suggestion_accept,
+        name="demand_suggestion_accept",
+    ),
+    path(
+        "estates/<int:estate_id>/demands/suggestions/dismiss/",
+        demands.demand_suggestion_dismiss,
+        name="demand_suggestion_dismiss",
+    ),
     path(
         "estates/<int:estate_id>/lists/publish/",
         demands.demand_list_publish,

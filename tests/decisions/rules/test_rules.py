@@ -11,8 +11,10 @@ from django.utils import timezone
 from tests.rules_matrix import assert_holds_anywhere, assert_role_matrix, make_rules_world
 from xiaoqu.accounts.models import Role
 from xiaoqu.accounts.roles import WORKBENCH_ROLES
-from xiaoqu.decisions.models import Elector, Plan, PlanItem, Vote
+from xiaoqu.decisions.models import Elector, ElectorUnit, Plan, PlanItem, Vote
 from xiaoqu.decisions.rules import (
+    ASSIGN_TURNOUT,
+    CHASE_TURNOUT,
     COMMENT_ON_PLANS,
     ENTER_BALLOTS,
     MANAGE_PLANS,
@@ -21,6 +23,7 @@ from xiaoqu.decisions.rules import (
     RAISE_OBJECTIONS,
     READ_PLANS,
     READ_VOTES,
+    TURNOUT_ROLES,
     VIEW_PLANS,
     VIEW_VOTES,
     VOTE_ROLES,
@@ -55,6 +58,14 @@ def vote(world):
 def elector(vote):
     return Elector.objects.create(
         vote=vote, owner_key="p:1", pseudonym="x", area=Decimal(80), area_hundredths=8000, units=1
+    )
+
+
+@pytest.fixture
+def unit(vote, elector, world):
+    """A unit of the vote's electorate: building 1's dwelling."""
+    return ElectorUnit.objects.create(
+        vote=vote, elector=elector, dwelling=world.dwelling, area=Decimal(80), status="owned"
     )
 
 
@@ -106,6 +117,22 @@ def test_objections_come_from_the_estates_residents_only(world, vote):
     only owners of the frozen electorate)."""
     assert_role_matrix(RAISE_OBJECTIONS, vote, world, roles=NOBODY, residents=True)
     assert_holds_anywhere(RAISE_OBJECTIONS, world, roles=NOBODY, residents=True)
+
+
+def test_turnout_is_chased_by_staff_and_by_grid_workers_at_their_grids_doors(world, vote, unit):
+    """Who has not voted yet: community and street staff, and a grid worker for the units of
+    the grid's buildings only — not the owners' committee, Party members or other roles."""
+    roles = TURNOUT_ROLES | {Role.GRID_WORKER}
+    assert_role_matrix(CHASE_TURNOUT, vote, world, roles=roles)
+    assert_role_matrix(CHASE_TURNOUT, unit, world, roles=roles, building_level=True)
+    assert_holds_anywhere(CHASE_TURNOUT, world, roles=roles)
+
+
+def test_turnout_doors_are_handed_out_by_community_and_street_staff(world, vote, unit):
+    assert {Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.ADMIN} == TURNOUT_ROLES
+    assert_role_matrix(ASSIGN_TURNOUT, vote, world, roles=TURNOUT_ROLES)
+    assert_role_matrix(ASSIGN_TURNOUT, unit, world, roles=TURNOUT_ROLES, building_level=True)
+    assert_holds_anywhere(ASSIGN_TURNOUT, world, roles=TURNOUT_ROLES)
 
 
 def test_staff_of_the_scope_read_plans_drafts_included(world, plan):

@@ -2,7 +2,8 @@
 
 * ``votes``: create a vote, open it (freeze the electorate), cast ballots, close it;
 * ``results``: publish a closed vote's result and take the owners' objections;
-* ``plans``: draw up a plan, consult the residents on it, publish it.
+* ``plans``: draw up a plan, consult the residents on it, publish it;
+* ``turnout``: hand the dwellings whose owners have not voted yet to those who knock (催票).
 
 Every service checks the acting user's permission for the object (``decisions.rules``) and
 writes an audit row in the same transaction. The names are re-exported here, so callers
@@ -10,15 +11,20 @@ write ``services.vote_open(...)`` whichever module holds it.
 """
 
 from xiaoqu.decisions.services.plans import (
+    NewItem,
+    PlanItemsRefused,
     is_consulting,
     plan_comment,
+    plan_consultation_change,
     plan_create,
     plan_exclusion_set,
     plan_item_add,
     plan_item_remove,
+    plan_items_add,
     plan_meetings_set,
     plan_open_consultation,
     plan_publish,
+    split_fen,
 )
 from xiaoqu.decisions.services.results import (
     OBJECTION_DAYS_ALTERATION_DEFAULT,
@@ -26,6 +32,12 @@ from xiaoqu.decisions.services.results import (
     objection_days_for,
     objection_raise,
     vote_publish_result,
+)
+from xiaoqu.decisions.services.turnout import (
+    TurnoutAssigned,
+    assigned_message,
+    turnout_assign,
+    turnout_unassign,
 )
 from xiaoqu.decisions.services.votes import (
     Electorate,
@@ -41,6 +53,10 @@ __all__ = [
     "OBJECTION_DAYS_ALTERATION_DEFAULT",
     "OBJECTION_DAYS_DEFAULT",
     "Electorate",
+    "NewItem",
+    "PlanItemsRefused",
+    "TurnoutAssigned",
+    "assigned_message",
     "ballot_cast",
     "elector_for",
     "electorate",
@@ -48,13 +64,18 @@ __all__ = [
     "objection_days_for",
     "objection_raise",
     "plan_comment",
+    "plan_consultation_change",
     "plan_create",
     "plan_exclusion_set",
     "plan_item_add",
     "plan_item_remove",
+    "plan_items_add",
     "plan_meetings_set",
     "plan_open_consultation",
     "plan_publish",
+    "split_fen",
+    "turnout_assign",
+    "turnout_unassign",
     "vote_close",
     "vote_create",
     "vote_open",

@@ -5,12 +5,15 @@ reason, the meetings that discussed a plan, the residents' consultation, publica
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
@@ -25,6 +28,7 @@ from xiaoqu.decisions.models import (
     PlanStatus,
 )
 from xiaoqu.decisions.rules import COMMENT_ON_PLANS, MANAGE_PLANS
+from xiaoqu.decisions.services.notices import plan_consultation_notify
 from xiaoqu.meetings.models import Meeting
 from xiaoqu.needs import classifier
 from xiaoqu.needs import services as needs_services
@@ -211,6 +215,131 @@ def plan_item_add(
     return item
 
 
+@dataclass
+class NewItem:
+    """One item of a batch: a demand of the list and what is done for it."""
+
+    demand: Demand
+    title: str
+    quantity: Decimal
+    unit: str
+    cost_yuan: Decimal
+
+
+class PlanItemsRefused(DomainError):
+    """Some items of a batch are wrong: none is added. ``errors`` maps an item's position in
+    the batch to its error (with the code of the field at fault)."""
+
+    code = "items_refused"
+
+    def __init__(self, errors: dict[int, DomainError]) -> None:
+        self.errors = errors
+        super().__init__(
+            ngettext(
+                "没有添加任何条目：有 %(n)d 项需要改正。",
+                "没有添加任何条目：有 %(n)d 项需要改正。",
+                len(errors),
+            )
+            % {"n": len(errors)}
+        )
+
+
+def split_percent_checked(split: dict[str, Decimal]) -> dict[str, Decimal]:
+    """A funding split in percent by source (central, local, owners, utilities, other): each
+    from 0 to 100 with at most two decimals, adding up to 100."""
+    if set(split) - set(FUNDING_SOURCES):
+        raise DomainError(_("资金来源不正确。"), code="funding")
+    checked = {}
+    for source in FUNDING_SOURCES:
+        share = _bounded(split.get(source, 0), _("资金比例"), positive=False, code="split")
+        if not 0 <= share <= 100:
+            raise DomainError(_("资金比例应在 0 到 100 之间。"), code="split")
+        checked[source] = share
+    if sum(checked.values()) != 100:
+        raise DomainError(
+            _("资金比例合计 %(sum)s%%，应为 100%%。") % {"sum": sum(checked.values())},
+            code="split_sum",
+        )
+    return checked
+
+
+def split_fen(cost_fen: int, split: dict[str, Decimal]) -> dict[str, int]:
+    """An amount in fen shared by a split in percent (adding up to 100): each source its share
+    rounded down, and the fen left over one each to the largest remainders (ties in the order
+    of FUNDING_SOURCES), so the parts add up to the amount exactly."""
+    exact = {k: Decimal(cost_fen) * split.get(k, Decimal(0)) / 100 for k in FUNDING_SOURCES}
+    fen = {k: int(v) for k, v in exact.items()}
+    left = cost_fen - sum(fen.values())
+    order = sorted(FUNDING_SOURCES, key=lambda k: (fen[k] - exact[k], FUNDING_SOURCES.index(k)))
+    for source in order[:left]:
+        fen[source] += 1
+    return fen
+
+
+def plan_items_add(
+    *, plan: Plan, items: Sequence[NewItem], split: dict[str, Decimal], actor: User
+) -> list[PlanItem]:
+    """Add items for several demands of the list at once, each funded by one split in percent
+    (``split_fen``). All or nothing: any wrong item refuses the batch with ``PlanItemsRefused``
+    (every wrong item's message), a wrong split with a ``DomainError``."""
+    MANAGE_PLANS.require(actor, plan)
+    _check_editable(plan)
+    if not items:
+        raise DomainError(_("请至少选择一条需求。"), code="nothing")
+    split = split_percent_checked(split)
+    built: list[PlanItem] = []
+    errors: dict[int, DomainError] = {}
+    seen: set[int] = set()
+    for n, new in enumerate(items):
+        try:
+            if new.demand.pk in seen:
+                raise DomainError(_("这条需求已在方案中。"), code="demand_twice")
+            seen.add(new.demand.pk)
+            item = _checked_item(
+                plan,
+                new.demand,
+                title=new.title,
+                quantity=new.quantity,
+                unit=new.unit,
+                reason="",
+                klass="",
+            )
+            item.cost_fen = _fen(new.cost_yuan, _("估算造价"))
+        except DomainError as error:
+            errors[n] = error
+            continue
+        for source, fen in split_fen(item.cost_fen, split).items():
+            setattr(item, f"fund_{source}_fen", fen)
+        built.append(item)
+    if errors:
+        raise PlanItemsRefused(errors)
+    try:
+        with transaction.atomic():
+            for item in built:
+                item.save()
+                audit_record(
+                    actor=actor,
+                    action="decisions.plan_item_add",
+                    obj=item,
+                    after={
+                        "plan": plan.pk,
+                        "demand": item.demand_id,
+                        "cost_fen": item.cost_fen,
+                        "split": {k: str(v) for k, v in split.items() if v},
+                    },
+                )
+            PlanExclusion.objects.filter(
+                plan=plan, demand__in=[i.demand_id for i in built]
+            ).delete()
+    except IntegrityError:
+        # Someone added one of these demands to the plan meanwhile: the database kept theirs.
+        raise DomainError(
+            _("其中有需求刚被别人加入方案，本次没有添加任何条目，请刷新后再试。"),
+            code="demand_twice",
+        ) from None
+    return built
+
+
 def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     MANAGE_PLANS.require(actor, item.plan)
     _check_editable(item.plan)
@@ -269,6 +398,14 @@ def plan_meetings_set(*, plan: Plan, meeting_ids: list[int], actor: User) -> Pla
 # --- consultation and publication ------------------------------------------------------------
 
 
+def _too_short(days: int) -> str:
+    return ngettext(
+        "征求意见期太短：截止日期至少要在开始日期 %(n)d 天之后，让居民有时间看方案、提意见。",
+        "征求意见期太短：截止日期至少要在开始日期 %(n)d 天之后，让居民有时间看方案、提意见。",
+        days,
+    ) % {"n": days}
+
+
 def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor: User) -> Plan:
     """Put the draft to the residents for comment between two dates."""
     MANAGE_PLANS.require(actor, plan)
@@ -280,11 +417,7 @@ def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor:
     if (ends - starts).days < shortest:
         # A shorter one would be accepted here and then hold up the publication for nothing
         # the residents could use.
-        raise DomainError(
-            _("征求意见期太短：截止日期至少要在开始日期 %(n)d 天之后，让居民有时间看方案、提意见。")
-            % {"n": shortest},
-            code="too_short",
-        )
+        raise DomainError(_too_short(shortest), code="too_short")
     if not plan.items.exists():
         raise DomainError(_("方案还没有任何条目。"), code="empty")
     with transaction.atomic():
@@ -299,6 +432,68 @@ def plan_open_consultation(*, plan: Plan, starts: dt.date, ends: dt.date, actor:
             obj=plan,
             after={"starts": starts.isoformat(), "ends": ends.isoformat()},
         )
+        plan_consultation_notify(plan=plan, now=timezone.now())
+    return plan
+
+
+def _check_new_period(plan: Plan, starts: dt.date, ends: dt.date) -> None:
+    """New consultation dates: a start that has come stays, a start ahead does not move into
+    the past, the end is not before today and the period is long enough."""
+    today = timezone.localdate()
+    before = plan.consultation_starts
+    if starts != before:
+        if before is not None and before <= today:
+            raise DomainError(
+                _("征求意见已于 %(d)s 开始，开始日期不能再改。") % {"d": before.isoformat()},
+                code="started",
+            )
+        if starts < today:
+            raise DomainError(_("开始日期不能早于今天。"), code="starts_past")
+    if ends < today:
+        raise DomainError(_("截止日期不能早于今天。"), code="ends_past")
+    if ends < starts:
+        raise DomainError(_("截止日期不能早于开始日期。"), code="dates")
+    shortest = settings.XIAOQU_PLAN_CONSULTATION_DAYS
+    if (ends - starts).days < shortest:
+        raise DomainError(_too_short(shortest), code="too_short")
+    if (starts, ends) == (before, plan.consultation_ends):
+        raise DomainError(_("日期没有变化。"), code="unchanged")
+
+
+def plan_consultation_change(
+    *, plan: Plan, starts: dt.date, ends: dt.date, reason: str, actor: User
+) -> Plan:
+    """Move the dates of an opened consultation, giving the reason (kept in the audit log and
+    shown with the plan).
+
+    The end is not before today and the period keeps at least
+    ``XIAOQU_PLAN_CONSULTATION_DAYS`` days; a start that has come stays as it was (residents
+    have been commenting since), a start still ahead may move, but not into the past.
+    """
+    MANAGE_PLANS.require(actor, plan)
+    if plan.status != PlanStatus.CONSULTATION:
+        raise DomainError(_("只有征求意见中的方案可以调整征求意见期。"), code="not_consulting")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("请写明调整征求意见期的原因。"), code="reason_required")
+    if len(reason) > 500:
+        raise DomainError(_("原因最长 500 字。"), code="reason_long")
+    before_starts, before_ends = plan.consultation_starts, plan.consultation_ends
+    _check_new_period(plan, starts, ends)
+    with transaction.atomic():
+        plan.consultation_starts, plan.consultation_ends = starts, ends
+        plan.save(update_fields=["consultation_starts", "consultation_ends", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="decisions.plan_consultation_change",
+            obj=plan,
+            before={
+                "starts": before_starts.isoformat() if before_starts else None,
+                "ends": before_ends.isoformat() if before_ends else None,
+            },
+            after={"starts": starts.isoformat(), "ends": ends.isoformat(), "reason": reason},
+        )
+        plan_consultation_notify(plan=plan, now=timezone.now(), reason=reason)
     return plan
 
 
@@ -364,7 +559,11 @@ def plan_publish(*, plan: Plan, actor: User) -> Plan:
     missing = list(selectors.unanswered_demands(plan=plan))
     if missing:
         raise DomainError(
-            _("还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。")
+            ngettext(
+                "还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。",
+                "还有 %(n)d 条需求既未列入方案也未说明原因，例如“%(t)s”。",
+                len(missing),
+            )
             % {"n": len(missing), "t": missing[0].title},
             code="unanswered",
         )

@@ -15,6 +15,7 @@ from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions.models import Objection, Vote, VoteStatus
 from xiaoqu.decisions.rules import MANAGE_VOTES, RAISE_OBJECTIONS
 from xiaoqu.decisions.selectors import tally
+from xiaoqu.decisions.services.notices import vote_result_notify
 from xiaoqu.decisions.services.votes import elector_for
 
 OBJECTION_DAYS_DEFAULT = 7
@@ -58,6 +59,7 @@ def vote_publish_result(
             obj=locked,
             after={"passed": result.passed, "objection_days": days},
         )
+        vote_result_notify(vote=locked, now=now)
     return locked
 
 

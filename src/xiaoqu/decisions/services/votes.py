@@ -38,6 +38,7 @@ from xiaoqu.decisions.models import (
 )
 from xiaoqu.decisions.rules import ENTER_BALLOTS, MANAGE_VOTES, READ_VOTES
 from xiaoqu.decisions.rules_engine import DEVELOPER, MATTERS
+from xiaoqu.decisions.services import notices, reminders
 from xiaoqu.registry.models import Building, Dwelling, Entrance, Estate, Ownership, RegisterStatus
 
 
@@ -241,6 +242,8 @@ def vote_open(*, vote: Vote, actor: User, now: dt.datetime | None = None) -> Vot
             obj=locked,
             after={"units": len(dwellings), "owners": owners},
         )
+        notices.vote_opened_notify(vote=locked, now=now)
+        transaction.on_commit(lambda: reminders.reminders_schedule(locked), robust=True)
     return locked
 
 

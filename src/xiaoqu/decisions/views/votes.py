@@ -15,7 +15,7 @@ from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.forms import VoteForm
 from xiaoqu.decisions.models import Vote, VoteScope, VoteStatus
-from xiaoqu.decisions.rules import ENTER_BALLOTS, MANAGE_VOTES, VIEW_VOTES
+from xiaoqu.decisions.rules import CHASE_TURNOUT, ENTER_BALLOTS, MANAGE_VOTES, VIEW_VOTES
 from xiaoqu.registry.models import Building, Entrance, Estate
 
 ESTATE = Lookup(Estate, "estate_id")
@@ -114,6 +114,7 @@ def vote_detail(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
             "result": selectors.tally(vote=vote) if vote.status == VoteStatus.CLOSED else None,
             "can_manage": MANAGE_VOTES.has(request.user, vote),
             "can_enter": ENTER_BALLOTS.has(request.user, vote),
+            "can_chase": CHASE_TURNOUT.has(request.user, vote),
         },
     )
 

@@ -20,6 +20,8 @@ from xiaoqu.needs.services.demands import (
     demand_list_publish,
     demand_set_status,
     demand_split,
+    demand_suggestion_accept,
+    demand_suggestion_dismiss,
     demand_update,
 )
 from xiaoqu.needs.services.opinions import (
@@ -29,6 +31,7 @@ from xiaoqu.needs.services.opinions import (
     opinion_recategorise,
     opinion_submit,
     opinions_import,
+    opinions_recategorise,
     opinions_record,
 )
 from xiaoqu.needs.services.placing import TITLE_CHARS
@@ -47,10 +50,13 @@ __all__ = [
     "demand_list_publish",
     "demand_set_status",
     "demand_split",
+    "demand_suggestion_accept",
+    "demand_suggestion_dismiss",
     "demand_update",
     "opinion_recategorise",
     "opinion_submit",
     "opinions_import",
+    "opinions_recategorise",
     "opinions_record",
     "visit_record",
 ]

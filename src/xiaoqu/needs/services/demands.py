@@ -1,4 +1,5 @@
-"""Writes for demands: rename, move along the statuses, split, join, add, publish the list.
+"""Writes for demands: rename, move along the statuses, split, join (also when merging
+suggested it), add, publish the list.
 
 Every service checks that the actor holds ``needs.manage_demands`` for the demand (or the
 estate), a split also ``needs.read_opinions`` for the opinions it moves, and writes an audit
@@ -26,8 +27,10 @@ from xiaoqu.needs.models import (
     DemandListItem,
     DemandSource,
     DemandStatus,
+    JoinDismissal,
     Opinion,
 )
+from xiaoqu.needs.notices import demand_status_notify
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_OPINIONS
 from xiaoqu.needs.selectors import demand_rows
 from xiaoqu.needs.services.placing import demand_title
@@ -114,13 +117,14 @@ def demand_set_status(*, demand: Demand, status: str, actor: User, reason: str =
         locked.status = status
         locked.declined_reason = reason if status == DemandStatus.DECLINED else ""
         locked.save(update_fields=["status", "declined_reason", "updated_at"])
-        audit_record(
+        event = audit_record(
             actor=actor,
             action="needs.demand_set_status",
             obj=locked,
             before=before,
             after=_demand_snapshot(locked),
         )
+        demand_status_notify(demand=locked, event_id=event.pk, now=event.at)
     return locked
 
 
@@ -180,6 +184,52 @@ def demand_join(*, target: Demand, others: Iterable[Demand], actor: User) -> Dem
         figures.changed([target.estate_id], "needs")
         audit_record(actor=actor, action="needs.demand_join", obj=target, after={"joined": ids})
     return target
+
+
+def _suggested_pair(demand: Demand, other: Demand) -> tuple[Demand, Demand]:
+    """The two demands of a suggestion, lower id first; a DomainError unless both are live
+    demands of one estate."""
+    if demand.pk == other.pk:
+        raise DomainError(_("请选择两条不同的需求。"), code="same")
+    if demand.estate_id != other.estate_id:
+        raise DomainError(_("只能合并同一小区的需求。"), code="estate")
+    if demand.merged_into_id is not None or other.merged_into_id is not None:
+        raise DomainError(_("所选需求已并入其他需求。"), code="merged")
+    return (demand, other) if demand.pk < other.pk else (other, demand)
+
+
+def demand_suggestion_accept(*, demand: Demand, other: Demand, actor: User) -> Demand:
+    """Staff agree that two suggested demands ask for the same thing: they are joined (by
+    ``demand_join``, with its checks and audit) into the one with more opinions, the older on
+    a tie."""
+    first, second = _suggested_pair(demand, other)
+    MANAGE_DEMANDS.require(actor, first)
+    counts = Counter(
+        Opinion.objects.filter(demand__in=[first, second]).values_list("demand_id", flat=True)
+    )
+    target, joined = (second, first) if counts[second.pk] > counts[first.pk] else (first, second)
+    return demand_join(target=target, others=[joined], actor=actor)
+
+
+def demand_suggestion_dismiss(*, demand: Demand, other: Demand, actor: User) -> JoinDismissal:
+    """Staff say two suggested demands ask for different things: the pair is not suggested
+    again."""
+    first, second = _suggested_pair(demand, other)
+    MANAGE_DEMANDS.require(actor, first)
+    with transaction.atomic():
+        dismissal, created = JoinDismissal.objects.get_or_create(
+            first=first,
+            second=second,
+            defaults={"estate_id": first.estate_id, "dismissed_by": actor},
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="needs.demand_suggestion_dismiss",
+                obj=first,
+                after={"other": second.pk},
+            )
+    return dismissal
 
 
 def demand_create(

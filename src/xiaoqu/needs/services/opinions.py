@@ -311,6 +311,22 @@ def opinion_recategorise(*, opinion: Opinion, category: str, actor: User) -> Opi
     return opinion
 
 
+def opinions_recategorise(
+    *, opinions: Sequence[Opinion], category: str, actor: User
+) -> list[Opinion]:
+    """Staff give several opinions one category (the opinion list's bulk action): each as
+    :func:`opinion_recategorise` does, all or none (one not theirs to correct refuses all)."""
+    if not opinions:
+        raise DomainError(_("请先勾选要改正类别的意见。"), code="none_selected")
+    if category not in clf.category_classes():
+        raise DomainError(_("没有这个类别。"), code="category")
+    with transaction.atomic():
+        return [
+            opinion_recategorise(opinion=opinion, category=category, actor=actor)
+            for opinion in opinions
+        ]
+
+
 def corrections_for_training() -> list[tuple[str, str]]:
     """(text, category) of every corrected opinion, its latest correction winning."""
     latest: dict[int, tuple[str, str]] = {}

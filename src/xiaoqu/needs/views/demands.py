@@ -1,5 +1,6 @@
 """Pages: an estate's demand board and one demand, with the actions of those who manage
-demands — publish the list, add a demand, rename, move along the statuses, split, join.
+demands — publish the list, add a demand, accept or dismiss a suggested join (可能是同一需求),
+rename, move along the statuses, split, join.
 
 Staff pages need ``needs.view_needs`` for the estate or demand; the actions need
 ``needs.manage_demands`` for it. A demand shows only the opinions the reader may read
@@ -19,7 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -168,6 +169,8 @@ def _render_board(
         if (not klass or r.row.klass == klass) and (not state or r.row.status == state)
     ]
     latest = selectors.latest_published_list(estate=estate)
+    can_manage = MANAGE_DEMANDS.has(request.user, estate)
+    suggestions = selectors.join_suggestions(estate=estate, rows=rows) if can_manage else []
     return render(
         request,
         "needs/demands/board.html",
@@ -183,7 +186,8 @@ def _render_board(
             "status_choices": DemandStatus.choices,
             "latest": latest,
             "next_version": (latest.version + 1) if latest else 1,
-            "can_manage": MANAGE_DEMANDS.has(request.user, estate),
+            "can_manage": can_manage,
+            "suggestions": suggestions,
             "publish_form": publish_form or PublishForm(),
             "create_form": create_form or DemandCreateForm(),
             "error": error,
@@ -207,10 +211,15 @@ def demand_list_publish(request: AuthenticatedRequest, estate: Estate) -> HttpRe
         )
     except DomainError as error:
         return _render_board(request, estate, error=error.message, publish_form=form, status=400)
+    items = demand_list.items.count()
     messages.success(
         request,
-        _("已发布第 %(v)d 版需求清单，共 %(n)d 项。")
-        % {"v": demand_list.version, "n": demand_list.items.count()},
+        ngettext(
+            "已发布第 %(v)d 版需求清单，共 %(n)d 项。",
+            "已发布第 %(v)d 版需求清单，共 %(n)d 项。",
+            items,
+        )
+        % {"v": demand_list.version, "n": items},
     )
     return redirect("needs:demand_list_detail", list_id=demand_list.pk)
 
@@ -234,6 +243,47 @@ def demand_create(request: AuthenticatedRequest, estate: Estate) -> HttpResponse
         return _render_board(request, estate, error=error.message, create_form=form, status=400)
     messages.success(request, _("已添加需求“%(t)s”。") % {"t": demand.title})
     return redirect("needs:demand_detail", demand_id=demand.pk)
+
+
+def _suggested(request: AuthenticatedRequest, estate: Estate) -> tuple[Demand, Demand]:
+    """The two live demands of the estate a suggestion form names (anything else is a forged
+    or stale form: a DomainError)."""
+    message = _("所选需求不属于这个小区，或已并入其他需求。")
+    ids = object_pks(
+        [request.POST.get("first", ""), request.POST.get("second", "")], message, "not_in_estate"
+    )
+    found = {
+        d.pk: d for d in Demand.objects.filter(pk__in=ids, estate=estate, merged_into__isnull=True)
+    }
+    if len(ids) != 2 or len(found) != 2:
+        raise DomainError(message, code="not_in_estate")
+    return found[ids[0]], found[ids[1]]
+
+
+@require_POST
+@requires(MANAGE_DEMANDS, find=ESTATE)
+def demand_suggestion_accept(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Join a suggested pair (the join service decides which demand stays)."""
+    try:
+        first, second = _suggested(request, estate)
+        target = services.demand_suggestion_accept(demand=first, other=second, actor=request.user)
+    except DomainError as error:
+        return _render_board(request, estate, error=error.message, status=400)
+    messages.success(request, _("已合并为“%(t)s”。") % {"t": target.title})
+    return redirect("needs:demand_board", estate_id=estate.pk)
+
+
+@require_POST
+@requires(MANAGE_DEMANDS, find=ESTATE)
+def demand_suggestion_dismiss(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Staff say a suggested pair asks for different things: not suggested again."""
+    try:
+        first, second = _suggested(request, estate)
+        services.demand_suggestion_dismiss(demand=first, other=second, actor=request.user)
+    except DomainError as error:
+        return _render_board(request, estate, error=error.message, status=400)
+    messages.success(request, _("好的，这两条需求不再提示合并。"))
+    return redirect("needs:demand_board", estate_id=estate.pk)
 
 
 # --- one demand ----------------------------------------------------------------------------------
@@ -369,7 +419,13 @@ def demand_split(request: AuthenticatedRequest, demand: Demand) -> HttpResponse:
     except DomainError as error:
         return _render_detail(request, demand, error=error.message, checked=ids, status=400)
     messages.success(
-        request, _("已拆出 %(n)d 条意见，成为新需求“%(t)s”。") % {"n": len(ids), "t": new.title}
+        request,
+        ngettext(
+            "已拆出 %(n)d 条意见，成为新需求“%(t)s”。",
+            "已拆出 %(n)d 条意见，成为新需求“%(t)s”。",
+            len(ids),
+        )
+        % {"n": len(ids), "t": new.title},
     )
     return redirect("needs:demand_detail", demand_id=new.pk)
 
@@ -389,5 +445,9 @@ def demand_join(request: AuthenticatedRequest, demand: Demand) -> HttpResponse:
         services.demand_join(target=demand, others=others, actor=request.user)
     except DomainError as error:
         return _render_detail(request, demand, error=error.message, status=400)
-    messages.success(request, _("已把 %(n)d 条需求合并到这里。") % {"n": len(others)})
+    messages.success(
+        request,
+        ngettext("已把 %(n)d 条需求合并到这里。", "已把 %(n)d 条需求合并到这里。", len(others))
+        % {"n": len(others)},
+    )
     return redirect("needs:demand_detail", demand_id=demand.pk)

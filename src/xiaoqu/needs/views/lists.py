@@ -15,7 +15,8 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from xiaoqu.accounts.http import AuthenticatedRequest
@@ -23,7 +24,14 @@ from xiaoqu.core.policy import Lookup, requires
 from xiaoqu.needs import selectors
 from xiaoqu.needs.categories import category_labels
 from xiaoqu.needs.exporting import demand_list_xlsx, xlsx_filename
-from xiaoqu.needs.models import DemandClass, DemandList, DemandListItem, DemandStatus
+from xiaoqu.needs.models import (
+    Channel,
+    DemandClass,
+    DemandList,
+    DemandListItem,
+    DemandSource,
+    DemandStatus,
+)
 from xiaoqu.needs.rules import MANAGE_DEMANDS, READ_LISTS, VIEW_NEEDS
 from xiaoqu.needs.views.common import ESTATE, percent
 from xiaoqu.registry.models import Estate
@@ -71,12 +79,70 @@ class ListLine:
     share_pct: str
     status_label: str
     resident_status: str
+    # Where the demand came from, in residents' words: "12 户提出（入户走访 10 条、坝坝会/议事会
+    # 2 条）", "居民意见：坝坝会/议事会 3 条", "15分钟生活圈分析发现的缺口", "社区根据安全检查提出".
+    source: str = ""
+    # The channels alone ("入户走访 10 条、坝坝会/议事会 2 条"), for the printed notice.
+    heard: str = ""
+
+
+# Categories of the safety checks the community makes (gas, fire, power): a demand staff add
+# in one of them comes from such a check; any other staff demand is just "the community's".
+SAFETY_CATEGORIES = frozenset({"gas", "fire_safety", "power"})
+
+
+def _channel_text(channel: str, n: int) -> str:
+    if channel == Channel.VISIT:
+        return ngettext("入户走访 %(n)d 条", "入户走访 %(n)d 条", n) % {"n": n}
+    if channel == Channel.MEETING:
+        return ngettext("坝坝会/议事会 %(n)d 条", "坝坝会/议事会 %(n)d 条", n) % {"n": n}
+    if channel == Channel.RESIDENT:
+        return ngettext("居民网上提交 %(n)d 条", "居民网上提交 %(n)d 条", n) % {"n": n}
+    if channel == Channel.HOTLINE:
+        return ngettext("热线电话 %(n)d 条", "热线电话 %(n)d 条", n) % {"n": n}
+    return ngettext("问卷表格 %(n)d 条", "问卷表格 %(n)d 条", n) % {"n": n}
+
+
+def heard_text(channels: dict[str, int]) -> str:
+    """The opinions of a demand by channel, in the channels' order: "入户走访 3 条、热线电话 1 条"."""
+    return _("、").join(
+        _channel_text(channel, channels[channel])
+        for channel in Channel.values
+        if channel in channels
+    )
+
+
+def source_text(item: DemandListItem, source: str, channels: dict[str, int]) -> str:
+    """Where a published demand came from, as residents read it on the notice.
+
+    Households are counted by dwelling, so opinions heard at a meeting or sent without a
+    dwelling raise a demand no household count shows; the channels say where they came from.
+    A demand staff added is the community's (from a safety check in the safety categories), a
+    demand of the life-circle analysis is a gap of the 15-minute life circle.
+    """
+    heard = heard_text(channels)
+    if source == DemandSource.ANALYSIS:
+        origin = _("15分钟生活圈分析发现的缺口")
+    elif source == DemandSource.STAFF:
+        origin = _("社区根据安全检查提出") if item.category in SAFETY_CATEGORIES else _("社区提出")
+    elif item.households:
+        origin = ngettext("%(n)d 户提出", "%(n)d 户提出", item.households) % {"n": item.households}
+        return (
+            _("%(origin)s（%(heard)s）") % {"origin": origin, "heard": heard} if heard else origin
+        )
+    else:
+        origin = ""
+    if not heard:
+        return origin or _("居民意见")
+    heard = _("居民意见：%(heard)s") % {"heard": heard}
+    return _("%(origin)s；%(heard)s") % {"origin": origin, "heard": heard} if origin else heard
 
 
 def _list_lines(demand_list: DemandList) -> list[ListLine]:
     names = category_labels()
     klass_labels = dict(DemandClass.choices)
     status_labels = dict(DemandStatus.choices)
+    channels = selectors.channels_heard(demand_list)
     return [
         ListLine(
             item=i,
@@ -85,6 +151,8 @@ def _list_lines(demand_list: DemandList) -> list[ListLine]:
             share_pct=percent(i.share),
             status_label=str(status_labels.get(i.status, i.status)),
             resident_status=str(RESIDENT_STATUS.get(i.status, i.status)),
+            source=source_text(i, i.demand.source, channels.get(i.demand_id, {})),
+            heard=heard_text(channels.get(i.demand_id, {})),
         )
         for i in selectors.published_items(demand_list)
     ]

@@ -1,6 +1,8 @@
 """Pages: an estate's opinions from every channel, for staff.
 
-The estate's opinion list with filters and category correction, hotline calls, spreadsheet
+The estate's opinion list with filters, paging and a category correction for the rows ticked
+(one category select for the page, not one per row; it works without JavaScript), hotline
+calls, spreadsheet
 import (opinions heard at meetings are recorded on the meeting pages), and an opinion's photo
 (for staff in scope and for the resident it belongs to). Residents' own pages are in
 ``views.resident``.
@@ -17,11 +19,12 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
@@ -47,7 +50,9 @@ from xiaoqu.registry.models import Building, Estate
 if TYPE_CHECKING:
     from xiaoqu.accounts.models import User
 
-OPINIONS_PER_PAGE = 50
+OPINIONS_PER_PAGE = 30
+# The list's query string kept when a correction returns to it.
+LIST_PARAMS = ("q", "channel", "category", "date_from", "date_to", "page")
 RECENT_HOTLINE = 10
 TEMPLATE_FILENAME = "意见导入模板.xlsx"
 
@@ -153,6 +158,7 @@ def opinion_list(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
     rows = _rows(request.user, list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
+    categories = category_choices()
     return render(
         request,
         "needs/opinions/opinion_list.html",
@@ -167,12 +173,74 @@ def opinion_list(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
             ),
             "ellipsis": page.paginator.ELLIPSIS,
             "query": query.urlencode(),
+            "back": _list_query(request.GET),
             "filtered": bool(values),
             "can_record": RECORD_OPINIONS.has(request.user, estate),
+            "can_correct": any(row.can_correct for row in rows),
             "demand_board_url": reverse("needs:demand_board", args=[estate.pk]),
-            "categories": category_choices(),
+            "categories": categories,
         },
     )
+
+
+def _list_query(params: QueryDict) -> str:
+    """The opinion list's own parameters of ``params``, as a query string."""
+    kept = QueryDict(mutable=True)
+    for name in LIST_PARAMS:
+        value = params.get(name, "")[:100]
+        if value:
+            kept[name] = value
+    return kept.urlencode()
+
+
+@require_POST
+@requires(RECORD_OPINIONS, find=ESTATE)
+def opinions_recategorise(request: AuthenticatedRequest, estate: Estate) -> HttpResponse:
+    """Give the ticked opinions of the list one category, then return to the same page of
+    the list with its filters. All or nothing: an id that is not an opinion of the estate the
+    user may correct refuses the whole request with a message."""
+    back = reverse("needs:opinion_list", args=[estate.pk])
+    query = _list_query(QueryDict(request.POST.get("back", "")))
+    if query:
+        back += "?" + query
+    form = CategoryForm(request.POST)
+    raw = request.POST.getlist("opinion")
+    ids = {int(v) for v in raw if v.isdigit()}
+    if not form.is_valid():
+        messages.error(request, _("请选择要改成的类别。"))
+        return redirect(back)
+    if not raw:
+        messages.error(request, _("请先勾选要改正类别的意见。"))
+        return redirect(back)
+    chosen = list(
+        RECORD_OPINIONS.scoped(
+            request.user, Opinion.objects.filter(estate=estate, pk__in=ids)
+        ).select_related("estate")
+    )
+    if len(ids) != len(raw) or len(chosen) != len(ids):
+        messages.error(request, _("所选的意见有的已不存在或不由您改正，这次没有改动任何意见。"))
+        return redirect(back)
+    category = form.cleaned_data["category"]
+    changed = sum(1 for opinion in chosen if opinion.category != category)
+    try:
+        services.opinions_recategorise(opinions=chosen, category=category, actor=request.user)
+    except DomainError as e:
+        messages.error(request, e.message)
+        return redirect(back)
+    name = category_labels().get(category, category)
+    if changed:
+        messages.success(
+            request,
+            ngettext(
+                "已把 %(n)d 条意见的类别改为“%(c)s”。",
+                "已把 %(n)d 条意见的类别改为“%(c)s”。",
+                changed,
+            )
+            % {"n": changed, "c": name},
+        )
+    else:
+        messages.info(request, _("所选的意见本来就是“%(c)s”，没有改动。") % {"c": name})
+    return redirect(back)
 
 
 OPINION = Lookup(Opinion, "opinion_id", select_related=("estate",))
@@ -200,7 +268,7 @@ def opinion_category(request: AuthenticatedRequest, opinion: Opinion) -> HttpRes
         return render(
             request,
             "needs/opinions/_opinion_row.html",
-            {"row": row, "saved": not error, "categories": category_choices()},
+            {"row": row, "saved": not error},
         )
     if error:
         messages.error(request, error)

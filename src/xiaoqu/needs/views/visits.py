@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -236,7 +237,11 @@ def _visit_opinions(raw: str) -> list[services.OpinionInput]:
     except ValueError:
         raise DomainError(_("意见内容格式不正确。"), code="opinions") from None
     if not isinstance(raw_opinions, list) or len(raw_opinions) > MAX_OPINIONS:
-        raise DomainError(_("一次最多记录 %(n)d 条意见。") % {"n": MAX_OPINIONS}, code="opinions")
+        raise DomainError(
+            ngettext("一次最多记录 %(n)d 条意见。", "一次最多记录 %(n)d 条意见。", MAX_OPINIONS)
+            % {"n": MAX_OPINIONS},
+            code="opinions",
+        )
     opinions = []
     for n, item in enumerate(raw_opinions, start=1):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):

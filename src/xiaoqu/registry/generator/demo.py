@@ -320,7 +320,9 @@ def _occupants(
     if occupancy < 0.25:
         _tenants(rng, people, unit, register)
         return
-    since = _date_between(rng, spec["year_built"], 2023)
+    # Owners moved in from the year the estate was occupied (``occupied_from``), by default
+    # the year it was built.
+    since = _date_between(rng, spec.get("occupied_from", spec["year_built"]), 2023)
     for person in co_owners:
         register.residencies.append((person, *unit, "业主", since))
     surname = owner_name[0]

@@ -1,4 +1,4 @@
-"""Template helpers of the base layout: navigation by role."""
+"""Template helpers of the base layout: navigation by role, the text size."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role
 from xiaoqu.accounts.roles import holds_role, is_staff_member
+from xiaoqu.web.text_size import wants_large_text
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def large_text(context) -> bool:
+    """Whether this browser asked for large text (大字), set by web.views.set_text_size."""
+    return wants_large_text(context.get("request"))
+
 
 # Pages that belong to a navigation entry besides its own URL name.
 _SECTIONS = {"registry:estate_detail": "registry:estate_list"}
@@ -30,7 +38,8 @@ def nav_items(context) -> list[dict[str, object]]:
     staff = is_staff_member(user)
     if staff:
         entries += [
-            ("registry:workbench", _("工作台")),
+            ("daily:todo", _("工作台")),
+            ("registry:workbench", _("概况")),
             ("registry:region_tree", _("行政区划")),
             ("registry:estate_list", _("小区档案")),
             ("needs:campaign_list", _("入户走访")),
@@ -43,10 +52,12 @@ def nav_items(context) -> list[dict[str, object]]:
         entries.append(("renovation:site", _("现场填报")))
     if not staff or user.person_id:
         entries += [
+            ("daily:feed", _("首页")),
             ("registry:resident_home", _("我的房屋")),
             ("needs:my_opinions", _("我的意见")),
             ("decisions:my_votes", _("我的表决")),
         ]
+    entries.append(("notify:inbox", _("消息")))
     if user.is_staff:
         entries.append(("admin:index", _("数据管理")))
     return [

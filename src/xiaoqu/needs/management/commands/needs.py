@@ -1,4 +1,4 @@
-"""xiaoqu needs classify | merge | train | evaluate.
+"""xiaoqu needs classify | merge | train | evaluate | merge-evaluate.
 
 ``classify`` and ``merge`` read UTF-8 text on stdin, one opinion a line, and write JSON Lines
 in input order (the contract in docs/cli.md). Lines that are empty or hold only blanks are not opinions: they
@@ -10,7 +10,9 @@ only) is still an opinion and gets an output line (category ``property_managemen
 the database (every category staff corrected, the latest correction of an opinion winning)
 and any ``--corrections`` files — and saves the model to ``--out`` (by default into the
 package, where classify finds it); ``evaluate`` prints macro-F1 and
-per-category F1 on the held-out part.
+per-category F1 on the held-out part. ``merge-evaluate`` merges each labelled file's opinions
+as one estate and prints pairwise precision, recall and F1 against its groups (the files in
+tests/needs/data/, see docs/needs.md#merging).
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("evaluate", help=_("在保留测试集上报告宏平均 F1"))
         evaluate.add_argument("--model", default=None, help=_("模型文件（默认为随包发布的模型）"))
         evaluate.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
+        merge_eval = sub.add_parser(
+            "merge-evaluate", help=_("在标注好分组的意见上报告合并的成对精确率、召回率和 F1")
+        )
+        merge_eval.add_argument(
+            "files", nargs="+", metavar="FILE.jsonl", help=_('每行 {"group": …, "text": …}')
+        )
+        merge_eval.add_argument("--json", action="store_true", help=_("以 JSON 输出"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -108,6 +117,8 @@ class Command(BaseCommand):
                 )
         elif action == "train":
             self._train(options)
+        elif action == "merge-evaluate":
+            self._merge_evaluate(options)
         else:
             self._evaluate(options)
 
@@ -178,3 +189,49 @@ class Command(BaseCommand):
         )
         for code, f1 in report["per_category"].items():
             self.stdout.write(f"  {code:<20} {names[code]:<10} {f1:.3f}")
+
+    def _merge_evaluate(self, options: dict[str, Any]) -> None:
+        for path in options["files"]:
+            gold, texts = read_labelled(path)
+            report: dict[str, Any] = {
+                "file": path,
+                "opinions": len(texts),
+                "groups": len(set(gold)),
+                **merging.pairwise_scores(gold, merging.merge(texts)),
+            }
+            if options["json"]:
+                self.stdout.write(json.dumps(report, ensure_ascii=False))
+                continue
+            self.stdout.write(
+                _(
+                    "%(file)s：%(n)d 条意见，%(g)d 组；成对精确率 %(p).3f，召回率 %(r).3f，"
+                    "F1 %(f1).3f"
+                )
+                % {
+                    "file": path,
+                    "n": report["opinions"],
+                    "g": report["groups"],
+                    "p": report["precision"],
+                    "r": report["recall"],
+                    "f1": report["f1"],
+                }
+            )
+
+
+def read_labelled(path: str) -> tuple[list[str], list[str]]:
+    """(groups, texts) of a JSON Lines file of labelled opinions; exit code 2 when unreadable."""
+    gold: list[str] = []
+    texts: list[str] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if not isinstance(row, dict) or not row.get("text") or "group" not in row:
+                    raise ValueError(f'line {number}: expected {{"group", "text"}}')
+                gold.append(str(row["group"]))
+                texts.append(str(row["text"]))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CommandError(_("无法读取标注文件：%(error)s") % {"error": exc}, returncode=2) from exc
+    return gold, texts

@@ -488,6 +488,37 @@
     return li;
   }
 
+  // --- links to a dwelling ----------------------------------------------------------------
+
+  // Lists on the page (such as a vote's door-knocking list) link to ?dwelling=<id>#visit-form:
+  // the dwelling is picked here without loading the page again, so the links work offline.
+  function dwellingFromUrl() {
+    var m = /[?&]dwelling=([0-9]+)/.exec(window.location.search);
+    return m ? m[1] : "";
+  }
+
+  function pick(id) {
+    selectDwelling(id);
+    if (dSel.value !== String(id)) { return false; }
+    var items = document.querySelectorAll("[data-dwelling]");
+    for (var i = 0; i < items.length; i++) {
+      items[i].className = items[i].getAttribute("data-dwelling") === String(id) ? "picked" : "";
+    }
+    say("");
+    form.scrollIntoView();
+    dSel.focus();
+    return true;
+  }
+
+  function onLinkClick(ev) {
+    var el = ev.target;
+    while (el && el !== document && !(el.getAttribute && el.getAttribute("data-visit-dwelling"))) {
+      el = el.parentNode;
+    }
+    if (!el || el === document) { return; }
+    if (pick(el.getAttribute("data-visit-dwelling"))) { ev.preventDefault(); }
+  }
+
   // --- start -----------------------------------------------------------------------------
 
   function start() {
@@ -508,6 +539,8 @@
     window.addEventListener("online", flush);
     window.addEventListener("offline", function () { render(); });
     setInterval(flush, RETRY_MS);
+    document.addEventListener("click", onLinkClick);
+    if (dwellingFromUrl()) { pick(dwellingFromUrl()); }
     queue.open(function (stored) {
       if (!stored) { say(T.noStorage, "err"); }
       render();

@@ -1,5 +1,8 @@
 """`xiaoqu demo`: migrate the local database, load the demo data, print the logins, serve
-the site with its background worker."""
+the site with its background worker.
+
+The data are loaded once: on a database that already holds the demo nothing is loaded again,
+so what people changed on the site stays; ``--refresh`` loads it again (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
-from xiaoqu.demo import DemoLogin, load_demo
+from xiaoqu.demo import DemoLogin, demo_loaded, demo_logins, load_demo
 from xiaoqu.web.management import ensure_local_dirs
 from xiaoqu.web.management.worker import background_worker
 
@@ -67,24 +70,45 @@ class Command(BaseCommand):
             help=_("只准备数据库和演示数据，不启动网站"),
         )
         parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help=_(
+                "数据库里已有演示数据时也重新载入：演示数据恢复原样，在网站上对它们的修改会被覆盖"
+            ),
+        )
+        parser.add_argument(
             "--addrport",
             default="127.0.0.1:8000",
             help=_("网站监听的地址和端口（默认 127.0.0.1:8000）"),
         )
 
-    def handle(self, *args, no_serve: bool, addrport: str, **options) -> None:
+    def handle(
+        self, *args, no_serve: bool, addrport: str, refresh: bool = False, **options
+    ) -> None:
         if not no_serve:
             # Before anything is loaded or printed: a taken port would fail only at the end.
             port_free_or_fail(addrport)
         ensure_local_dirs()
         verbosity = options.get("verbosity", 1)
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-        try:
-            logins = load_demo(stdout=self.stdout if verbosity else None)
-        except DomainError as exc:
-            # An import failure carries every row error; show them, not a traceback.
-            lines = exc.lines() if hasattr(exc, "lines") else []
-            raise CommandError("\n".join([exc.message, *lines])) from exc
+        if demo_loaded() and not refresh:
+            # Loading again would set the demo's rows back and undo what people changed.
+            if verbosity:
+                self.stdout.write(
+                    _(
+                        "数据库里已有演示数据，这次不再载入，在网站上做的修改都保留。"
+                        "要恢复原样的演示数据，请运行 xiaoqu demo --refresh"
+                        "（或 make demo REFRESH=1）。"
+                    )
+                )
+            logins = demo_logins()
+        else:
+            try:
+                logins = load_demo(stdout=self.stdout if verbosity else None)
+            except DomainError as exc:
+                # An import failure carries every row error; show them, not a traceback.
+                lines = exc.lines() if hasattr(exc, "lines") else []
+                raise CommandError("\n".join([exc.message, *lines])) from exc
         self.stdout.write("")
         self.stdout.write(_("演示账号（密码相同）"))
         self.stdout.write(logins_table(logins))

@@ -1,0 +1,1 @@
+"""The staff to-do workbench (``todo``) and the resident's feed (``feed``)."""
