@@ -24,8 +24,12 @@ OTHER_CHAIN = ("贵州省", "六盘水市", "钟山区", "红岩街道", "东风
 
 
 def _page(response) -> bytes:
-    """The page without its per-request CSRF tokens (the header's forms carry one each)."""
-    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
+    """The page without what differs per request: the CSRF tokens (htmx's header and the
+    header's forms), the path the header's forms return to, and the address the page repeats."""
+    content = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
+    content = re.sub(rb'name="next" value="[^"]*"', b"", content)
+    content = content.replace(response.wsgi_request.get_full_path().encode(), b"")
+    return re.sub(rb'"X-CSRFToken": "[^"]*"', b"", content)
 
 
 def login(user: User) -> Client:

@@ -79,7 +79,8 @@ from xiaoqu.needs.rules import MANAGE_DEMANDS, RECORD_OPINIONS
 from xiaoqu.registry.models import Estate
 from xiaoqu.registry.scope import NOTHING, roles_q
 from xiaoqu.renovation.models import ProjectItem
-from xiaoqu.renovation.rules import REPORT_PROGRESS
+from xiaoqu.renovation.rules import PARTY_ROLES as PROJECT_PARTY_ROLES
+from xiaoqu.renovation.rules import REPORT_PROGRESS, ProjectPermission
 from xiaoqu.stewardship import order_flow
 from xiaoqu.stewardship.models import OPEN_STATUSES, Party, WorkOrder
 from xiaoqu.stewardship.rules import HANDLE_ORDERS
@@ -798,7 +799,13 @@ def scope_estates(user: Any, permission: Permission) -> list[int] | None:
     if is_global_admin(user):
         return None
     roles: frozenset[str] = getattr(permission, "roles", frozenset())
-    key = (type(permission), frozenset(a.pk for a in assignments(user) if a.role in roles))
+    mine = [a for a in assignments(user) if a.role in roles]
+    # The works' permissions reach estates through projects for contractors and supervisors
+    # (renovation.rules); for everyone else the same assignments reach the same estates.
+    by_project = isinstance(permission, ProjectPermission) and any(
+        a.role in PROJECT_PARTY_ROLES for a in mine
+    )
+    key = (by_project, frozenset(a.pk for a in mine))
     cache: dict[Any, list[int]] = user.__dict__.setdefault("_xiaoqu_todo_estates", {})
     if key not in cache:
         estates = permission.scoped(user, Estate.objects.all())
