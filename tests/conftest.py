@@ -24,8 +24,36 @@ def suite_settings():
         MEDIA_ROOT=tempfile.mkdtemp(prefix="xiaoqu-test-media-"),
         TASKS=IMMEDIATE_TASKS,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        CACHES=_worker_caches(),
     ):
         yield
+
+
+def _worker_caches() -> dict:
+    """With Redis (XIAOQU_REDIS_URL), each test process gets a database of its own: the
+    throttles count per address in the cache and every test client has the same address, and
+    clearing the cache before a test (``fresh_cache``) empties the whole Redis database — the
+    parallel processes must not count, or clear, each other's."""
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    default = caches["default"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if "redis" in default["BACKEND"].lower() and worker.startswith("gw"):
+        location = default["LOCATION"]
+        base, _sep, db = location.rpartition("/")
+        if not db.isdigit():  # redis://host:port, no database named: database 0
+            base, db = location.rstrip("/"), "0"
+        default["LOCATION"] = f"{base}/{(int(db) + int(worker[2:] or 0)) % 16}"
+    return caches
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: the login and SMS-code throttles count in it
+    (accounts.throttle), and every test client comes from the same address."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

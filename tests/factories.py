@@ -235,7 +235,22 @@ def make_scope_world() -> dict:
         "in": make_watch_world(estate_in, users["admin"]),
         "out": make_watch_world(estate_out, users["admin"]),
     }
+    # Personal information (privacy.services): an open correction request by the owner of
+    # each estate's first dwelling (the in-scope one by the world's owner).
+    world["corrections"] = {
+        "in": make_correction(users["owner"]),
+        "out": make_correction(
+            make_user(person=Ownership.objects.filter(dwelling__estate=estate_out).first().person)
+        ),
+    }
     return world
+
+
+def make_correction(user: User, text: str = "手机号已换，请更正为 13800000000"):
+    """An open correction request of ``user`` (who must have a home), through the service."""
+    from xiaoqu.privacy.services import correction_request
+
+    return correction_request(user=user, text=text)
 
 
 def make_open_vote(estate: Estate, actor: User, matter: int = 7):
@@ -671,7 +686,19 @@ def make_batch(region: Region, estates, actor, *, year: int = 2026, name: str | 
 
 # --- Money (renovation.services.money) ---------------------------------------------------------
 
-VOUCHER_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+def tiny_image(fmt: str = "PNG", size: tuple[int, int] = (4, 4)) -> bytes:
+    """A real picture of a few pixels in Pillow's ``fmt`` (uploads are read by Pillow)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(out, format=fmt)
+    return out.getvalue()
+
+
+VOUCHER_PNG = tiny_image("PNG")
 
 
 def make_money_world(project, actor: User) -> dict:

@@ -205,6 +205,8 @@ NOT_PAGES = {
     "stewardship:credential_revoke": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
     "stewardship:credentials_sweep": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
     "stewardship:anomaly_resolve": "POST-only action, tested in tests/stewardship/test_duty_access_pages.py",
+    # --- privacy: correction requests ---
+    "privacy:correction_resolve": "POST-only action, tested in tests/privacy/test_corrections.py",
     # --- notify: a person's own messages ---
     "notify:read": "POST-only action, tested in tests/notify/test_pages.py",
     "notify:read_all": "POST-only action, tested in tests/notify/test_pages.py",
@@ -243,6 +245,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "stewardship.view_access": frozenset(
         {"property_manager", "owners_committee", "community_staff", "street_staff", "admin"}
     ),
+    # --- privacy: correction requests for the community's staff; the access log for the
+    # unscoped administrator only ---
+    "privacy.resolve_corrections": frozenset({"community_staff", "street_staff", "admin"}),
+    "privacy.read_access_log": frozenset({"admin"}),
 }
 
 # Names that must never reach a caller whose scope is 界内小区 only.
@@ -321,6 +327,8 @@ KWARG_BUILDERS: dict[str, Callable[[dict, str, bool], Any]] = {
     ),
     # Monthly reports (tests/factories.make_report): last month's report of each estate.
     "report_id": lambda w, role, inside: w["reports"]["in" if inside else "out"].pk,
+    # Correction requests (tests/factories.make_correction): the owner's own, and one outside.
+    "correction_id": lambda w, role, inside: w["corrections"]["in" if inside else "out"].pk,
     # Open311 (stewardship.views.open311): public reads of a category, of the world's work
     # orders (by id, or by token: the order's client key), in the format of the extension.
     "fmt": lambda w, role, inside: "json",

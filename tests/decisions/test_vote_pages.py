@@ -12,14 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_estate, make_open_vote, make_owner, make_user
+from tests.factories import make_estate, make_open_vote, make_owner, make_user, tiny_image
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot, Vote
 from xiaoqu.registry.models import Entrance
 
 pytestmark = pytest.mark.django_db
 
-JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
+JPEG = tiny_image("JPEG")
 
 
 @pytest.fixture
@@ -95,11 +95,19 @@ def test_owner_votes_after_confirming_and_gets_a_receipt(client, vote):
 
 
 def test_a_second_ballot_from_the_same_owner_is_refused(client, vote):
+    """The second attempt says in words that the owner has voted, shows the receipt with the
+    link to check it, and changes nothing (409, not a bare 404)."""
     client, _ = owner_client(client, vote)
     url = reverse("decisions:ballot", kwargs={"vote_id": vote.pk})
     client.post(url, {"choice": "agree", "confirmed": "on"})
+    ballot = Ballot.objects.get()
     again = client.post(url, {"choice": "disagree", "confirmed": "on"})
-    assert again.status_code == 404
+    page = again.content.decode()
+    assert again.status_code == 409
+    assert "您已经投过票了" in page and ballot.receipt in page
+    check = reverse("decisions:receipt_check", kwargs={"vote_id": vote.pk})
+    assert f"{check}?receipt={ballot.receipt}" in page
+    assert 'id="ballot-form"' not in page and 'id="confirm-form"' not in page
     assert Ballot.objects.get().choice == "agree"
 
 

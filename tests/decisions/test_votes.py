@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.factories import make_estate, make_owner, make_user
+from tests.factories import make_estate, make_owner, make_user, tiny_image
 from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions import services
 from xiaoqu.decisions.models import Ballot, Elector
@@ -19,7 +19,7 @@ from xiaoqu.registry.models import Ownership
 
 pytestmark = pytest.mark.django_db
 
-JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
+JPEG = tiny_image("JPEG")
 
 
 @pytest.fixture

@@ -105,3 +105,24 @@ def test_an_elevator_the_register_shows_was_added_after_its_vote_passed(demo):
             project__stage=ProjectStage.COMPLETED
         ).values_list("project__completed_on", flat=True)
         assert completed and all(vote.closes_at.date() < day for day in completed)
+
+
+def test_the_demo_shows_personal_information_records(demo):
+    """金仓路市政宿舍: one open correction request by the demo resident, on the community
+    worker's to-do list; a consented owner marked for door-step help; access-log rows that
+    name people of the estate."""
+    from xiaoqu.core.models import AccessEvent
+    from xiaoqu.daily import todo
+    from xiaoqu.privacy.models import CorrectionRequest
+    from xiaoqu.registry.selectors import assistance_of
+
+    resident = User.objects.get(phone="13800000001")
+    request = CorrectionRequest.objects.get()
+    assert (request.person_id, request.estate.name) == (resident.person_id, "金仓路市政宿舍")
+    staff = User.objects.get(phone="13800000005")
+    assert "corrections" in {g.key for g in todo.todo_groups(staff)}
+    estate = Estate.objects.get(name="金仓路市政宿舍")
+    owners = estate.dwellings.values_list("ownerships__person_id", flat=True)
+    assert any("上门协助" in v for v in assistance_of(owners).values())
+    assert AccessEvent.objects.filter(action="reveal", description="金仓路市政宿舍").count() == 4
+    assert AccessEvent.objects.filter(action="export").exists()

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.factories import make_estate, make_grid, make_owner, make_user
+from tests.factories import make_estate, make_grid, make_owner, make_user, tiny_image
 from xiaoqu.accounts.models import RoleAssignment
 from xiaoqu.core.errors import DomainError
 from xiaoqu.meetings import services
@@ -235,7 +235,7 @@ def test_a_grid_worker_finds_and_signs_in_only_the_dwellings_of_their_grid(clien
 def test_a_photo_of_the_meeting_is_kept_and_a_non_image_refused(client, meeting, staff):
     client.force_login(staff)
     url = reverse("meetings:photo_add", kwargs={"meeting_id": meeting.pk})
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    png = tiny_image("PNG")
     client.post(url, {"photo": SimpleUploadedFile("m.png", png, content_type="image/png")})
     client.post(url, {"photo": SimpleUploadedFile("m.png", b"MZ" * 40, content_type="image/png")})
     assert meeting.photos.count() == 1

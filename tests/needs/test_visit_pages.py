@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_estate, make_grid, make_user, region_chain
+from tests.factories import make_estate, make_grid, make_user, region_chain, tiny_image
 from xiaoqu.accounts.models import RoleAssignment, User
 from xiaoqu.needs import services
 from xiaoqu.needs.models import Campaign, CampaignStatus, Opinion, Visit
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 SUBMIT = reverse("needs:visit_submit")
 CAMPAIGNS = reverse("needs:campaign_list")
 CREATE = reverse("needs:campaign_create")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_image("PNG")
 
 
 def login(user: User) -> Client:

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.factories import make_estate, make_owner, make_user
+from tests.factories import make_estate, make_owner, make_user, tiny_image
 from xiaoqu.core.errors import DomainError
 from xiaoqu.decisions import services
 from xiaoqu.decisions.services.reminders import vote_remind, vote_reminders_queue
@@ -17,7 +17,7 @@ from xiaoqu.notify.models import Channel, Delivery, DeliveryStatus, Kind, Notifi
 
 pytestmark = pytest.mark.django_db
 
-JPEG = b"\xff\xd8\xff\xe0" + b"0" * 100
+JPEG = tiny_image("JPEG")
 
 
 @pytest.fixture

@@ -493,11 +493,15 @@ def test_non_numeric_path_id_is_422(world):
 
 
 def test_not_found_and_unauthorised_speak_chinese(world):
-    """404 and 401 bodies are short fixed sentences in Chinese."""
+    """404 and 401 bodies are short fixed sentences in Chinese, with their codes."""
     assert get(world["users"]["admin"], "estate_detail", estate_id=999_999).json() == {
-        "detail": "未找到"
+        "detail": "未找到",
+        "code": "not_found",
     }
-    assert Client().get(url("estate_list")).json() == {"detail": "需要登录或有效的接口令牌"}
+    assert Client().get(url("estate_list")).json() == {
+        "detail": "需要登录或有效的接口令牌",
+        "code": "unauthenticated",
+    }
 
 
 def test_dwelling_list_queries_do_not_grow_with_the_page(world):

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.factories import make_project, make_user, region_chain
+from tests.factories import make_project, make_user, region_chain, tiny_image
 from xiaoqu.accounts.models import Role
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.models import AuditLog
@@ -32,7 +32,7 @@ from xiaoqu.renovation.services import money
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_image("PNG")
 PDF = b"%PDF-1.7\n" + b"0" * 64
 
 

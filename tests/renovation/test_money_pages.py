@@ -17,6 +17,7 @@ from tests.factories import (
     make_project,
     make_user,
     region_chain,
+    tiny_image,
 )
 from xiaoqu.accounts.models import Role
 from xiaoqu.renovation.models import ContributionPlan, MoneyEntry
@@ -24,7 +25,7 @@ from xiaoqu.renovation.services import money
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = tiny_image("PNG")
 PDF = b"%PDF-1.4\n" + b"0" * 32
 
 

@@ -4,6 +4,8 @@ patterns, its settings' names) is no page for residents and staff."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory, override_settings
@@ -76,3 +78,45 @@ def test_forbidden_and_server_error_pages_are_in_chinese():
     assert forbidden.status_code == 403 and "没有权限" in forbidden.content.decode()
     error = server_error(request)
     assert error.status_code == 500 and "服务器出错了" in error.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/daily/today/", "page"),
+        ("/api/v1/regions", "api"),
+        ("/open311/v2/requests.json", "open311"),
+    ],
+)
+def test_an_unreachable_database_answers_503_in_each_interfaces_shape(rf, path, kind):
+    """handler500 while the database cannot be reached: 503, Retry-After, and what happened
+    (tests/faults/test_database_restart.py shows it under a real restart)."""
+    from django.db.utils import OperationalError
+
+    from xiaoqu.web.views import server_error
+
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        response = server_error(rf.get(path))
+    assert response.status_code == 503 and response["Retry-After"]
+    body = response.content.decode()
+    if kind == "api":
+        answer = json.loads(body)
+        assert answer["code"] == "database_unavailable"
+        assert "数据库暂时连接不上" in answer["detail"]
+    elif kind == "open311":
+        (error,) = json.loads(body)
+        assert error["code"] == 503 and "数据库暂时连接不上" in error["description"]
+    else:
+        assert "<html" in body and "数据库暂时连接不上" in body and "再试一次" in body
+
+
+def test_any_other_failure_keeps_the_plain_server_error_page(rf):
+    from xiaoqu.web.views import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500 and "服务器出错了" in response.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
+from xiaoqu.accounts import throttle
 from xiaoqu.accounts.models import User
 from xiaoqu.core.pii import normalize_phone
 
@@ -13,13 +14,19 @@ class PhonePasswordBackend(ModelBackend):
         phone = normalize_phone(phone or username or "")
         if not phone or password is None:
             return None
+        # A locked number or address is refused before the password is looked at (Django's
+        # authenticate() stops at PermissionDenied); docs/security.md.
+        throttle.login_check(request, phone)
         try:
             user = User.objects.get(phone=phone)
         except User.DoesNotExist:
             User().set_password(password)  # same work either way, against timing probes
+            throttle.login_failed(request, phone)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
+            throttle.login_succeeded(phone)
             return user
+        throttle.login_failed(request, phone)
         return None
 
 
@@ -34,7 +41,13 @@ class SmsCodeBackend(ModelBackend):
         from xiaoqu.accounts.services import sms_code_check
 
         phone = normalize_phone(phone)
+        throttle.login_check(request, phone)
         user = User.objects.filter(phone=phone).first()
         if user is None or not self.user_can_authenticate(user):
+            throttle.login_failed(request, phone)
             return None
-        return user if sms_code_check(phone=phone, code=sms_code) else None
+        if sms_code_check(phone=phone, code=sms_code):
+            throttle.login_succeeded(phone)
+            return user
+        throttle.login_failed(request, phone)
+        return None

@@ -6,9 +6,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from xiaoqu.accounts import throttle
 from xiaoqu.accounts.models import Role, RoleAssignment, SmsCode, User
 from xiaoqu.accounts.sms import get_sms_backend
 from xiaoqu.core.audit import audit_record
@@ -24,18 +27,32 @@ def _code_digest(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
 
 
-def sms_code_send(*, phone: str) -> None:
-    """Send a six-digit login code to a registered, active user's phone."""
+def sms_code_send(*, phone: str, address: str = "") -> None:
+    """Send a six-digit login code to a registered, active user's phone.
+
+    Every answer is the same whether or not the number is registered (nothing is sent to an
+    unregistered one), so numbers cannot be probed: the minute between two requests for one
+    number and the hourly limits per number, per client ``address`` and for the whole site
+    (accounts.throttle) count every request.
+    """
     phone = normalize_phone(phone)
     if not phone_is_valid(phone):
         raise DomainError("手机号格式不正确", code="phone_invalid")
-    now = timezone.now()
-    recent = SmsCode.objects.filter(phone=phone, created_at__gt=now - SMS_MIN_INTERVAL)
-    if recent.exists():
+    if not cache.add(
+        f"{throttle.PREFIX}:sms-interval:{_code_digest(phone, '')}",
+        1,
+        int(SMS_MIN_INTERVAL.total_seconds()),
+    ):
         raise DomainError("验证码发送过于频繁，请稍后再试", code="sms_too_often")
+    refusal = throttle.sms_refusal(phone=phone, address=address)
+    if refusal is not None:
+        raise DomainError(
+            _("获取验证码次数过多，请 %(minutes)d 分钟后再试。") % {"minutes": refusal.minutes},
+            code="sms_throttled",
+        )
     if not User.objects.filter(phone=phone, is_active=True).exists():
-        # Same answer as success so numbers cannot be probed; nothing is sent.
         return
+    now = timezone.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         phone=phone, digest=_code_digest(phone, code), expires_at=now + SMS_CODE_TTL

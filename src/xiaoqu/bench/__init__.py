@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, str] = {
     "stewardship": "xiaoqu.bench.stewardship",
     "insights": "xiaoqu.bench.insights",
     "workbench": "xiaoqu.bench.workbench",
+    "backup": "xiaoqu.bench.backup",
 }
 
 

@@ -58,6 +58,9 @@ def child_env(url: str | None = None, **extra: str) -> dict[str, str]:
     env["XIAOQU_DEBUG"] = "0"
     env.setdefault("XIAOQU_SECRET_KEY", "xiaoqu-benchmark-only")
     env["XIAOQU_ALLOWED_HOSTS"] = "testserver"
+    # Measured over plain http on the loopback (the test client, a local server): no
+    # redirect to https, which production otherwise makes (docs/security.md).
+    env["XIAOQU_SSL_REDIRECT"] = "0"
     if url:
         env["DATABASE_URL"] = url
     env.update(extra)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "xiaoqu.lifecircle",
     "xiaoqu.renovation",
     "xiaoqu.stewardship",
+    "xiaoqu.privacy",
     "xiaoqu.insights",
     "xiaoqu.daily",
     "xiaoqu.web",
@@ -83,8 +84,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "xiaoqu.core.policy.PolicyMiddleware",
+    # Who read whose personal data: one bulk insert per request (docs/personal-information.md).
+    "xiaoqu.core.access_log.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy of every page: scripts from our static files only (docs/security.md).
+    "xiaoqu.core.headers.ContentSecurityPolicyMiddleware",
     # Browsers get the friendly 404 page with XIAOQU_DEBUG on too (the demo runs so).
     "xiaoqu.web.middleware.FriendlyNotFoundMiddleware",
 ]
@@ -112,6 +117,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'xiaoqu.sqlite3'}"),
         conn_max_age=int(os.environ.get("XIAOQU_DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request reuses it, so that after a database
+        # restart the site reconnects by itself instead of failing on a dead connection.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -199,7 +207,17 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("XIAOQU_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("XIAOQU_MEDIA_ROOT", VAR_DIR / "media"))
+# Uploads are written whole or not at all, a full disk answered clearly (core.storage).
+STORAGES = {
+    "default": {"BACKEND": "xiaoqu.core.storage.WholeFileStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded files larger than this go to a temporary file instead of memory (Django's default).
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+# A photo (opinions, visits, meetings, ballots scans, site photos, work orders): at most this
+# many bytes, and really a JPEG, PNG, WebP or GIF picture (core.uploads.check_photo).
+XIAOQU_PHOTO_MAX_BYTES = int(os.environ.get("XIAOQU_PHOTO_MAX_BYTES", str(8 * 1024**2)))
 
 # Estates built before this year are eligible for the renovation programme
 # (the national focus is "built before the end of 2000").
@@ -217,6 +235,10 @@ XIAOQU_TODO_VOTE_DAYS = int(os.environ.get("XIAOQU_TODO_VOTE_DAYS", "7"))
 # The shortest consultation of a renovation plan: its last day at least this many days after
 # its first (docs/meetings-and-plans.md).
 XIAOQU_PLAN_CONSULTATION_DAYS = int(os.environ.get("XIAOQU_PLAN_CONSULTATION_DAYS", "7"))
+# How many opinions a resident may send, and comments on plans they may write, in a window
+# (COUNT/WINDOW: 10/h, 30/15m, 100/d; "off" for no limit). See xiaoqu.core.rates.
+XIAOQU_OPINION_RATE = os.environ.get("XIAOQU_OPINION_RATE", "10/h")
+XIAOQU_PLAN_COMMENT_RATE = os.environ.get("XIAOQU_PLAN_COMMENT_RATE", "20/h")
 # Estimated cost per household (yuan) of a batch candidate without a published plan; the
 # batch page proposes it and staff may change it there (renovation.batches).
 XIAOQU_COST_PER_HOUSEHOLD_YUAN = os.environ.get("XIAOQU_COST_PER_HOUSEHOLD_YUAN", "15000")
@@ -243,6 +265,15 @@ XIAOQU_FUND_EMERGENCY_CASES = os.environ.get(
 # seconds within which one credential at two points of a kind is flagged.
 XIAOQU_ACCESS_RETENTION_DAYS = int(os.environ.get("XIAOQU_ACCESS_RETENTION_DAYS", "90"))
 XIAOQU_ACCESS_TWO_POINTS_SECONDS = int(os.environ.get("XIAOQU_ACCESS_TWO_POINTS_SECONDS", "60"))
+# Retention of personal data (xiaoqu.privacy, docs/personal-information.md#retention): days a
+# door-knocking visit's photo and a row of the personal-information access log are kept
+# before `xiaoqu privacy purge` deletes them (0 keeps them for ever).
+XIAOQU_RETENTION_VISIT_PHOTOS_DAYS = int(
+    os.environ.get("XIAOQU_RETENTION_VISIT_PHOTOS_DAYS", "365")
+)
+XIAOQU_RETENTION_ACCESS_EVENTS_DAYS = int(
+    os.environ.get("XIAOQU_RETENTION_ACCESS_EVENTS_DAYS", "1095")
+)
 # Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
 # command line (a province's register must fit), then uploads through the web, then both.
 XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))
@@ -263,10 +294,58 @@ XIAOQU_MAP_TILES_GCJ02 = _flag("XIAOQU_MAP_TILES_GCJ02", True)
 XIAOQU_MAP_TILES_SUBDOMAINS = os.environ.get("XIAOQU_MAP_TILES_SUBDOMAINS", "abc").strip()
 XIAOQU_MAP_ATTRIBUTION = os.environ.get("XIAOQU_MAP_ATTRIBUTION", "").strip()
 
+# Security headers, cookies and sessions (docs/security.md). Production (XIAOQU_DEBUG off)
+# redirects http to https and sends HSTS; behind a load balancer that ends TLS, name the header
+# it sets (XIAOQU_PROXY_SSL_HEADER=X-Forwarded-Proto) so requests it forwarded count as https.
+SECURE_SSL_REDIRECT = _flag("XIAOQU_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("XIAOQU_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("XIAOQU_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("XIAOQU_HSTS_PRELOAD")
+_PROXY_SSL_HEADER = os.environ.get("XIAOQU_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"),
+        "https",
+    )
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# `on` (enforced), `report` (report-only, for trying a change out) or `off`.
+XIAOQU_CSP = os.environ.get("XIAOQU_CSP", "on").strip().lower()
+if XIAOQU_CSP not in {"on", "report", "off"}:
+    raise ImproperlyConfigured("XIAOQU_CSP must be on, report or off.")
+X_FRAME_OPTIONS = "DENY"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SAMESITE = "Lax"
+# Residents stay signed in on their phone (most open links inside WeChat) for this long;
+# anyone holding a staff role (any role but resident and owner) for the shorter staff age.
+SESSION_COOKIE_AGE = int(os.environ.get("XIAOQU_SESSION_SECONDS", str(14 * 24 * 3600)))
+XIAOQU_STAFF_SESSION_SECONDS = int(os.environ.get("XIAOQU_STAFF_SESSION_SECONDS", str(12 * 3600)))
 CSRF_COOKIE_SECURE = not DEBUG
-X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Not HttpOnly: the offline phone pages (web/static/web/offline.js) read the token from the
+# cookie when they send a queued entry.
+CSRF_COOKIE_HTTPONLY = False
+
+# Login and SMS-code throttling (accounts.throttle, docs/security.md): failures counted in the
+# cache (Redis when XIAOQU_REDIS_URL is set) within a window; past a limit, refused (429) for
+# the cooling period.
+# The header a load balancer puts the client's address in (e.g. X-Real-IP, X-Forwarded-For);
+# empty: the address of the connection (REMOTE_ADDR).
+XIAOQU_CLIENT_IP_HEADER = os.environ.get("XIAOQU_CLIENT_IP_HEADER", "").strip()
+XIAOQU_LOGIN_WINDOW_SECONDS = int(os.environ.get("XIAOQU_LOGIN_WINDOW_SECONDS", "900"))
+XIAOQU_LOGIN_MAX_FAILURES_PER_PHONE = int(
+    os.environ.get("XIAOQU_LOGIN_MAX_FAILURES_PER_PHONE", "5")
+)
+XIAOQU_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("XIAOQU_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+XIAOQU_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("XIAOQU_LOGIN_LOCKOUT_SECONDS", "900"))
+XIAOQU_SMS_MAX_PER_PHONE_HOUR = int(os.environ.get("XIAOQU_SMS_MAX_PER_PHONE_HOUR", "5"))
+XIAOQU_SMS_MAX_PER_ADDRESS_HOUR = int(os.environ.get("XIAOQU_SMS_MAX_PER_ADDRESS_HOUR", "20"))
+XIAOQU_SMS_MAX_PER_HOUR = int(os.environ.get("XIAOQU_SMS_MAX_PER_HOUR", "1000"))
 
 LOGGING = {
     "version": 1,

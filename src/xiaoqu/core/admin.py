@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from xiaoqu.core.models import AuditLog
+from xiaoqu.core.models import AccessEvent, AuditLog
 
 
 class ReadOnlyMixin:
@@ -31,4 +31,27 @@ class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["action", "object_type", "object_id", "actor__phone", "actor__name"]
     date_hierarchy = "at"
     readonly_fields = ["at", "actor", "action", "object_type", "object_id", "before", "after"]
+    show_full_result_count = False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The personal-information access log (docs/personal-information.md): read-only."""
+
+    list_display = ["at", "actor_label", "action", "field", "subject_count", "path"]
+    list_filter = ["action", "field"]
+    search_fields = ["actor_label", "actor__phone", "path", "description", "subject_ids"]
+    date_hierarchy = "at"
+    readonly_fields = [
+        "at",
+        "actor",
+        "actor_label",
+        "action",
+        "field",
+        "subject_ids",
+        "subject_count",
+        "description",
+        "path",
+        "address",
+    ]
     show_full_result_count = False

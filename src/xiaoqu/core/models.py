@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -98,3 +99,53 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class AccessAction(models.TextChoices):
+    REVEAL = "reveal", _("查看完整信息")
+    VIEW = "view", _("查看个人档案")
+    EXPORT = "export", _("导出")
+    SELF_EXPORT = "self_export", _("本人下载")
+
+
+class AccessEvent(models.Model):
+    """One row per reading of personal information (PIPL Art. 51): who revealed a full phone
+    number or ID tail, viewed a person's record, or exported a list with personal data.
+
+    Subjects are the ``registry.Person`` ids read, kept as plain integers in
+    ``subject_ids`` (``,12,34,``) so that core names no app; an export of a whole list keeps
+    the count and a description of its filter instead. Rows are written in one bulk insert
+    per request (``xiaoqu.core.access_log``), never changed, and purged after
+    ``XIAOQU_RETENTION_ACCESS_EVENTS_DAYS`` (docs/personal-information.md).
+    """
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人（记录时）"), max_length=64, blank=True)
+    action = models.CharField(_("操作"), max_length=16, choices=AccessAction.choices)
+    field = models.CharField(_("信息项"), max_length=32, blank=True)
+    subject_ids = models.TextField(_("涉及人员编号"), blank=True, default="")
+    subject_count = models.PositiveIntegerField(_("涉及人数"), default=0)
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    path = models.CharField(_("页面或接口"), max_length=300, blank=True)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个人信息访问记录")
+        verbose_name_plural = _("个人信息访问记录")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.field} ({self.subject_count})"
+
+    @property
+    def subjects(self) -> list[int]:
+        return [int(s) for s in self.subject_ids.strip(",").split(",") if s]

@@ -77,6 +77,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.csvtext import ensure_field_limit
 from xiaoqu.core.errors import DomainError
 
 KiB = 1024
@@ -150,18 +151,33 @@ class SpreadsheetRefused(DomainError):
 
 
 class EncodingRefused(SpreadsheetRefused):
-    """A csv file that is neither UTF-8 nor GBK/GB18030 text."""
+    """A csv file that is neither UTF-8 nor GBK/GB18030 text. ``guess`` names the encoding
+    it more likely is when the bytes would decode as GBK but do not read as mainland Chinese
+    (``"Big5"``, ``"EUC-KR"``, or ``"other"`` for Japanese and Western code pages)."""
 
     code = "encoding"
 
-    def __init__(self, name: str = "") -> None:
-        super().__init__(
-            _(
+    def __init__(self, name: str = "", guess: str = "") -> None:
+        self.guess = guess
+        values = {"name": name}
+        if guess == "Big5":
+            message = _(
+                "“%(name)s”看来是繁体中文 Big5 编码，按 GBK 读取会成为乱码，文件未读取："
+                "只接受 UTF-8（可带 BOM）或 GBK/GB18030 编码的 csv 文件。"
+                "请在 Excel 中“另存为 CSV UTF-8”，或直接使用 .xlsx。"
+            )
+        elif guess:
+            message = _(
+                "“%(name)s”的文字不像简体中文（可能是 Big5、日文、韩文或西文编码），"
+                "按 GBK 读取会成为乱码，文件未读取：只接受 UTF-8（可带 BOM）或 GBK/GB18030 "
+                "编码的 csv 文件。请在 Excel 中“另存为 CSV UTF-8”，或直接使用 .xlsx。"
+            )
+        else:
+            message = _(
                 "无法识别“%(name)s”的编码：只接受 UTF-8（可带 BOM）或 GBK 编码的 csv 文件，"
                 "或直接使用 .xlsx。"
             )
-            % {"name": name}
-        )
+        super().__init__(message % values)
 
 
 def _size(n: int) -> str:
@@ -320,8 +336,83 @@ def detect_encoding(fh: IO[bytes]) -> str:
             codecs.getincrementaldecoder(encoding)().decode(sample[start:], final=False)
         except UnicodeDecodeError:
             continue
+        if encoding == "gb18030":
+            guess = _not_mainland(sample[start:])
+            if guess:
+                raise EncodingRefused(guess=guess)
         return encoding
     raise EncodingRefused
+
+
+# GBK accepts almost any pair of bytes above 0x80, so text in Big5, EUC-KR, Shift-JIS or a
+# Western code page usually decodes as GBK too, into nonsense. Mainland text is told apart by
+# what it decodes into: its characters are nearly all those of GB2312 (the 6,763 common
+# hanzi and the punctuation rows), while Big5 decoded as GBK gives about half rare characters
+# (every Big5 trail byte 0x40–0x7E lands outside GB2312) and kana or Greek from the lead
+# bytes 0xA4–0xA7; Japanese, and Western letters followed by ASCII, give rare characters
+# and kana too. Korean (EUC-KR) decodes into common hanzi, but read as EUC-KR it is made
+# mostly of the commonest Hangul syllables, which GBK text read as EUC-KR never is.
+_PLAUSIBILITY_BYTES = 64 * KiB
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_FOREIGN_AT_LEAST = 3  # rare characters needed to refuse a file as not mainland text
+_KOREAN_COMMON = frozenset(
+    "이다는의에하고을가서지기한로리사도나자대어아를수정있인해게구보시으내부여과만국일그주전"
+    "상동장라것들면제었했요니입우원거세마미화경위문무신모적비소연성중저발생"
+    "김박최강조윤임오권황송류홍길군읍층호파트"  # surnames and address words
+)
+
+
+def _gb2312_plausible(char: str) -> bool:
+    """A character of mainland text: a GB2312 hanzi (rows 0xB0–0xF7) or punctuation, digit or
+    full-width letter (rows 0xA1–0xA3); not kana, Greek, Cyrillic, box drawing."""
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xF7
+
+
+def _big5_plausible(char: str) -> bool:
+    """A character of traditional Chinese text: Big5's common hanzi (lead bytes 0xA4–0xC6)
+    or its punctuation (0xA1–0xA3)."""
+    try:
+        lead = char.encode("big5")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xA1 <= lead <= 0xC6
+
+
+def _decoded(sample: bytes, encoding: str) -> str | None:
+    """The non-ASCII characters of ``sample`` decoded strictly, or None when it does not
+    decode (a character cut at the end of the sample is left out)."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    return "".join(c for c in text if c >= "\x80")
+
+
+def _not_mainland(sample: bytes) -> str:
+    """``""`` when ``sample`` (which decodes as GB18030) reads as mainland Chinese text; else
+    the encoding it more likely is: ``"Big5"``, ``"EUC-KR"``, or ``"other"``."""
+    found = _HIGH_BYTE.search(sample)
+    at = found.start() if found else 0  # after an ASCII byte: a character starts there
+    sample = sample[at : at + _PLAUSIBILITY_BYTES]
+    text = _decoded(sample, "gb18030") or ""
+    mainland = sum(1 for c in text if _gb2312_plausible(c))
+    rare = len(text) - mainland
+    big5 = _decoded(sample, "big5")
+    if big5 and sum(1 for c in big5 if _big5_plausible(c)) > mainland:
+        return "Big5"
+    korean = _decoded(sample, "euc-kr")
+    if korean:
+        hangul = [c for c in korean if "\uac00" <= c <= "\ud7a3"]
+        common = sum(1 for c in hangul if c in _KOREAN_COMMON)
+        if len(hangul) >= 12 and common * 20 >= len(hangul) * 9:  # 45 % or more
+            return "EUC-KR"
+    if rare >= _FOREIGN_AT_LEAST and rare > mainland:
+        return "other"
+    return ""
 
 
 def _char_start(sample: bytes) -> int:
@@ -351,9 +442,9 @@ def csv_rows(source: Path | bytes, *, name: str, limits: SheetLimits) -> Iterato
         raw = source.open("rb")
     try:
         encoding = detect_encoding(raw)
-    except EncodingRefused:
+    except EncodingRefused as refused:
         raw.close()
-        raise EncodingRefused(name) from None
+        raise EncodingRefused(name, refused.guess) from None
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
     return _csv_stream(text, name, limits)
 
@@ -363,6 +454,9 @@ def _csv_stream(text: io.TextIOWrapper, name: str, limits: SheetLimits) -> Itera
     lines = _CsvLines(text, limits)
     max_rows, max_columns = limits.max_rows, limits.max_columns
     cell_chars = limits.max_cell_chars
+    # The csv module's own bound (131,072) must not be the one that decides: a cell is held
+    # to ``cell_chars`` below, and one over the module's bound is refused the same way.
+    ensure_field_limit(cell_chars)
     number = 0  # the rows read, for the row number in a refusal
     with text:
         try:

@@ -1,6 +1,6 @@
 """The staff to-do workbench: what needs the user now, in their scope, by urgency.
 
-See docs/daily.md ("To-do workbench"). Eight kinds of line, each read from the state of the
+See docs/daily.md ("To-do workbench"). Nine kinds of line, each read from the state of the
 app that holds it — nothing is stored, so a line disappears as soon as the work is done:
 
 * ``orders`` — open work orders past their deadline or escalated (stewardship);
@@ -12,7 +12,9 @@ app that holds it — nothing is stored, so a line disappears as soon as the wor
   (needs);
 * ``plans`` — plans whose consultation has ended and which are not published;
 * ``meetings`` — meetings held whose minutes are not published;
-* ``demands`` — demands waiting for an answer (still 已收集).
+* ``demands`` — demands waiting for an answer (still 已收集);
+* ``corrections`` — residents' requests to correct their personal information, not answered
+  yet (privacy).
 
 A user sees a kind when they hold the permission its work needs somewhere (the apps'
 ``rules.py``), and its lines in that permission's scope (``scoped()``): a grid worker the
@@ -76,6 +78,8 @@ from xiaoqu.meetings.models import Meeting, MeetingKind
 from xiaoqu.meetings.rules import HOLD_MEETINGS
 from xiaoqu.needs.models import Channel, Demand, DemandSource, DemandStatus, Opinion
 from xiaoqu.needs.rules import MANAGE_DEMANDS, RECORD_OPINIONS
+from xiaoqu.privacy.models import CorrectionRequest, CorrectionStatus
+from xiaoqu.privacy.rules import RESOLVE_CORRECTIONS
 from xiaoqu.registry.models import Estate
 from xiaoqu.registry.scope import NOTHING, roles_q
 from xiaoqu.renovation.models import ProjectItem
@@ -648,6 +652,35 @@ def _demand_lines(demands: list[dict[str, Any]], m: Moment) -> list[Line]:
     return lines
 
 
+# --- residents' correction requests (privacy) ------------------------------------------------
+
+# Answer within 15 days (GB/T 35273-2020 §8.7); pressing from the tenth day.
+CORRECTION_PRESSING_DAYS = 10
+
+
+def _correction_rows(user: Any, m: Moment) -> QuerySet[CorrectionRequest]:
+    waiting = CorrectionRequest.objects.filter(status=CorrectionStatus.OPEN)
+    return RESOLVE_CORRECTIONS.scoped(user, waiting).order_by("created_at", "pk")
+
+
+def _correction_lines(requests: list[dict[str, Any]], m: Moment) -> list[Line]:
+    lines = []
+    for r in requests:
+        age = max((m.today - _local(r["created_at"]).date()).days, 0)
+        lines.append(
+            Line(
+                title=_short(r["text"]),
+                url=reverse("privacy:corrections"),
+                estate=r["estate__name"],
+                when=_("%(d)s 提出，已过 %(n)s")
+                % {"d": _local(r["created_at"]).date(), "n": _days(age)},
+                level=URGENT if age >= CORRECTION_PRESSING_DAYS else "",
+                badge=_("待答复"),
+            )
+        )
+    return lines
+
+
 # --- the kinds, in the order the page shows them --------------------------------------------
 
 
@@ -779,6 +812,18 @@ KINDS: dict[str, Kind] = {
             ("pk", "title", "urgent", "created_at", "source", "estate__name"),
             pressing=lambda m: Q(urgent=True),
             unit_url=_url("needs:demand_board", "estate_id", {"status": DemandStatus.COLLECTED}),
+        ),
+        Kind(
+            "corrections",
+            gettext_lazy("待处理的个人信息更正申请"),
+            RESOLVE_CORRECTIONS,
+            _correction_rows,
+            _correction_lines,
+            ("pk", "text", "created_at", "estate__name"),
+            pressing=lambda m: Q(
+                created_at__lt=m.now - dt.timedelta(days=CORRECTION_PRESSING_DAYS)
+            ),
+            pressing_label=gettext_lazy("已超过10天"),
         ),
     )
 }

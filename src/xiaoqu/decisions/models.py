@@ -251,7 +251,9 @@ class TurnoutAssignment(models.Model):
 
 
 class Objection(models.Model):
-    """An owner's objection to a published result, raised within the objection period."""
+    """An owner's objection to a published result, raised within the objection period; one
+    per owner of the frozen electorate (an owner with more to say adds it through the
+    community, see docs/owner-votes.md)."""
 
     vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="objections")
     elector = models.ForeignKey(Elector, on_delete=models.PROTECT, related_name="objections")
@@ -268,6 +270,10 @@ class Objection(models.Model):
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
         ordering = ["vote", "raised_at"]
+        constraints = [
+            # One objection per owner per vote (co-owners are one elector): the database decides.
+            models.UniqueConstraint(fields=["vote", "elector"], name="objection_one_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]

@@ -29,6 +29,7 @@ from xiaoqu.demo.lifecircle import load_demo_lifecircle
 from xiaoqu.demo.needs import load_demo_needs
 from xiaoqu.demo.notify import load_demo_notify
 from xiaoqu.demo.organization import load_demo_organization
+from xiaoqu.demo.privacy import load_demo_privacy
 from xiaoqu.demo.renovation import load_demo_renovation, load_demo_renovation_history
 from xiaoqu.demo.stewardship import load_demo_stewardship
 from xiaoqu.demo.todo import load_demo_todo
@@ -103,6 +104,7 @@ def load_demo(*, stdout: Writer | None = None) -> list[DemoLogin]:
     load_demo_todo()
     load_demo_daily()
     load_demo_notify()
+    load_demo_privacy()
     runs = load_demo_lifecircle()
     say(
         _("生活圈分析已完成：%(regions)s（演示路网：贵阳市中心 OpenStreetMap 道路）")

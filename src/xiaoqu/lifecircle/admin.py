@@ -28,5 +28,14 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     list_display = ["region", "status", "progress", "estates", "created_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["region"]
-    readonly_fields = ["status", "progress", "message", "estates", "finished_at", "created_by"]
+    # The network file comes only through the region's page, which checks it (docs/security.md).
+    readonly_fields = [
+        "status",
+        "progress",
+        "message",
+        "estates",
+        "finished_at",
+        "created_by",
+        "osm_file",
+    ]
     autocomplete_fields = ["region"]

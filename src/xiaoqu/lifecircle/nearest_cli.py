@@ -21,12 +21,12 @@ import csv
 import math
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
+from xiaoqu.core import csvtext
 from xiaoqu.lifecircle.engine import Facility, nearest_by_type
 from xiaoqu.lifecircle.network import NetworkError, load_network
 from xiaoqu.lifecircle.standard import FACILITY_TYPES
@@ -39,25 +39,16 @@ class InputError(ValueError):
     pass
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of each non-blank record: the file's line the record starts on, however
-    many blank lines came before it or lines a quoted value spans."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        if cells:
-            yield start, cells
-
-
 def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[int, dict[str, str]]]:
-    """The rows that fill any of ``columns``, each with its line in the file (header: line 1)."""
+    """The rows that fill any of ``columns``, each with its line in the file (header: line 1).
+
+    A cell longer than ``csvtext.MAX_CELL_CHARS`` (or one the csv module cannot read) is an
+    input error naming its line, never a traceback.
+    """
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            first = next(_records(reader), (1, []))[1]
+            found = csvtext.records(fh)
+            first = next(found, (1, []))[1]
             header = [h.strip().lower() for h in first]
             missing = [c for c in columns if c not in header]
             if missing:
@@ -65,7 +56,7 @@ def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[int,
                     f"{what}文件 {path} 缺少列：{', '.join(missing)}（需要 {','.join(columns)}）"
                 )
             rows = []
-            for line, cells in _records(reader):
+            for line, cells in found:
                 # A short row leaves its last columns empty; cells past the header are ignored.
                 clean = dict.fromkeys(header, "") | {
                     k: v.strip() for k, v in zip(header, cells, strict=False)
@@ -77,8 +68,15 @@ def _read_csv(path: str, columns: tuple[str, ...], what: str) -> list[tuple[int,
         raise InputError(f"无法读取{what}文件 {path}：{exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{what}文件 {path} 不是 UTF-8 文本") from exc
-    except csv.Error as exc:
-        raise InputError(f"{what}文件 {path} 不是有效的 CSV：{exc}") from exc
+    except csvtext.CsvRecordRefused as exc:
+        if exc.too_long:
+            raise InputError(
+                f"{what}文件 {path} 第 {exc.line} 行有一格超过 {csvtext.MAX_CELL_CHARS:,} 个字符，"
+                "文件未读取"
+            ) from None
+        raise InputError(
+            f"{what}文件 {path} 第 {exc.line} 行不是有效的 CSV：{exc.reason}"
+        ) from None
 
 
 def _coordinate(row: dict[str, str], line: int, what: str) -> tuple[float, float]:

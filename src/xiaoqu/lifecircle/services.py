@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,9 @@ OSM_MAX_BYTES = 200 * 1024 * 1024
 # The street network files a run takes: OpenStreetMap exports, or GeoJSON road layers.
 NETWORK_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".geojson", ".json")
 COLUMNS = ("id", "type", "lat", "lon")
+# A facility file's cells are held to the model's fields (a longer id failed on PostgreSQL).
+REF_MAX_CHARS = Facility._meta.get_field("source_ref").max_length or 64
+NAME_MAX_CHARS = Facility._meta.get_field("name").max_length or 200
 
 
 @dataclass
@@ -71,7 +75,7 @@ def _upsert(rows: list[tuple[str, str, str, float, float]], source: str) -> Impo
     for ref, kind, name, lat, lon in rows:
         values = {
             "type": types[kind],
-            "name": name[:200],
+            "name": name[:NAME_MAX_CHARS],  # OSM names; a file's are checked per row
             "latitude": Decimal(f"{lat:.6f}"),
             "longitude": Decimal(f"{lon:.6f}"),
         }
@@ -224,16 +228,21 @@ def _facility_row(
     except ValueError:
         errors.append(_("第%(n)d行：lat/lon 不是数字") % {"n": n})
         return None
+    name = row.get("name", "")
     if not ref:
         errors.append(_("第%(n)d行：id 为空") % {"n": n})
+    elif len(ref) > REF_MAX_CHARS:
+        errors.append(_("第%(n)d行：id 最长 %(max)d 个字符") % {"n": n, "max": REF_MAX_CHARS})
     elif ref in seen:
         errors.append(_("第%(n)d行：id %(id)s 重复") % {"n": n, "id": ref})
     if kind not in types:
         errors.append(_("第%(n)d行：未知的设施类型“%(t)s”") % {"n": n, "t": kind})
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         errors.append(_("第%(n)d行：坐标超出范围") % {"n": n})
+    if len(name) > NAME_MAX_CHARS:
+        errors.append(_("第%(n)d行：name 最长 %(max)d 个字符") % {"n": n, "max": NAME_MAX_CHARS})
     seen.add(ref)
-    return ref, kind, row.get("name", ""), lat, lon
+    return ref, kind, name, lat, lon
 
 
 def read_osm_facilities(path: Path | str) -> list[tuple[str, str, str, float, float]]:
@@ -298,6 +307,25 @@ def facilities_import_osm(*, path: Path | str, actor: Actor | None) -> ImportRes
 # --- analysis runs -------------------------------------------------------------------------
 
 
+def network_suffix(upload: UploadedFile) -> str | None:
+    """The suffix the network reader needs for what the upload's first bytes are: gzip or
+    bzip2 (a compressed OSM export), an OSM PBF, OSM XML or GeoJSON; None for anything else."""
+    head = upload.read(64)
+    upload.seek(0)
+    if head.startswith(b"\x1f\x8b"):
+        return ".osm.gz"
+    if head.startswith(b"BZh"):
+        return ".osm.bz2"
+    if b"OSMHeader" in head[:32]:
+        return ".osm.pbf"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"<?xml", b"<osm")):
+        return ".osm"
+    if text.startswith(b"{"):
+        return ".geojson"
+    return None
+
+
 def analysis_start(
     *, region: Region, osm: UploadedFile, actor: Actor, enqueue: bool = True
 ) -> AnalysisRun:
@@ -318,9 +346,15 @@ def analysis_start(
         )
     if (osm.size or 0) > OSM_MAX_BYTES:
         raise DomainError(_("路网文件太大（最大 200 MB）。"), code="osm_size")
+    suffix = network_suffix(osm)
+    if suffix is None:
+        raise DomainError(
+            _("路网文件的内容不是 OpenStreetMap 数据或 GeoJSON，请检查文件。"), code="osm_content"
+        )
     with transaction.atomic():
         run = AnalysisRun(region=region, created_by=actor)
-        run.osm_file.save(Path(osm.name or "network.osm.pbf").name, osm, save=False)
+        # Stored under a name of ours with the suffix of what the bytes are (docs/security.md).
+        run.osm_file.save(f"{secrets.token_hex(12)}{suffix}", osm, save=False)
         run.save()
         audit_record(actor=actor, action="lifecircle.analysis_start", obj=run)
         if enqueue:

@@ -91,7 +91,8 @@ class VisitAdmin(admin.ModelAdmin):
     date_hierarchy = "visited_at"
     autocomplete_fields = ["estate", "visitor", "campaign"]
     raw_id_fields = ["dwelling"]
-    readonly_fields = ["client_key", "created_at"]
+    # Photos come only through the pages, which check them (core.uploads.check_photo).
+    readonly_fields = ["client_key", "created_at", "photo"]
     inlines = [VisitOpinionInline]
 
 
@@ -132,6 +133,7 @@ class OpinionAdmin(admin.ModelAdmin):
         "demand",
         "placed_by_staff",
         "created_at",
+        "photo",
     ]
     inlines = [CorrectionInline]
 

@@ -45,6 +45,7 @@ from xiaoqu.needs.schemas import (
     DemandStatusIn,
     ErrorOut,
     EstateDemandsOut,
+    Id,
     OpinionFilterIn,
     OpinionIn,
     OpinionOut,
@@ -68,14 +69,15 @@ ERRORS: dict[int, Any] = {400: ErrorOut}
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a service's ``DomainError`` into 400 ``{"detail", "code"}``."""
+    """Turn a service's ``DomainError`` into 400 ``{"detail", "code"}`` (429 for too many
+    submissions, ``xiaoqu.core.rates.RateLimited``)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
         except DomainError as error:
-            return 400, {"detail": error.message, "code": error.code}
+            return getattr(error, "status", 400), {"detail": error.message, "code": error.code}
 
     return wrapper
 
@@ -104,7 +106,10 @@ def campaign_list(
     """涉及调用者范围内小区的“敲门行动”，按开始日期从新到旧；居民没有走访活动。"""
     qs = VIEW_NEEDS.scoped(request.user, sel.campaigns())
     if filters.estate_id is not None:
-        qs = qs.filter(estates=filters.estate_id)
+        # Only an estate of the caller's scope filters: one outside it gives the empty list a
+        # missing estate gives, so the filter cannot tell which campaigns span other estates.
+        estate = VIEW_NEEDS.scoped(request.user, Estate.objects.filter(pk=filters.estate_id))
+        qs = qs.filter(estates__in=estate.values("pk"))
     if filters.status:
         qs = qs.filter(status=filters.status)
     count, campaigns = _page(qs, page)
@@ -119,7 +124,7 @@ def campaign_list(
     url_name="needs_campaign_detail",
     summary="走访活动详情与进度",
 )
-def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_detail(request: AuthenticatedRequest, campaign_id: Id) -> dict[str, Any]:
     """活动的总进度、按网格和按走访人的进度（已走访户数、人次、意见条数），只计调用者范围内的房屋。"""
     campaign = find_permitted(request.user, VIEW_NEEDS, sel.campaigns(), campaign_id)
     progress = campaign_progress(campaign=campaign, user=request.user)
@@ -179,7 +184,7 @@ def _visit_detail(user: User, visit_id: int) -> dict[str, Any]:
     url_name="needs_visit_detail",
     summary="走访详情",
 )
-def visit_detail(request: AuthenticatedRequest, visit_id: int) -> dict[str, Any]:
+def visit_detail(request: AuthenticatedRequest, visit_id: Id) -> dict[str, Any]:
     """一次走访及当时听到的意见。"""
     return _visit_detail(request.user, visit_id)
 
@@ -261,7 +266,7 @@ def opinion_list(
     url_name="needs_opinion_detail",
     summary="意见详情",
 )
-def opinion_detail(request: AuthenticatedRequest, opinion_id: int) -> dict[str, Any]:
+def opinion_detail(request: AuthenticatedRequest, opinion_id: Id) -> dict[str, Any]:
     """一条意见及其类别和所归需求的状态。"""
     return _opinion_row(request.user, opinion_id)
 
@@ -291,7 +296,7 @@ def _dwelling_of(estate: Estate, dwelling_id: int | None) -> Dwelling | None:
 
 @router.post(
     "/needs/opinions",
-    response={200: OpinionOut, 201: OpinionOut, **ERRORS},
+    response={200: OpinionOut, 201: OpinionOut, **ERRORS, 429: ErrorOut},
     operation_id="needs_opinion_create",
     url_name="needs_opinion_create",
     summary="提交一条意见",
@@ -343,9 +348,7 @@ def opinion_create(request: AuthenticatedRequest, payload: OpinionIn) -> Any:
     summary="校正意见类别",
 )
 @domain_errors
-def opinion_recategorise(
-    request: AuthenticatedRequest, opinion_id: int, payload: CategoryIn
-) -> Any:
+def opinion_recategorise(request: AuthenticatedRequest, opinion_id: Id, payload: CategoryIn) -> Any:
     """工作人员校正自动分类的类别（需要“录入意见”权限）；校正会保存下来，用于下次重新训练模型。"""
     user = request.user
     opinions = Opinion.objects.select_related("estate")
@@ -364,7 +367,7 @@ def opinion_recategorise(
     url_name="needs_estate_demands",
     summary="小区的需求（实时）",
 )
-def estate_demands(request: AuthenticatedRequest, estate_id: int) -> dict[str, Any]:
+def estate_demands(request: AuthenticatedRequest, estate_id: Id) -> dict[str, Any]:
     """小区当前的需求及其户数、占比、意见条数和优先分，按优先分从高到低（仅工作人员）。
     居民看已发布的需求清单。
     """
@@ -385,7 +388,7 @@ def estate_demands(request: AuthenticatedRequest, estate_id: int) -> dict[str, A
     url_name="needs_demand_detail",
     summary="需求详情",
 )
-def demand_detail(request: AuthenticatedRequest, demand_id: int) -> dict[str, Any]:
+def demand_detail(request: AuthenticatedRequest, demand_id: Id) -> dict[str, Any]:
     """一条需求的数字、状态和归入的意见（只显示房屋，不显示住户姓名）。
 
     只列出调用者有权查看的意见（网格员只看到本网格楼栋的意见）；户数、意见条数等数字按整条需求统计。
@@ -406,9 +409,7 @@ def _demand_detail(user: User, demand_id: int) -> dict[str, Any]:
     summary="更改需求状态",
 )
 @domain_errors
-def demand_set_status(
-    request: AuthenticatedRequest, demand_id: int, payload: DemandStatusIn
-) -> Any:
+def demand_set_status(request: AuthenticatedRequest, demand_id: Id, payload: DemandStatusIn) -> Any:
     """已收集 → 已评估 → 已列入方案 → 已完成，或暂不实施（必须写明原因，居民会在清单中看到）。
     需要“管理需求”权限。
     """
@@ -431,7 +432,7 @@ def demand_set_status(
     url_name="needs_estate_lists",
     summary="小区已发布的需求清单",
 )
-def estate_lists(request: AuthenticatedRequest, estate_id: int) -> dict[str, Any]:
+def estate_lists(request: AuthenticatedRequest, estate_id: Id) -> dict[str, Any]:
     """小区已发布的需求清单各版本，新版在前；范围内的工作人员和本小区居民可看。"""
     estate = find_permitted(request.user, READ_LISTS, Estate.objects.all(), estate_id)
     return {
@@ -448,7 +449,7 @@ def estate_lists(request: AuthenticatedRequest, estate_id: int) -> dict[str, Any
     url_name="needs_list_detail",
     summary="需求清单（已发布版本）",
 )
-def list_detail(request: AuthenticatedRequest, list_id: int) -> dict[str, Any]:
+def list_detail(request: AuthenticatedRequest, list_id: Id) -> dict[str, Any]:
     """已发布的一版需求清单及其条目（发布时的副本，之后不会改变）。"""
     lists = DemandList.objects.annotate(items_count=Count("items")).select_related("estate")
     demand_list = find_permitted(request.user, READ_LISTS, lists, list_id)

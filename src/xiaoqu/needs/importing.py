@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.spreadsheets import upload_rows, xlsx_row
+from xiaoqu.needs.models import heard_on_problem
 from xiaoqu.needs.services import OpinionInput, clean_opinion_text
 from xiaoqu.registry.importing import values
 from xiaoqu.registry.models import Building, Dwelling, Estate
@@ -238,10 +239,9 @@ def _row_date(cells: dict[str, str], today: dt.date, errors: list[tuple[str, str
     except values.Bad as bad:
         errors.append((COL_DATE, str(bad)))
         return today
-    if heard_on > today:
-        errors.append((COL_DATE, _("日期 %(d)s 晚于今天。") % {"d": heard_on}))
-    elif heard_on.year < 1990:
-        errors.append((COL_DATE, _("日期 %(d)s 太早了，请核对。") % {"d": heard_on}))
+    problem = heard_on_problem(heard_on, today=today)
+    if problem:
+        errors.append((COL_DATE, problem))
     return heard_on
 
 

@@ -10,6 +10,7 @@ copies, so a published list never changes afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -22,6 +23,21 @@ from xiaoqu.core.policy import ScopePath
 
 # Longest opinion text kept; longer input is refused with a message, never truncated silently.
 OPINION_MAX_CHARS = 2000
+
+# No opinion of the programme was heard before this year: an earlier date is a typo
+# (0001-01-01, 1026 for 2026) in an import, a form or the API alike.
+HEARD_ON_EARLIEST_YEAR = 1990
+
+
+def heard_on_problem(day: dt.date, *, today: dt.date | None = None) -> str | None:
+    """Why an opinion cannot have been heard on ``day`` (None when it can): a day after
+    ``today`` (when given) or before ``HEARD_ON_EARLIEST_YEAR``. The opinions import, the
+    opinion services and the API's schemas all ask this one rule."""
+    if today is not None and day > today:
+        return str(_("日期 %(d)s 晚于今天。") % {"d": day})
+    if day.year < HEARD_ON_EARLIEST_YEAR:
+        return str(_("日期 %(d)s 太早了，请核对。") % {"d": day})
+    return None
 
 
 class CampaignStatus(models.TextChoices):

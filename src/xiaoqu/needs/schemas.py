@@ -11,8 +11,11 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import field_validator
 
+from xiaoqu.core.api_schemas import ErrorOut, Id, Text  # noqa: F401 - ErrorOut re-exported
 from xiaoqu.needs.models import (
     OPINION_MAX_CHARS,
     CampaignStatus,
@@ -21,6 +24,7 @@ from xiaoqu.needs.models import (
     DemandSource,
     DemandStatus,
     VisitOutcome,
+    heard_on_problem,
 )
 from xiaoqu.registry.schemas import PageIn  # noqa: F401 - re-exported for the router
 
@@ -31,9 +35,14 @@ VISIT_OPINIONS_MAX = 50
 TEXT_FIELD_MAX = OPINION_MAX_CHARS * 4
 
 
-class ErrorOut(Schema):
-    detail: str = Field(description="给人看的说明")
-    code: str = Field(description="稳定的错误代码")
+def _heard_on_checked(day: dt.date) -> dt.date:
+    """The opinions import's rule for the day something was heard (``heard_on_problem``):
+    0001-01-01 is refused here as it is in a spreadsheet. A day in the future is left to the
+    service, which allows the day after today for phones across midnight."""
+    problem = heard_on_problem(day)
+    if problem:
+        raise ValueError(problem)
+    return day
 
 
 class _Page(Schema):
@@ -80,7 +89,7 @@ class CampaignDetailOut(CampaignOut):
 
 
 class CampaignFilterIn(Schema):
-    estate_id: int | None = Field(None, description="只列出涉及该小区的活动")
+    estate_id: Id | None = Field(None, description="只列出涉及该小区的活动")
     status: CampaignStatus | None = Field(None, description="状态")
 
 
@@ -116,25 +125,31 @@ class OpinionPageOut(_Page):
 
 
 class OpinionFilterIn(Schema):
-    estate_id: int | None = Field(None, description="小区")
-    category: str | None = Field(None, max_length=32, description="类别代码")
+    estate_id: Id | None = Field(None, description="小区")
+    category: Text | None = Field(None, max_length=32, description="类别代码")
     channel: Channel | None = Field(None, description="渠道")
-    demand_id: int | None = Field(None, description="需求")
+    demand_id: Id | None = Field(None, description="需求")
 
 
 class OpinionItemIn(Schema):
-    text: str = Field(max_length=TEXT_FIELD_MAX, description=f"意见（最长 {OPINION_MAX_CHARS} 字）")
+    text: Text = Field(
+        max_length=TEXT_FIELD_MAX, description=f"意见（最长 {OPINION_MAX_CHARS} 字）"
+    )
     urgent: bool = Field(False, description="住户说很急（漏水、漏电等）")
 
 
 class OpinionIn(Schema):
     """One opinion: staff record a hotline call; a resident submits their own."""
 
-    estate_id: int = Field(description="小区")
-    text: str = Field(max_length=TEXT_FIELD_MAX, description=f"意见（最长 {OPINION_MAX_CHARS} 字）")
+    estate_id: Id = Field(description="小区")
+    text: Text = Field(
+        max_length=TEXT_FIELD_MAX, description=f"意见（最长 {OPINION_MAX_CHARS} 字）"
+    )
     urgent: bool = False
-    dwelling_id: int | None = Field(None, description="房屋（居民只能选自己的房屋）")
-    heard_on: dt.date | None = Field(None, description="收集日期（默认今天；居民提交为今天）")
+    dwelling_id: Id | None = Field(None, description="房屋（居民只能选自己的房屋）")
+    heard_on: dt.date | None = Field(
+        None, description="收集日期（默认今天；居民提交为今天；不早于 1990 年）"
+    )
     client_key: uuid.UUID | None = Field(
         None, description="客户端生成的提交编号；重发同一编号不会重复录入"
     )
@@ -144,9 +159,14 @@ class OpinionIn(Schema):
         "不填时，有录入权限的工作人员按热线处理，其他人按居民本人提交处理",
     )
 
+    @field_validator("heard_on")
+    @classmethod
+    def _heard_on(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else _heard_on_checked(value)
+
 
 class CategoryIn(Schema):
-    category: str = Field(max_length=32, description="新的类别代码")
+    category: Text = Field(max_length=32, description="新的类别代码")
 
 
 # --- visits -------------------------------------------------------------------------------
@@ -177,25 +197,36 @@ class VisitPageOut(_Page):
 
 
 class VisitFilterIn(Schema):
-    estate_id: int | None = Field(None, description="小区")
-    campaign_id: int | None = Field(None, description="走访活动")
+    estate_id: Id | None = Field(None, description="小区")
+    campaign_id: Id | None = Field(None, description="走访活动")
 
 
 class VisitIn(Schema):
     """One door-knock as the phone sends it (again, with the same key, if the answer was lost)."""
 
     client_key: uuid.UUID = Field(description="手机上生成的提交编号（UUID）；重发时保持不变")
-    dwelling_id: int = Field(description="走访的房屋")
-    visited_at: dt.datetime = Field(description="走访时间（带时区）")
+    dwelling_id: Id = Field(description="走访的房屋")
+    visited_at: dt.datetime = Field(description="走访时间（带时区；不早于 1990 年）")
     outcome: VisitOutcome = Field(description="结果")
     people_met: int = Field(0, ge=0, le=50, description="见到人数")
-    note: str = Field("", max_length=500, description="备注")
+    note: Text = Field("", max_length=500, description="备注")
     opinions: list[OpinionItemIn] = Field(
         default_factory=list,
         max_length=VISIT_OPINIONS_MAX,
         description="听到的意见（只在见到住户时）",
     )
-    campaign_id: int | None = Field(None, description="所属走访活动")
+    campaign_id: Id | None = Field(None, description="所属走访活动")
+
+    @field_validator("visited_at")
+    @classmethod
+    def _visited_at(cls, value: dt.datetime) -> dt.datetime:
+        # The opinions heard at the door are dated the visit's day: the same rule.
+        _heard_on_checked(value.date())
+        try:
+            value.astimezone(dt.UTC)  # 9999-12-31T23:00-05:00 lies beyond the calendar
+        except OverflowError:
+            raise ValueError(_("走访时间超出范围。")) from None
+        return value
 
 
 # --- demands and lists --------------------------------------------------------------------
@@ -246,7 +277,7 @@ class DemandDetailOut(DemandRowOut):
 
 class DemandStatusIn(Schema):
     status: DemandStatus = Field(description="新状态")
-    reason: str = Field("", max_length=2000, description="暂不实施的原因（必填，居民会看到）")
+    reason: Text = Field("", max_length=2000, description="暂不实施的原因（必填，居民会看到）")
 
 
 class DemandListOut(Schema):

@@ -26,6 +26,7 @@ from xiaoqu.registry.schemas import (
     EstateDetailOut,
     EstateFilterIn,
     EstatePageOut,
+    Id,
     MeOut,
     PageIn,
     RegionFilterIn,
@@ -98,7 +99,7 @@ def region_list(
     url_name="region_detail",
     summary="区划详情",
 )
-def region_detail(request: HttpRequest, region_id: int) -> Any:
+def region_detail(request: HttpRequest, region_id: Id) -> Any:
     return find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), region_id)
 
 
@@ -109,7 +110,7 @@ def region_detail(request: HttpRequest, region_id: int) -> Any:
     url_name="region_children",
     summary="下级区划",
 )
-def region_children(request: HttpRequest, region_id: int, page: Query[PageIn]) -> dict[str, Any]:
+def region_children(request: HttpRequest, region_id: Id, page: Query[PageIn]) -> dict[str, Any]:
     region = find_permitted(request.user, VIEW_WORKBENCH, Region.objects.all(), region_id)
     return _page(sel.api_regions(request.user).filter(parent=region), page)
 
@@ -144,7 +145,7 @@ def estate_list(
     url_name="estate_detail",
     summary="小区详情",
 )
-def estate_detail(request: HttpRequest, estate_id: int) -> dict[str, Any]:
+def estate_detail(request: HttpRequest, estate_id: Id) -> dict[str, Any]:
     estate = _estate(request, estate_id)
     return {**sel.estate_row(estate), **sel.estate_counts(estate)}
 
@@ -156,7 +157,7 @@ def estate_detail(request: HttpRequest, estate_id: int) -> dict[str, Any]:
     url_name="estate_buildings",
     summary="小区的楼栋",
 )
-def estate_buildings(request: HttpRequest, estate_id: int, page: Query[PageIn]) -> dict[str, Any]:
+def estate_buildings(request: HttpRequest, estate_id: Id, page: Query[PageIn]) -> dict[str, Any]:
     estate = _estate(request, estate_id)
     return _page(sel.estate_buildings(request.user, estate), page)
 
@@ -168,7 +169,7 @@ def estate_buildings(request: HttpRequest, estate_id: int, page: Query[PageIn]) 
     url_name="estate_dwellings",
     summary="小区的房屋与业主",
 )
-def estate_dwellings(request: HttpRequest, estate_id: int, page: Query[PageIn]) -> dict[str, Any]:
+def estate_dwellings(request: HttpRequest, estate_id: Id, page: Query[PageIn]) -> dict[str, Any]:
     """All dwellings for staff; a resident's own dwellings only. Owners masked per role."""
     estate = _estate(request, estate_id)
     disclosure = sel.Disclosure.for_estate(request.user, estate.pk)
@@ -184,7 +185,7 @@ def estate_dwellings(request: HttpRequest, estate_id: int, page: Query[PageIn]) 
     summary="楼栋的单元",
 )
 def building_entrances(
-    request: HttpRequest, building_id: int, page: Query[PageIn]
+    request: HttpRequest, building_id: Id, page: Query[PageIn]
 ) -> dict[str, Any]:
     building = find_permitted(request.user, READ_REGISTER, Building.objects.all(), building_id)
     return _page(sel.building_entrances(building), page)
@@ -198,7 +199,7 @@ def building_entrances(
     summary="单元的房屋与业主",
 )
 def entrance_dwellings(
-    request: HttpRequest, entrance_id: int, page: Query[PageIn]
+    request: HttpRequest, entrance_id: Id, page: Query[PageIn]
 ) -> dict[str, Any]:
     entrance = find_permitted(
         request.user, READ_REGISTER, Entrance.objects.select_related("building"), entrance_id
@@ -216,7 +217,7 @@ def entrance_dwellings(
     url_name="dwelling_detail",
     summary="房屋详情",
 )
-def dwelling_detail(request: HttpRequest, dwelling_id: int) -> dict[str, Any]:
+def dwelling_detail(request: HttpRequest, dwelling_id: Id) -> dict[str, Any]:
     dwelling = find_permitted(
         request.user,
         READ_REGISTER,

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from xiaoqu.core.access_log import FIELD_ID_LAST4, FIELD_PHONE, access_note_current
+from xiaoqu.core.models import AccessAction
 from xiaoqu.core.pii import mask_name, mask_phone
 from xiaoqu.registry.models import (
     Building,
@@ -131,6 +133,16 @@ def owner_rows(dwelling: Dwelling, disclosure: Disclosure) -> list[dict[str, Any
     for ownership in dwelling.ownerships.all():
         person = ownership.person
         me = disclosure.person_id is not None and person.pk == disclosure.person_id
+        if not me:
+            # The API shows every owner's ID tail, and full phones to the phone roles.
+            if person.id_last4:
+                access_note_current(
+                    action=AccessAction.REVEAL, field=FIELD_ID_LAST4, subjects=[person.pk]
+                )
+            if disclosure.phones and person.phone:
+                access_note_current(
+                    action=AccessAction.REVEAL, field=FIELD_PHONE, subjects=[person.pk]
+                )
         rows.append(
             {
                 "name": person.name if (me or disclosure.names) else mask_name(person.name),

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from xiaoqu.core.access_log import xlsx_watermark
 from xiaoqu.core.spreadsheets import csv_row, xlsx_row
 from xiaoqu.registry.importing.spec import SHEETS, Choice, Column, Sheet
 
@@ -79,6 +81,9 @@ def export_register(
                 ws.append(xlsx_row(ws, row))
 
             counts[sheet.key] = _copy(sheet, sheet_rows(sheet), append, progress)
+        # The exporter in the properties and the printed header and footer, never as a first
+        # row: the file is read back by the import (docs/personal-information.md).
+        xlsx_watermark(book, book.worksheets, user=None, title=str(_("房屋档案")))
         path.parent.mkdir(parents=True, exist_ok=True)
         book.save(path)
         return counts

@@ -329,6 +329,25 @@ class Person(TimeStamped):
     phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
     id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     id_last4 = models.CharField(_("证件号后四位"), max_length=4, blank=True, editable=False)
+    # Sensitive personal information (PIPL Art. 28: health and disability): held only while the
+    # person's consent of kind ASSISTANCE is current (Consent below), shown only through
+    # registry.selectors.assistance_of, never exported nor in the API; cleared on withdrawal.
+    # Database defaults too: the import writes people with COPY and INSERTs that name only
+    # the columns it fills.
+    needs_assistance = models.BooleanField(
+        _("需要上门协助"),
+        default=False,
+        db_default=False,
+        help_text=_("行动不便、高龄独居等，走访和催票时上门协助；须本人书面同意"),
+    )
+    assistance_note = models.CharField(
+        _("健康与行动情况"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("如“腿脚不便，需坐轮椅”；须本人书面同意"),
+    )
 
     class Meta:
         verbose_name = _("人员")
@@ -345,6 +364,62 @@ class Person(TimeStamped):
     @property
     def id_masked(self) -> str:
         return mask_id_last4(self.id_last4)
+
+
+class ConsentKind(models.TextChoices):
+    """What a separate consent (PIPL Art. 29) covers; each kind names the fields it opens."""
+
+    ASSISTANCE = "assistance", _("健康与行动情况（上门协助）")
+
+
+# The Person fields each kind of consent opens, and their values when there is none.
+CONSENT_FIELDS: dict[str, dict[str, object]] = {
+    ConsentKind.ASSISTANCE: {"needs_assistance": False, "assistance_note": ""},
+}
+
+
+class Consent(models.Model):
+    """A person's separate consent to one kind of sensitive information: its purpose, when it
+    was given, who recorded it (from the signed form), and its withdrawal. Current while
+    ``withdrawn_at`` is empty; rows are never deleted (docs/personal-information.md)."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="consents"
+    )
+    kind = models.CharField(_("信息类别"), max_length=16, choices=ConsentKind.choices)
+    purpose = models.CharField(_("处理目的"), max_length=200)
+    given_on = models.DateField(_("同意日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤回记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("敏感信息同意")
+        verbose_name_plural = _("敏感信息同意")
+        ordering = ["-given_on", "-pk"]
+        indexes = [models.Index(fields=["person", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind} {self.given_on}"
+
+    @property
+    def current(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class Ownership(TimeStamped):

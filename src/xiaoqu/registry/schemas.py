@@ -9,6 +9,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import model_validator
 
+from xiaoqu.core.api_schemas import (  # noqa: F401 - PAGE_*, PageIn re-exported for routers
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    Id,
+    PageIn,
+    Text,
+)
 from xiaoqu.registry.models import (
     DwellingUse,
     ManagementMode,
@@ -18,29 +25,19 @@ from xiaoqu.registry.models import (
     Structure,
 )
 
-# A page is never longer than this, whatever the client asks for: a province holds about a
-# million dwellings and one request must not try to serialise them all.
-PAGE_MAX = 500
-PAGE_DEFAULT = 50
-
-
-class PageIn(Schema):
-    limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX, description=f"每页条数（1–{PAGE_MAX}）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
-
 
 class RegionFilterIn(Schema):
-    parent: int | None = Field(None, description="只列出该区划的下级")
+    parent: Id | None = Field(None, description="只列出该区划的下级")
     level: RegionLevel | None = Field(None, description="区划级别")
 
 
 class EstateFilterIn(Schema):
-    region: int | None = Field(None, description="区划编号：只列出该区划（含下级）内的小区")
+    region: Id | None = Field(None, description="区划编号：只列出该区划（含下级）内的小区")
     year_built_min: int | None = Field(None, ge=1800, le=2100, description="建成年份不早于")
     year_built_max: int | None = Field(None, ge=1800, le=2100, description="建成年份不晚于")
     eligible: bool | None = Field(None, description="是否属于改造范围（按建成年份）")
     stage: RenovationStage | None = Field(None, description="改造阶段")
-    q: str | None = Field(None, max_length=100, description="按名称、编号或地址查找")
+    q: Text | None = Field(None, max_length=100, description="按名称、编号或地址查找")
 
     @model_validator(mode="after")
     def _years_in_order(self) -> Self:

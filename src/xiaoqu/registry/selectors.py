@@ -8,20 +8,25 @@ holds the count), so a province-sized register stays cheap to show.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from xiaoqu.core.pii import mask_name
 from xiaoqu.registry.models import (
     Building,
+    Consent,
+    ConsentKind,
     Dwelling,
     DwellingUse,
     Entrance,
     Estate,
     Ownership,
+    Person,
     Region,
     RegisterStatus,
     Relation,
@@ -195,6 +200,8 @@ class OwnerView:
     phone: str
     id_number: str
     share: Any = None
+    # Health and mobility, only with the person's current consent (docs/personal-information.md).
+    assistance: str = ""
 
 
 @dataclass
@@ -230,6 +237,9 @@ class EstateRegister:
     owned_dwellings: int
     area: Any
     ancestors: list[Region]
+    # The owners shown, for the personal-information access log (core.access_log).
+    person_ids: list[int] = field(default_factory=list)
+    shown_id_last4: list[int] = field(default_factory=list)
 
 
 def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
@@ -276,10 +286,31 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
         # By dwelling ids (indexed), not through a join the planner may run as a scan.
         Ownership.objects.filter(dwelling_id__in=list(dwellings))
         .select_related("person")
-        .only("id", "dwelling_id", "share", "person__name", "person__phone", "person__id_last4")
+        .only(
+            "id",
+            "dwelling_id",
+            "share",
+            "person__name",
+            "person__phone",
+            "person__id_last4",
+            "person__needs_assistance",
+            "person__assistance_note",
+        )
+        # Whether the health-and-mobility fields may be shown, in the same query.
+        .annotate(
+            consented=Exists(
+                Consent.objects.filter(
+                    person_id=OuterRef("person_id"),
+                    kind=ConsentKind.ASSISTANCE,
+                    withdrawn_at__isnull=True,
+                )
+            )
+        )
         .order_by("dwelling_id", "pk")
     )
-    for o in ownerships:
+    owned = list(ownerships)
+    person_ids = [o.person_id for o in owned]
+    for o in owned:
         p = o.person
         dwellings[o.dwelling_id].owners.append(
             OwnerView(
@@ -288,6 +319,7 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
                 # Only ever the masked form; shortened to its last eight characters.
                 id_number=p.id_masked[-8:] if show_names else "",
                 share=o.share,
+                assistance=_assistance_line(p) if show_names and o.consented else "",
             )
         )
     total_area = sum((d.dwelling.area for d in dwellings.values()), start=0)
@@ -301,7 +333,34 @@ def estate_register(*, user: Any, estate: Estate) -> EstateRegister:
         owned_dwellings=sum(1 for d in dwellings.values() if d.owners),
         area=total_area,
         ancestors=list(community.ancestors()),
+        person_ids=person_ids,
+        shown_id_last4=[o.person_id for o in owned if o.person.id_last4] if show_names else [],
     )
+
+
+def assistance_of(person_ids: Iterable[int]) -> dict[int, str]:
+    """Person id → a short health-and-mobility line (需协助 and the note), in one query, for
+    those of ``person_ids`` who have it *and* a current consent of kind ASSISTANCE; without
+    consent nothing is returned, whatever the fields hold."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    rows = (
+        Person.objects.filter(pk__in=ids)
+        .filter(Q(needs_assistance=True) | ~Q(assistance_note=""))
+        .filter(consents__kind=ConsentKind.ASSISTANCE, consents__withdrawn_at__isnull=True)
+        .values_list("pk", "needs_assistance", "assistance_note")
+        .distinct()
+    )
+    return {pk: _assistance_text(needs, note) for pk, needs, note in rows}
+
+
+def _assistance_text(needs: bool, note: str) -> str:
+    return "；".join(x for x in (str(_("需上门协助")) if needs else "", note) if x)
+
+
+def _assistance_line(person: Person) -> str:
+    return _assistance_text(person.needs_assistance, person.assistance_note)
 
 
 # ---------------------------------------------------------------- resident home

@@ -8,6 +8,8 @@ from django.db.models import Min
 from django.shortcuts import render
 from django.urls import reverse
 
+from xiaoqu.core.access_log import FIELD_ID_LAST4, FIELD_PHONE, access_note
+from xiaoqu.core.models import AccessAction
 from xiaoqu.core.policy import AUTHENTICATED, Lookup, find_permitted, requires
 from xiaoqu.registry import selectors
 from xiaoqu.registry.forms import EstateFilterForm
@@ -135,6 +137,21 @@ def estate_list(request):
 @requires(VIEW_WORKBENCH, find=Lookup(Estate, "estate_id", select_related=("community",)))
 def estate_detail(request, estate: Estate):
     register = selectors.estate_register(user=request.user, estate=estate)
+    if register.show_phones:
+        access_note(
+            request,
+            action=AccessAction.REVEAL,
+            field=FIELD_PHONE,
+            subjects=register.person_ids,
+            description=estate.name,
+        )
+    access_note(
+        request,
+        action=AccessAction.REVEAL,
+        field=FIELD_ID_LAST4,
+        subjects=register.shown_id_last4,
+        description=estate.name,
+    )
     return render(
         request,
         "registry/estate_detail.html",

@@ -15,7 +15,6 @@ is returned, which is then itself within the gap of the optimum).
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+
+from xiaoqu.core import csvtext
 
 # The solver stops when its answer is proven within this share of the optimum (0.01 %).
 RELATIVE_GAP = 1e-4
@@ -82,18 +83,31 @@ class Choice:
 # ----------------------------------------------------------------------------- reading
 
 
-def _rows(text: str, columns: Sequence[str], what: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [(name or "").strip() for name in (reader.fieldnames or [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(f"{what}缺少列：{'、'.join(missing)}")
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if None in row:
-            raise InputError(f"{what}第 {reader.line_num} 行的列数多于表头")
-        rows.append({k: (v or "").strip() for k, v in row.items()})
+def _rows(text: str, columns: Sequence[str], what: str) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of each non-blank record after the header, cells stripped. A cell over
+    ``csvtext.MAX_CELL_CHARS`` characters, or a record the csv module cannot read, is an
+    ``InputError`` naming its line (csv's own error would have ended in a traceback)."""
+    found = csvtext.records(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        first = next(found, (1, []))[1]
+        header = [(name or "").strip() for name in first]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise InputError(f"{what}缺少列：{'、'.join(missing)}")
+        rows = []
+        for line, cells in found:
+            if len(cells) > len(header):
+                raise InputError(f"{what}第 {line} 行的列数多于表头")
+            row = dict.fromkeys(header, "") | {
+                k: v.strip() for k, v in zip(header, cells, strict=False)
+            }
+            rows.append((line, row))
+    except csvtext.CsvRecordRefused as error:
+        if error.too_long:
+            raise InputError(
+                f"{what}第 {error.line} 行有一格超过 {csvtext.MAX_CELL_CHARS:,} 个字符"
+            ) from None
+        raise InputError(f"{what}第 {error.line} 行无法读取：{error.reason}") from None
     return rows
 
 
@@ -136,7 +150,7 @@ def parse_candidates(text: str) -> list[Candidate]:
     """The candidates CSV (``id,county,households,cost,need,must``), each id once."""
     out: list[Candidate] = []
     seen: set[str] = set()
-    for n, row in enumerate(_rows(text, CANDIDATE_COLUMNS, "候选文件"), start=2):
+    for n, row in _rows(text, CANDIDATE_COLUMNS, "候选文件"):
         where = f"候选文件第 {n} 行："
         if not row["id"]:
             raise InputError(f"{where}id 为空")
@@ -159,7 +173,7 @@ def parse_candidates(text: str) -> list[Candidate]:
 def parse_quotas(text: str) -> dict[str, Quota]:
     """The quotas CSV (``county,max_estates,max_cost``; an empty cell is no limit)."""
     out: dict[str, Quota] = {}
-    for n, row in enumerate(_rows(text, QUOTA_COLUMNS, "配额文件"), start=2):
+    for n, row in _rows(text, QUOTA_COLUMNS, "配额文件"):
         where = f"配额文件第 {n} 行："
         if row["county"] in out:
             raise InputError(f"{where}区县“{row['county']}”重复")

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from xiaoqu.accounts.models import User
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.rates import RateLimited, rate_setting, wait_needed, wait_text
 from xiaoqu.decisions import selectors
 from xiaoqu.decisions.models import (
     FUNDING_SOURCES,
@@ -521,10 +522,24 @@ def plan_comment(*, plan: Plan, user: User, text: str, item: PlanItem | None = N
         raise DomainError(_("请写下您的意见。"), code="text_empty")
     if len(text) > 2000:
         raise DomainError(_("意见最长 2000 字。"), code="text_too_long")
+    _check_comment_rate(user)
     with transaction.atomic():
         comment = PlanComment.objects.create(plan=plan, item=item, author=user, text=text)
         audit_record(actor=user, action="decisions.plan_comment", obj=comment)
     return comment
+
+
+def _check_comment_rate(user: User) -> None:
+    """At most ``XIAOQU_PLAN_COMMENT_RATE`` comments of a resident, on any plan, in its window."""
+    rate = rate_setting("XIAOQU_PLAN_COMMENT_RATE")
+    recent = PlanComment.objects.filter(author=user)
+    wait = wait_needed(rate, recent, "created_at", timezone.now())
+    if rate is not None and wait is not None:
+        raise RateLimited(
+            _("您在 %(window)s内已提交 %(n)d 条方案意见，达到上限，请 %(wait)s后再提交。")
+            % {"window": rate.window_text(), "n": rate.count, "wait": wait_text(wait)},
+            retry_after=int(wait.total_seconds()) + 1,
+        )
 
 
 def _move_to_planned(demand_ids: set[int], actor: User) -> None:

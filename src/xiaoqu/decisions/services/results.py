@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,7 +68,8 @@ def objection_raise(
 ) -> Objection:
     """An owner of the vote's frozen electorate objects to the published result within the
     period: the user must hold ``decisions.raise_objections`` for the vote and be one of its
-    electors."""
+    electors. One objection per owner: co-owners of a unit are one owner, so the second
+    objection of any of them is refused (``already_objected``)."""
     RAISE_OBJECTIONS.require(user, vote)
     elector = elector_for(vote=vote, person_id=user.person_id)
     if elector is None:
@@ -83,7 +84,24 @@ def objection_raise(
         raise DomainError(_("请写明异议的内容和理由。"), code="text_empty")
     if len(text) > 2000:
         raise DomainError(_("异议最长 2000 字。"), code="text_too_long")
-    with transaction.atomic():
-        objection = Objection.objects.create(vote=vote, elector=elector, raised_by=user, text=text)
-        audit_record(actor=user, action="decisions.objection_raise", obj=objection)
+    if Objection.objects.filter(vote=vote, elector=elector).exists():
+        raise _already_objected()
+    try:
+        with transaction.atomic():
+            objection = Objection.objects.create(
+                vote=vote, elector=elector, raised_by=user, text=text
+            )
+            audit_record(actor=user, action="decisions.objection_raise", obj=objection)
+    except IntegrityError:  # a second objection sent at the same moment
+        raise _already_objected() from None
     return objection
+
+
+def _already_objected() -> DomainError:
+    return DomainError(
+        _(
+            "您已经对这次表决的结果提出过异议，每位业主只能提出一次。"
+            "如需补充，请联系社区或业主委员会。"
+        ),
+        code="already_objected",
+    )

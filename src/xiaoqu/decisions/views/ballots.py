@@ -102,9 +102,19 @@ def _cast_online(
             actor=request.user,
         )
     except DomainError as error:
+        if error.code == "already":  # a ballot of this owner arrived first (another tab)
+            messages.error(request, already_voted_message())
+            return redirect("decisions:ballot", vote_id=vote.pk)
         messages.error(request, error.message)
         return None
     return redirect("decisions:ballot", vote_id=vote.pk)
+
+
+def already_voted_message() -> str:
+    return _(
+        "您已经投过票了：每位业主只能投一票，投出后不能修改，这次提交没有计入。"
+        "您的回执码在下方，可用它查验选票已计入。"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -118,13 +128,19 @@ def ballot(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     elector = services.elector_for(vote=vote, person_id=request.user.person_id)
     cast = Ballot.objects.filter(vote=vote, elector=elector).first() if elector else None
     confirm = None
+    status = 200
     if request.method == "POST":
-        if elector is None or cast is not None:
+        if elector is None:
             raise Http404
-        answer = _cast_online(request, vote, elector)
-        if isinstance(answer, HttpResponse):
-            return answer
-        confirm = answer
+        if cast is not None:
+            # Said in words, with the receipt the page shows below; nothing is changed.
+            messages.error(request, already_voted_message())
+            status = 409
+        else:
+            answer = _cast_online(request, vote, elector)
+            if isinstance(answer, HttpResponse):
+                return answer
+            confirm = answer
     now = timezone.now()
     return render(
         request,
@@ -139,14 +155,23 @@ def ballot(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
             "choices": Choice.choices,
             "live": selectors.participation(vote=vote) if vote.opened_at else None,
         },
+        status=status,
     )
 
 
 @require_GET
 @requires(PUBLIC)
 def receipt_check(request: HttpRequest, vote_id: int) -> HttpResponse:
-    """Public: is the ballot with this receipt counted? Says nothing about the choice."""
-    vote = get_object_or_404(Vote.objects.exclude(status=VoteStatus.DRAFT), pk=object_pk(vote_id))
+    """Public: is the ballot with this receipt counted? Says nothing about the choice.
+
+    Anyone may open it, so it shows only what the check needs: the form, and for a receipt
+    that matches, the ballot's number and time and the vote's title (which its holder knows).
+    Nothing of the vote otherwise — no title, no status, no estate — so walking the ids
+    lists nothing; a draft vote answers 404 like a missing one.
+    """
+    vote = get_object_or_404(
+        Vote.objects.exclude(status=VoteStatus.DRAFT).only("pk", "title"), pk=object_pk(vote_id)
+    )
     form = ReceiptForm(request.GET or None)
     found = None
     checked = False
@@ -156,5 +181,11 @@ def receipt_check(request: HttpRequest, vote_id: int) -> HttpResponse:
     return render(
         request,
         "decisions/receipt_check.html",
-        {"vote": vote, "form": form, "found": found, "checked": checked},
+        {
+            "vote_id": vote.pk,
+            "title": vote.title if found else "",
+            "form": form,
+            "found": found,
+            "checked": checked,
+        },
     )

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import Lookup, object_pks, permitted_or_error, requires
+from xiaoqu.core.rates import RateLimited
 from xiaoqu.decisions import selectors, services
 from xiaoqu.decisions.forms import (
     ConsultationChangeForm,
@@ -472,6 +473,10 @@ def plan_items_batch(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
 @requires(READ_PLANS, find=SHOWN_PLAN)
 def plan_public(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
     """The plan as residents read it, with the comment form during the consultation."""
+    return _render_public(request, plan)
+
+
+def _render_public(request: AuthenticatedRequest, plan: Plan, status: int = 200) -> HttpResponse:
     return render(
         request,
         "decisions/plan_public.html",
@@ -484,6 +489,7 @@ def plan_public(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
             ),
             "changes": selectors.consultation_changes(plan=plan),
         },
+        status=status,
     )
 
 
@@ -503,6 +509,11 @@ def plan_comment(request: AuthenticatedRequest, plan: Plan) -> HttpResponse:
         services.plan_comment(
             plan=plan, user=request.user, text=request.POST.get("text", ""), item=item
         )
+    except RateLimited as error:
+        messages.error(request, error.message)
+        response = _render_public(request, plan, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     except DomainError as error:
         messages.error(request, error.message)
     else:

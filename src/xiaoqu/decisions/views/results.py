@@ -16,7 +16,7 @@ from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import requires
 from xiaoqu.decisions import selectors, services
-from xiaoqu.decisions.models import Vote, VoteStatus
+from xiaoqu.decisions.models import Objection, Vote, VoteStatus
 from xiaoqu.decisions.rules import MANAGE_VOTES, RAISE_OBJECTIONS, READ_VOTES, VIEW_VOTES
 from xiaoqu.decisions.views.votes import SHOWN_VOTE, VOTE
 
@@ -30,14 +30,19 @@ def _result_for(vote: Vote, staff: bool) -> dict[str, Any] | None:
     return None
 
 
-def _may_object(request: AuthenticatedRequest, vote: Vote) -> bool:
-    """Whether the reader may object now: an owner of the vote's frozen electorate, within
-    the objection period of the published result."""
+def _objecting(request: AuthenticatedRequest, vote: Vote) -> tuple[bool, Objection | None]:
+    """Whether the reader may object now — an owner of the vote's frozen electorate, within
+    the objection period of the published result, who has not objected yet — and the
+    objection their owner entry (they or a co-owner) has already raised, if any."""
     if vote.result_published_at is None or vote.objection_until is None:
-        return False
-    if timezone.now() >= vote.objection_until or not RAISE_OBJECTIONS.has(request.user, vote):
-        return False
-    return services.elector_for(vote=vote, person_id=request.user.person_id) is not None
+        return False, None
+    if not RAISE_OBJECTIONS.has(request.user, vote):
+        return False, None
+    elector = services.elector_for(vote=vote, person_id=request.user.person_id)
+    if elector is None:
+        return False, None
+    raised = Objection.objects.filter(vote=vote, elector=elector).first()
+    return raised is None and timezone.now() < vote.objection_until, raised
 
 
 @require_GET
@@ -47,6 +52,7 @@ def vote_result(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
     objection period; owners of the electorate may object within the period.
     """
     staff = VIEW_VOTES.has(request.user, vote)
+    can_object, raised = _objecting(request, vote)
     return render(
         request,
         "decisions/vote_result.html",
@@ -58,7 +64,8 @@ def vote_result(request: AuthenticatedRequest, vote: Vote) -> HttpResponse:
             and vote.result_published_at is None
             and MANAGE_VOTES.has(request.user, vote),
             "default_days": services.objection_days_for(vote.matter),
-            "can_object": _may_object(request, vote),
+            "can_object": can_object,
+            "raised": raised,
             "objections": vote.objections.count(),
             "objection_list": (
                 vote.objections.select_related("elector").order_by("raised_at") if staff else []

@@ -23,9 +23,17 @@ from django.utils.translation import gettext as _
 
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.rates import RateLimited, rate_setting, wait_needed, wait_text
 from xiaoqu.core.uploads import check_photo
 from xiaoqu.needs import classifier as clf
-from xiaoqu.needs.models import OPINION_MAX_CHARS, Channel, Correction, Opinion, Visit
+from xiaoqu.needs.models import (
+    OPINION_MAX_CHARS,
+    Channel,
+    Correction,
+    Opinion,
+    Visit,
+    heard_on_problem,
+)
 from xiaoqu.needs.rules import RECORD_OPINIONS
 from xiaoqu.needs.services.placing import drop_if_empty, place_opinions
 from xiaoqu.registry.models import Building, Dwelling, Estate
@@ -86,6 +94,9 @@ def _check_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> N
 def _check_heard_on(heard_on: dt.date) -> None:
     if heard_on > timezone.localdate() + dt.timedelta(days=1):
         raise DomainError(_("收集日期不能晚于今天。"), code="date_future")
+    problem = heard_on_problem(heard_on)
+    if problem:
+        raise DomainError(problem, code="date_early")
 
 
 def _require_places(actor: User, opinions: Sequence[Opinion]) -> None:
@@ -244,6 +255,8 @@ def opinion_submit(
 
     Only for an estate where the user owns or lives in a dwelling; a dwelling given must be
     the user's own. Sending again with the same ``client_key`` returns the stored opinion.
+    More than ``XIAOQU_OPINION_RATE`` new opinions in its window are refused
+    (``RateLimited``, which pages and the API answer with 429).
     """
     if estate.pk not in home_estate_ids(user):
         raise DomainError(_("您只能为自己居住的小区提意见。"), code="not_resident")
@@ -257,6 +270,7 @@ def opinion_submit(
             if existing.submitted_by_id != user.pk:
                 raise DomainError(_("提交编号已被使用。"), code="key_taken")
             return existing, False
+    _check_opinion_rate(user)
     try:
         with transaction.atomic():
             (opinion,) = build_opinions(
@@ -273,6 +287,24 @@ def opinion_submit(
             raise
         return existing, False
     return opinion, True
+
+
+def _check_opinion_rate(user: User) -> None:
+    """At most ``XIAOQU_OPINION_RATE`` opinions of a resident in its window (a flood of
+    opinions would bury the others and skew the demand list's counts)."""
+    rate = rate_setting("XIAOQU_OPINION_RATE")
+    wait = wait_needed(
+        rate, Opinion.objects.filter(submitted_by=user), "created_at", timezone.now()
+    )
+    if rate is not None and wait is not None:
+        raise RateLimited(
+            _(
+                "您在 %(window)s内已提交 %(n)d 条意见，达到上限，请 %(wait)s后再提交。"
+                "紧急情况请直接联系社区或拨打热线。"
+            )
+            % {"window": rate.window_text(), "n": rate.count, "wait": wait_text(wait)},
+            retry_after=int(wait.total_seconds()) + 1,
+        )
 
 
 def opinion_recategorise(*, opinion: Opinion, category: str, actor: User) -> Opinion:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.policy import AUTHENTICATED, requires
+from xiaoqu.core.rates import RateLimited
 from xiaoqu.needs import selectors, services
 from xiaoqu.needs.forms import ResidentOpinionForm
 from xiaoqu.needs.models import Channel, DemandStatus, Opinion
@@ -151,6 +152,11 @@ def opinion_new(request: AuthenticatedRequest) -> HttpResponse:
                 client_key=cd["client_key"],
             ),
         )
+    except RateLimited as e:
+        form.add_error(None, e.message)
+        response = _resident_form(request, form, status=429)
+        response["Retry-After"] = str(e.retry_after)
+        return response
     except DomainError as e:
         form.add_error(None, e.message)
         return _resident_form(request, form, status=400)

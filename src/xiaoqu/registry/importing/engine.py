@@ -252,13 +252,17 @@ class Run:
             return None
         try:
             rows = SheetRows(source, self.progress, self.error)
-        except EncodingRefused:
+        except EncodingRefused as refused:
             self.unreadable = True
             self.error(
                 source.sheet,
                 None,
                 "",
-                _(
+                # A file that decodes as GBK into nonsense (Big5, EUC-KR…) gets the reader's
+                # own message, which names the likely encoding.
+                refused.message
+                if refused.guess
+                else _(
                     "无法识别文件“%(name)s”的编码：只接受 UTF-8（可带 BOM）或 GBK/GB18030 "
                     "编码的 CSV 文本文件，请在 Excel 中“另存为 CSV UTF-8”"
                 )

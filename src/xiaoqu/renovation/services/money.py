@@ -44,7 +44,7 @@ from xiaoqu.accounts.models import Actor
 from xiaoqu.core.audit import audit_record
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.money import yuan
-from xiaoqu.core.uploads import image_type
+from xiaoqu.core.uploads import image_type, sniff_image
 from xiaoqu.registry.models import Dwelling
 from xiaoqu.renovation import contributions
 from xiaoqu.renovation.models import (
@@ -142,7 +142,8 @@ def document_type(document: UploadedFile | None) -> str | None:
     head = document.read(12)
     document.seek(0)
     kind = "application/pdf" if head.startswith(PDF_MAGIC) else image_type(head)
-    if kind is None:
+    # An image must be a whole picture Pillow reads, not a file that only starts like one.
+    if kind is None or (kind != "application/pdf" and sniff_image(document) is None):
         raise DomainError(
             _("凭证格式不支持：请上传 PDF，或 JPG、PNG、WebP、GIF 图片。"), code="document_type"
         )

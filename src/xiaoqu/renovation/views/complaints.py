@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiaoqu.accounts.http import AuthenticatedRequest
+from xiaoqu.core.access_log import FIELD_PHONE, access_note
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.models import AccessAction
 from xiaoqu.core.pii import mask_name, mask_phone
 from xiaoqu.core.policy import Lookup, permitted_or_error, requires
 from xiaoqu.registry.models import Dwelling
@@ -167,6 +169,16 @@ def complaint_detail(request: AuthenticatedRequest, complaint: Complaint) -> Htt
     """One complaint: what, where, the deadline, who it is routed to; answer and close."""
     user, estate = request.user, complaint.estate
     author = complaint.author
+    see_phones = SEE_PHONES.has(user, estate)
+    if see_phones and author.phone:
+        access_note(
+            request,
+            action=AccessAction.REVEAL,
+            field=FIELD_PHONE,
+            subjects=[author.person_id] if author.person_id else [],
+            count=None if author.person_id else 1,
+            description=_("投诉人电话（投诉 %(id)s）") % {"id": complaint.pk},
+        )
     return render(
         request,
         "renovation/complaints/detail.html",
@@ -177,9 +189,7 @@ def complaint_detail(request: AuthenticatedRequest, complaint: Complaint) -> Htt
             "routing": services.routing_of(complaint),
             "overdue": services.is_overdue(complaint),
             "author_name": author.name if SEE_NAMES.has(user, estate) else mask_name(author.name),
-            "author_phone": author.phone
-            if SEE_PHONES.has(user, estate)
-            else mask_phone(author.phone),
+            "author_phone": author.phone if see_phones else mask_phone(author.phone),
             "can_handle": HANDLE_COMPLAINTS.has(user, complaint),
         },
     )

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -169,7 +169,8 @@ def handover_write(request: AuthenticatedRequest, shift_id: int) -> HttpResponse
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        # Not ``redirect()``: it reads a bare word such as "0" as a URL name to reverse.
+        return HttpResponseRedirect(target)
     return redirect("stewardship:my_duty")
 
 

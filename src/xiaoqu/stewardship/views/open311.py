@@ -95,6 +95,7 @@ def endpoint(
                 refused["Allow"] = ", ".join(methods)
                 return refused
             try:
+                _refuse_nul(kwargs.values(), *(values for _name, values in request.GET.lists()))
                 return view(request, fmt, **kwargs)
             except Open311Error as error:
                 return _error(fmt, error.status, error.descriptions)
@@ -267,14 +268,23 @@ def _post(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(fmt_.posted([posted], fmt), fmt)
 
 
+def _refuse_nul(*groups: Any) -> None:
+    """Refuse a parameter holding a NUL character: no database stores one (PostgreSQL
+    refuses it even in a query), so it can only be a probe."""
+    if any("\x00" in value for group in groups for value in group):
+        raise Open311Error(400, _("请求中含有空字符（\\0），无法处理。"))
+
+
 def _form(request: HttpRequest) -> QueryDict:
     content_type = request.content_type or ""
     if content_type not in FORM_TYPES:
         raise Open311Error(400, _("请以 application/x-www-form-urlencoded 格式提交。"))
     try:
-        return request.POST
+        form = request.POST
     except (RequestDataTooBig, TooManyFieldsSent):
         raise Open311Error(400, _("提交的内容太大了。")) from None
+    _refuse_nul(*(values for _name, values in form.lists()))
+    return form
 
 
 def _key(form: QueryDict, request: HttpRequest) -> Open311Key:

@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiaoqu.accounts.http import AuthenticatedRequest
 from xiaoqu.accounts.models import User
+from xiaoqu.core.access_log import FIELD_PHONE, access_note
 from xiaoqu.core.errors import DomainError
+from xiaoqu.core.models import AccessAction
 from xiaoqu.core.pii import mask_phone
 from xiaoqu.core.policy import AUTHENTICATED, Lookup, object_pk, requires
 from xiaoqu.core.uploads import stored_file_response
@@ -323,6 +325,16 @@ def order_detail(request: AuthenticatedRequest, order: WorkOrder) -> HttpRespons
     for name in ("reopen",):
         if name in moves:
             moves.remove(name)
+    if order.contact_ok and order.reporter_phone:
+        access_note(
+            request,
+            action=AccessAction.REVEAL,
+            field=FIELD_PHONE,
+            # The caller is often no person of the register (hotline, Open311): the row
+            # names the order instead.
+            count=1,
+            description=_("报事人电话（工单 %(id)s）") % {"id": order.pk},
+        )
     context = {
         "order": order,
         "place": selectors.place_label(order),

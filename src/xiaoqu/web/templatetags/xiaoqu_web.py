@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Role
-from xiaoqu.accounts.roles import holds_role, is_staff_member
+from xiaoqu.accounts.roles import holds_role, is_global_admin, is_staff_member
 from xiaoqu.web.text_size import wants_large_text
 
 register = template.Library()
@@ -58,6 +58,8 @@ def nav_items(context) -> list[dict[str, object]]:
             ("decisions:my_votes", _("我的表决")),
         ]
     entries.append(("notify:inbox", _("消息")))
+    if is_global_admin(user):
+        entries.append(("privacy:access_log", _("访问记录")))
     if user.is_staff:
         entries.append(("admin:index", _("数据管理")))
     return [

@@ -10,7 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.access_log import FIELD_RECORD, access_record
 from xiaoqu.core.dbcheck import ensure_migrated
+from xiaoqu.core.models import AccessAction
 from xiaoqu.registry.exporter import export_register
 from xiaoqu.registry.importing.spec import SHEET_LABELS
 
@@ -29,6 +31,15 @@ class Command(BaseCommand):
             sys.exit(2)
         started = time.perf_counter()
         counts = export_register(path)
+        # Names and phones of every person: an export of personal data, in the access log.
+        access_record(
+            actor=None,
+            action=AccessAction.EXPORT,
+            field=FIELD_RECORD,
+            count=counts.get("people", 0),
+            description=_("房屋档案全量导出：%(path)s") % {"path": path},
+            path="xiaoqu export",
+        )
         self.stdout.write(
             _("已导出到 %(path)s，用时 %(s).1f 秒")
             % {"path": path, "s": time.perf_counter() - started}
