@@ -20,6 +20,7 @@ KNOWN = [
     "stewardship",
     "insights",
     "workbench",
+    "backup",
 ]
 
 

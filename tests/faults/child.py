@@ -92,7 +92,7 @@ def check_ballots() -> None:
             {
                 "cast": vote.ballots_cast,
                 "ballots": len(ballots),
-                "head_is_last": (ballots[-1].hash if ballots else "") == (vote.chain_head or ""),
+                "head_is_last": ballots[-1].hash == vote.chain_head if ballots else True,
                 "audited": AuditLog.objects.filter(action="decisions.ballot_cast").count(),
                 "scans_whole": scans_whole,
             }

@@ -32,6 +32,9 @@ def production_env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("XIAOQU_") or key in {"XIAOQU_HOME", "XIAOQU_VAR_DIR"}
     }
+    # The browser tests allow Django's ORM in Playwright's event loop for their own process;
+    # a production server never runs so (check --deploy reports it as async.E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "xiaoqu.config.settings",
