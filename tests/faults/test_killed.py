@@ -122,29 +122,27 @@ def test_killed_ballots_leave_every_ballot_counted_chained_and_audited(scratch, 
     command = [sys.executable, "-m", "tests.faults.child", "ballots"]
     seconds = _timed(command, scratch.new("ballots_full", template="world"), tmp_path / "m0")
     rng = random.Random(15)
-    partial = 0
+    killed = 0
     for n in range(TRIALS):
         url, media = scratch.new(f"ballots{n}", template="world"), tmp_path / f"m{n + 1}"
-        _kill_while_writing(command, url, media, rng.uniform(0, seconds))
+        killed += _kill_while_writing(command, url, media, rng.uniform(0, seconds))
         found = child_json(url, media, "check_ballots")
         assert found["cast"] == found["ballots"] == found["audited"], found
         assert found["head_is_last"] and found["scans_whole"], found
-        partial += 0 < found["ballots"] < 48
         verify = xiaoqu(url, media, "audit", "verify")
         assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert partial, "no trial was killed in the middle of the ballots"
+    assert killed, "no trial was killed before the ballots were all cast"
 
 
 def test_killed_work_order_moves_leave_each_order_at_its_last_event(scratch, tmp_path):
     command = [sys.executable, "-m", "tests.faults.child", "orders"]
     seconds = _timed(command, scratch.new("orders_full", template="world"), tmp_path)
     rng = random.Random(16)
-    partial = 0
+    killed = 0
     for n in range(TRIALS):
         url = scratch.new(f"orders{n}", template="world")
-        _kill_while_writing(command, url, tmp_path, rng.uniform(0, seconds))
+        killed += _kill_while_writing(command, url, tmp_path, rng.uniform(0, seconds))
         found = child_json(url, tmp_path, "check_orders")
         assert found["mismatched"] == 0, found
         assert found["moves"] == found["audited"], found
-        partial += 0 < found["resolved"] < 40
-    assert partial, "no trial was killed in the middle of the moves"
+    assert killed, "no trial was killed before the moves were all made"
