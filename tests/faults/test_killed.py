@@ -43,30 +43,8 @@ def scratch(tmp_path_factory, django_db_blocker):
             dbs.drop_all()
 
 
-def _kill_while_writing(args: list[str], url: str, media: Path, after: float) -> bool:
-    """Run ``args`` on ``url``; SIGKILL it ``after`` seconds after it says ``go`` (or after
-    it starts, for commands that say nothing). Whether it was killed before it finished."""
-    process = subprocess.Popen(
-        args,
-        env=child_env(url, media),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    if args[2] == "tests.faults.child":
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "go"
-    time.sleep(after)
-    finished = process.poll() is not None
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=60)
-    return not finished
-
-
-def _timed(args: list[str], url: str, media: Path) -> float:
-    """How long the work takes uninterrupted, from its ``go`` (for commands that say
-    nothing, from its start), so that kills fall inside it."""
+def _started(args: list[str], url: str, media: Path) -> subprocess.Popen:
+    """``args`` running on ``url``, past its ``go`` (commands that say nothing: just started)."""
     process = subprocess.Popen(
         args,
         env=child_env(url, media),
@@ -78,6 +56,24 @@ def _timed(args: list[str], url: str, media: Path) -> float:
     if args[2] == "tests.faults.child":
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "go"
+    return process
+
+
+def _kill_while_writing(args: list[str], url: str, media: Path, after: float) -> bool:
+    """Run ``args`` on ``url``; SIGKILL it ``after`` seconds after it says ``go`` (or after
+    it starts, for commands that say nothing). Whether it was killed before it finished."""
+    process = _started(args, url, media)
+    time.sleep(after)
+    finished = process.poll() is not None
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    return not finished
+
+
+def _timed(args: list[str], url: str, media: Path) -> float:
+    """How long the work takes uninterrupted, from its ``go`` (for commands that say
+    nothing, from its start), so that kills fall inside it."""
+    process = _started(args, url, media)
     start = time.monotonic()
     _out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err

@@ -13,6 +13,7 @@ one, ``core.uploads.stored_file_response``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -40,8 +41,14 @@ def tile_origins(template: str, subdomains: str) -> list[str]:
 
 def content_security_policy() -> str:
     """The policy of every page, from the settings (the map tiles' origins are allowed)."""
+    return _policy(settings.XIAOQU_MAP_TILES, settings.XIAOQU_MAP_TILES_SUBDOMAINS)
+
+
+@functools.cache
+def _policy(tiles: str, subdomains: str) -> str:
+    """The policy for one tile setting, built once rather than on every response."""
     images = ["'self'", "data:", "blob:"]
-    images += tile_origins(settings.XIAOQU_MAP_TILES, settings.XIAOQU_MAP_TILES_SUBDOMAINS)
+    images += tile_origins(tiles, subdomains)
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
