@@ -324,8 +324,12 @@ def _doors(units: QuerySet[ElectorUnit]) -> list[Door]:
                 assignee_id=user_id,
             )
         )
-    doors.sort(key=lambda d: (natural(d.building), natural(d.entrance), d.floor, natural(d.number)))
+    doors.sort(key=_door_order)
     return doors
+
+
+def _door_order(door: Door) -> tuple[Any, ...]:
+    return (natural(door.building), natural(door.entrance), door.floor, natural(door.number))
 
 
 def doors_by_building(
@@ -442,16 +446,23 @@ def doors_to_knock(
         vote__closes_at__gt=now,
         unit__dwelling__in=visitable.values("pk"),
     ).filter(~Exists(Ballot.objects.filter(elector=OuterRef("unit__elector_id"))))
-    votes = {
-        v.pk: v
-        for v in Vote.objects.filter(pk__in=mine.values("vote_id")).order_by("closes_at", "pk")
-    }
-    if not votes:
+    # The handed-out units are read first, by themselves: the rows of the doors joined to
+    # this scoped filter as a subquery made PostgreSQL's planner loop over it door by door
+    # (minutes for a list of 570 doors).
+    by_vote: dict[int, list[int]] = {}
+    for vote_id, unit_id in mine.values_list("vote_id", "unit_id"):
+        by_vote.setdefault(vote_id, []).append(unit_id)
+    if not by_vote:
         return []
     found = []
-    for vote in votes.values():
-        units = ElectorUnit.objects.filter(pk__in=mine.filter(vote=vote).values("unit_id"))
-        doors = _doors(units)
+    for vote in Vote.objects.filter(pk__in=by_vote).order_by("closes_at", "pk"):
+        ids = sorted(by_vote[vote.pk])
+        doors = [
+            door
+            for start in range(0, len(ids), ID_CHUNK)
+            for door in _doors(ElectorUnit.objects.filter(pk__in=ids[start : start + ID_CHUNK]))
+        ]
         if doors:
+            doors.sort(key=_door_order)
             found.append(VoteDoors(vote, doors, ENTER_BALLOTS.has(user, vote)))
     return found
