@@ -112,7 +112,11 @@ def _count_lines(file: Path, limits: SheetLimits) -> int:
 def _csv_source(sheet: Sheet, file: Path, limits: SheetLimits) -> SheetSource:
     def reader() -> tuple[list[str], Iterator[list[str]]]:
         rows = csv_rows(file, name=file.name, limits=limits)
-        return next(rows, []), rows
+        try:
+            header = next(rows, [])
+        except UnicodeDecodeError:  # the header itself, or a file cut inside a character
+            raise EncodingRefused(file.name) from None
+        return header, rows
 
     return SheetSource(sheet, file.name, reader, _count_lines(file, limits))
 
