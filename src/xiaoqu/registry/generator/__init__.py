@@ -3,7 +3,8 @@
 ``generate_register`` writes a folder of csv files that ``xiaoqu import`` reads. Without a
 preset it draws a register of a small made-up province; ``--preset guizhou`` draws one over
 Guizhou's real regions (``province``); ``--preset demo`` writes the demo register, whose
-places are fixed (``demo``). The presets' data are ``data/<preset>.json``; every file's
+places are fixed (``demo``); ``--preset national`` writes the national programme as one
+register per province (``national``). The presets' data are ``data/<preset>.json``; every file's
 header is the import specification's.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from xiaoqu.registry.generator.demo import generate_demo
+from xiaoqu.registry.generator.national import generate_national
 from xiaoqu.registry.generator.output import GenerateError, GenerateSummary
 from xiaoqu.registry.generator.province import FILES, generate_province
 from xiaoqu.registry.generator.tree import DATA_DIR, PRESETS, load_preset
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 DEMO = "demo"
+NATIONAL = "national"
 
 
 def generate_register(
@@ -43,7 +46,9 @@ def generate_register(
     """Write a register as csv files into the folder ``out``.
 
     With ``preset`` "guizhou" the regions are Guizhou's real ones and the counts default to
-    the preset's (5,601 estates, 901,400 dwellings); without a preset a small made-up
+    the preset's (5,601 estates, 901,400 dwellings); with "national" the counts are the national
+    totals (default about 220,000 estates and 38 million dwellings), written as a folder per
+    province; without a preset a small made-up
     province is used and both counts are required; ``seed`` (default 1) draws the rest. With
     ``preset`` "demo" the demo register is written: it takes no counts and no seed. ``force``
     lets ``out`` be a non-empty folder (the register files in it are replaced). ``workers``
@@ -63,6 +68,16 @@ def generate_register(
                 _("演示档案是固定的：--preset demo 不能与 --estates、--dwellings 或 --seed 同用。")
             )
         return generate_demo(out, data, force=force)
+    if preset == NATIONAL:
+        return generate_national(
+            out,
+            data,
+            estates=estates,
+            dwellings=dwellings,
+            seed=1 if seed is None else seed,
+            force=force,
+            workers=workers,
+        )
     return generate_province(
         out,
         data,

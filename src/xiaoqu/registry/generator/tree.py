@@ -22,7 +22,7 @@ from xiaoqu.registry.generator.output import GenerateError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 # Preset name → its data file; without a preset, a small made-up province.
-PRESETS = {"guizhou": "guizhou.json", "demo": "demo.json"}
+PRESETS = {"guizhou": "guizhou.json", "national": "national.json", "demo": "demo.json"}
 SYNTHETIC = "synthetic.json"
 
 

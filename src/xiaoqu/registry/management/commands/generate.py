@@ -41,6 +41,8 @@ class Command(BaseCommand):
             choices=sorted(PRESETS),
             help=_(
                 "预设：guizhou 为贵州省真实区划，5,601 个小区、901,400 套房屋；"
+                "national 为全国 31 个省份，约 22 万个小区、3,800 万套房屋，每省一个文件夹"
+                "（--estates、--dwellings 为全国总数）；"
                 "demo 为演示档案（xiaoqu demo 导入的数据）"
             ),
         )
