@@ -131,6 +131,36 @@ def test_the_page_lists_the_dwellings_whose_owners_have_not_voted(world):
     assert 'id="owners-not-voted">7<' in html
 
 
+def test_the_help_an_owner_needs_at_the_door_shows_only_with_their_consent(world):
+    """腿脚不便 helps whoever knocks (bring the ballot upstairs); it is a health fact, shown on
+    the door only while its owner's separate consent stands."""
+    from xiaoqu.registry.models import ConsentKind
+    from xiaoqu.registry.services import consent_record, person_assistance_set
+
+    vote, staff = world["vote"], world["staff"]
+    with_consent, without = world["b2_dwellings"][:2]
+    person = with_consent.ownerships.first().person
+    consent_record(
+        person=person,
+        kind=ConsentKind.ASSISTANCE,
+        purpose="上门协助投票",
+        given_on=timezone.localdate(),
+        actor=staff,
+    )
+    person_assistance_set(
+        person=person, needs_assistance=True, note="腿脚不便，上下楼需人搀扶", actor=staff
+    )
+    # Held from before consents were asked for: never shown.
+    Person.objects.filter(pk=without.ownerships.first().person_id).update(
+        needs_assistance=True, assistance_note="腿脚不便，上下楼需人搀扶"
+    )
+    html = login(staff).get(turnout_url(vote, building=world["b2"].pk)).content.decode()
+    door = re.search(rf'id="door-{with_consent.pk}".*?</li>', html, re.S)
+    other = re.search(rf'id="door-{without.pk}".*?</li>', html, re.S)
+    assert door and "需上门协助；腿脚不便，上下楼需人搀扶" in door.group(0)
+    assert other and "腿脚不便" not in other.group(0)
+
+
 def test_the_list_and_the_counts_follow_the_ballots(world):
     """A ballot cast meanwhile takes its dwelling off the list and lowers the counts that the
     page reloads through htmx."""

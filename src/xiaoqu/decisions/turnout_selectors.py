@@ -38,6 +38,7 @@ from xiaoqu.decisions.selectors import Participation, participation
 from xiaoqu.needs.rules import RECORD_VISIT
 from xiaoqu.organization.selectors import GRID_WORKER, LIAISON, dwelling_carers
 from xiaoqu.registry.models import Dwelling, Estate
+from xiaoqu.registry.selectors import assistance_of
 
 # Above this many doors in the user's part of a vote, the page lists one building at a time.
 LIST_AT_ONCE = 200
@@ -242,18 +243,25 @@ class BuildingDoors:
 
 
 def _owner_lines(elector_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Each elector's persons as ``张** 138****0001`` (one query per 2,000 electors)."""
-    lines: dict[int, list[str]] = {}
+    """Each elector's persons as ``张** 138****0001``, with the help the person needs at the
+    door where they consented to it being known (``registry.selectors.assistance_of``): one
+    query per 2,000 electors and one for the help."""
+    rows: list[tuple[int, int, str, str]] = []
     ids = sorted(set(elector_ids))
     for start in range(0, len(ids), ID_CHUNK):
         through = Elector.persons.through.objects.filter(
             elector_id__in=ids[start : start + ID_CHUNK]
         )
-        for elector_id, name, phone in through.order_by("person__name", "person_id").values_list(
-            "elector_id", "person__name", "person__phone"
-        ):
-            shown = " ".join(p for p in (mask_name(name), mask_phone(phone) if phone else "") if p)
-            lines.setdefault(elector_id, []).append(shown)
+        rows += through.order_by("person__name", "person_id").values_list(
+            "elector_id", "person_id", "person__name", "person__phone"
+        )
+    help_at_door = assistance_of(row[1] for row in rows)
+    lines: dict[int, list[str]] = {}
+    for elector_id, person_id, name, phone in rows:
+        shown = " ".join(p for p in (mask_name(name), mask_phone(phone) if phone else "") if p)
+        if person_id in help_at_door:
+            shown += f"（{help_at_door[person_id]}）"
+        lines.setdefault(elector_id, []).append(shown)
     return lines
 
 
