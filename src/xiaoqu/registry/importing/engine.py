@@ -28,6 +28,7 @@ from xiaoqu.registry.importing.loading import Keys, Step
 from xiaoqu.registry.importing.people import Ownerships, People, Residencies
 from xiaoqu.registry.importing.places import Buildings, Dwellings, Entrances, Estates, Regions
 from xiaoqu.registry.importing.reading import Progress, SheetRows
+from xiaoqu.registry.importing.scope import Scope, in_chunks
 from xiaoqu.registry.importing.sources import EncodingRefused, SheetSource, open_register
 from xiaoqu.registry.importing.spec import ENTITIES, Sheet
 from xiaoqu.registry.importing.writer import Table, lock_tables, now
@@ -107,9 +108,11 @@ def import_register(
     gc.disable()
     try:
         with transaction.atomic():
-            report = Run(progress).execute(sources)
-            # Bulk rows make no save signals: every estate's register figures are recounted.
-            figures.changed(None, "register")
+            run = Run(progress)
+            report = run.execute(sources)
+            # Bulk rows make no save signals: the register figures of every estate the file
+            # named are recounted.
+            figures.changed(run.changed_estates(), "register")
             audit_record(
                 actor=actor,
                 action="registry.import",
@@ -176,6 +179,8 @@ class Run:
         # "not found" for everything that sheet holds, so they are not read.
         self.unreadable = False
         self.keys = Keys()
+        # Every stored row until ``load`` knows what the file names (``scope``).
+        self.scope = Scope(None)
         self.started = now()
         lock_tables(connection, [step.sheet.model._meta.db_table for step in STEPS])
         self.tables: list[Table] = []
@@ -206,6 +211,12 @@ class Run:
                 table.stop()
         return False
 
+    def changed_estates(self) -> list[int] | None:
+        """The estates whose rows the import may have changed (None: any of them)."""
+        if self.keys.changed_paths:  # a community moved: its estates moved with it
+            return None
+        return self.scope.estate_ids(self.keys.estate_by_code)
+
     def report(self) -> ImportReport:
         report = ImportReport(rows=self.rows)
         for key, step in self.steps.items():
@@ -223,6 +234,7 @@ class Run:
         return self.report()
 
     def load(self, sources: list[SheetSource]) -> None:
+        self.scope = Scope.for_sources(sources)
         by_key = {s.sheet.key: s for s in sources}
         steps = self.steps
         links = "ownerships" in by_key or "residencies" in by_key
@@ -283,7 +295,7 @@ class Run:
             self.progress(stage, 0, 1)
         for table in self.tables:
             table.finish()
-        _count_households(self.steps)
+        _count_households(self.steps, self.changed_estates())
         if self.progress:
             self.progress(stage, 1, 1)
         if connection.vendor == "postgresql":
@@ -308,21 +320,28 @@ class _sqlite_cache:
                 cursor.execute(f"PRAGMA cache_size = {int(self.size)}")
 
 
-def _count_households(steps: dict[str, Step]) -> None:
-    """Estate.households is the number of dwellings; only estates whose count moved change."""
+def _count_households(steps: dict[str, Step], estate_ids: list[int] | None) -> None:
+    """Estate.households is the number of dwellings; only estates whose count moved change.
+    ``estate_ids`` are the estates the file named (None: all of them)."""
     if not steps["dwellings"].table.created and not steps["estates"].table.created:
         return
     qn = connection.ops.quote_name
     e = qn(steps["estates"].sheet.model._meta.db_table)
     d = qn(steps["dwellings"].sheet.model._meta.db_table)
+    counts: dict[int, int] = {}
+    stored: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {qn('estate_id')}, COUNT(*) FROM {d} GROUP BY {qn('estate_id')}")
-        counts = dict(cursor.fetchall())
-        cursor.execute(f"SELECT {qn('id')}, {qn('households')} FROM {e}")
+        for where, params in in_chunks(qn("estate_id"), estate_ids):
+            cursor.execute(
+                f"SELECT {qn('estate_id')}, COUNT(*) FROM {d}{where} GROUP BY {qn('estate_id')}",
+                params,
+            )
+            counts.update(cursor.fetchall())
+        for where, params in in_chunks(qn("id"), estate_ids):
+            cursor.execute(f"SELECT {qn('id')}, {qn('households')} FROM {e}{where}", params)
+            stored += cursor.fetchall()
         changes = [
-            (counts.get(pk, 0), pk)
-            for pk, households in cursor.fetchall()
-            if counts.get(pk, 0) != households
+            (counts.get(pk, 0), pk) for pk, households in stored if counts.get(pk, 0) != households
         ]
         if changes:
             cursor.executemany(

@@ -11,7 +11,7 @@ first error stops all writing (the import is all or nothing).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,21 +82,27 @@ def _normaliser(model_field: models.Field) -> Any:
 
 
 def stored_rows(
-    model: type[models.Model], key: Sequence[str], fields: Sequence[str]
+    model: type[models.Model],
+    key: Sequence[str],
+    fields: Sequence[str],
+    filters: Iterable[tuple[str, Sequence[Any]]] = (("", ()),),
 ) -> Iterator[tuple[int, tuple[Any, ...], tuple[Any, ...]]]:
-    """``(id, key values, field values)`` of every stored row, values as the importer has them."""
+    """``(id, key values, field values)`` of the stored rows, values as the importer has
+    them: every row, or those each ``(where, params)`` of ``filters`` selects (``scope``)."""
     n = len(key)
     meta = model._meta
     convert = [_normaliser(meta.get_field(f)) for f in fields]  # type: ignore[arg-type]
     plain = not any(convert)
+    sql = select(model, *key, *fields)
     with connection.cursor() as cursor:
-        cursor.execute(select(model, *key, *fields))
-        while batch := cursor.fetchmany(FETCH):
-            for pk, *rest in batch:
-                vals = rest[n:]
-                if not plain:
-                    vals = [c(x) if c else x for c, x in zip(convert, vals, strict=True)]
-                yield pk, tuple(rest[:n]), tuple(vals)
+        for where, params in filters:
+            cursor.execute(sql + where, params)
+            while batch := cursor.fetchmany(FETCH):
+                for pk, *rest in batch:
+                    vals = rest[n:]
+                    if not plain:
+                        vals = [c(x) if c else x for c, x in zip(convert, vals, strict=True)]
+                    yield pk, tuple(rest[:n]), tuple(vals)
 
 
 class Target:
@@ -156,6 +162,10 @@ class Step:
         self.run = run
         self.keys: Keys = run.keys
         self.table: Table = run.table(self)
+
+    def estate_filters(self, column: str) -> Iterator[tuple[str, list[int]]]:
+        """Filters for the stored rows under the file's estates (``scope``), by ``column``."""
+        return self.run.scope.estate_filters(self.keys.estate_by_code, column)
 
     def load(self) -> None:
         """Learn the stored rows later sheets may name; called whether the file has the sheet."""

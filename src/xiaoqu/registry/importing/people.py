@@ -10,6 +10,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from xiaoqu.registry.importing.loading import BROKEN, References, Step, Target, stored_rows
@@ -36,7 +37,7 @@ class People(Step):
         """人员编号 → (id, values) of every stored person; fills ``owners`` with their hashes."""
         out: dict[str, tuple[int, tuple[Any, ...]]] = {}
         for pk, (ref,), (name, phone, id_hash, last4) in stored_rows(
-            self.sheet.model, self.key, self.values
+            self.sheet.model, self.key, self.values, self.run.scope.person_filters()
         ):
             # People entered without a number are exported as "#<id>" (the exporter).
             out[ref or f"#{pk}"] = (pk, (name, phone or "", id_hash, last4 or ""))
@@ -126,7 +127,14 @@ class Link(Step):
     def accept(self, rows: SheetRows) -> None:
         stored = {
             key: (pk, vals)
-            for pk, key, vals in stored_rows(self.sheet.model, self.key, self.values)
+            for pk, key, vals in stored_rows(
+                self.sheet.model,
+                self.key,
+                self.values,
+                self.run.scope.dwelling_filters(
+                    self.keys.estate_by_code, connection.ops.quote_name("dwelling_id")
+                ),
+            )
         }
         self.person_index = rows.cells("ref")[0].position
         self.dwelling_index = tuple(

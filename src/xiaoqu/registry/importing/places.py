@@ -14,7 +14,6 @@ from xiaoqu.registry.importing.loading import (
     References,
     Step,
     Target,
-    select,
     stored_rows,
 )
 from xiaoqu.registry.importing.reading import Cell, SheetRows
@@ -337,13 +336,17 @@ class Buildings(Step):
         qn = connection.ops.quote_name
         b, e = qn(Building._meta.db_table), qn(Estate._meta.db_table)
         self.stored: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
+        rows = []
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {b}.{qn('id')}, {e}.{qn('code')}, {b}.{qn('number')},"
-                f" {b}.{qn('estate_id')}, {b}.{qn('storeys')}, {b}.{qn('has_elevator')},"
-                f" {b}.{qn('structure')} FROM {b} JOIN {e} ON {e}.{qn('id')} = {b}.{qn('estate_id')}"
-            )
-            rows = cursor.fetchall()
+            for where, params in self.estate_filters(f"{b}.{qn('estate_id')}"):
+                cursor.execute(
+                    f"SELECT {b}.{qn('id')}, {e}.{qn('code')}, {b}.{qn('number')},"
+                    f" {b}.{qn('estate_id')}, {b}.{qn('storeys')}, {b}.{qn('has_elevator')},"
+                    f" {b}.{qn('structure')} FROM {b}"
+                    f" JOIN {e} ON {e}.{qn('id')} = {b}.{qn('estate_id')}" + where,
+                    params,
+                )
+                rows += cursor.fetchall()
         for pk, code, number, estate_id, storeys, lift, structure in rows:
             key = (code, number)
             self.stored[key] = (pk, (storeys, bool(lift), structure))
@@ -386,14 +389,17 @@ class Entrances(Step):
             qn(Building._meta.db_table),
             qn(Estate._meta.db_table),
         )
+        rows = []
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {n}.{qn('id')}, {e}.{qn('code')}, {b}.{qn('number')}, {n}.{qn('number')},"
-                f" {b}.{qn('id')}, {e}.{qn('id')}"
-                f" FROM {n} JOIN {b} ON {b}.{qn('id')} = {n}.{qn('building_id')}"
-                f" JOIN {e} ON {e}.{qn('id')} = {b}.{qn('estate_id')}"
-            )
-            rows = cursor.fetchall()
+            for where, params in self.estate_filters(f"{b}.{qn('estate_id')}"):
+                cursor.execute(
+                    f"SELECT {n}.{qn('id')}, {e}.{qn('code')}, {b}.{qn('number')},"
+                    f" {n}.{qn('number')}, {b}.{qn('id')}, {e}.{qn('id')}"
+                    f" FROM {n} JOIN {b} ON {b}.{qn('id')} = {n}.{qn('building_id')}"
+                    f" JOIN {e} ON {e}.{qn('id')} = {b}.{qn('estate_id')}" + where,
+                    params,
+                )
+                rows += cursor.fetchall()
         buildings = self.keys.building_by_key
         for pk, code, bnum, enum, building_id, estate_id in rows:
             storeys = buildings[(code, bnum)][2]
@@ -430,15 +436,23 @@ class Dwellings(Step):
 
     def load_keys(self) -> None:
         by_key = self.keys.dwelling_by_key
-        with connection.cursor() as cursor:
-            cursor.execute(select(self.sheet.model, "entrance", "number"))
-            for pk, entrance_id, num in cursor.fetchall():
-                by_key[(entrance_id, num)] = pk
+        for pk, key, _vals in stored_rows(
+            self.sheet.model,
+            ("entrance", "number"),
+            (),
+            self.estate_filters(connection.ops.quote_name("estate_id")),
+        ):
+            by_key[key] = pk
 
     def accept(self, rows: SheetRows) -> None:
         stored: dict[tuple[int, str], tuple[int, tuple[Any, ...]]] = {}
         by_key = self.keys.dwelling_by_key
-        for pk, key, vals in stored_rows(self.sheet.model, ("entrance", "number"), self.values):
+        for pk, key, vals in stored_rows(
+            self.sheet.model,
+            ("entrance", "number"),
+            self.values,
+            self.estate_filters(connection.ops.quote_name("estate_id")),
+        ):
             stored[key] = (pk, vals)
             by_key[key] = pk
         self.ekey_index = tuple(

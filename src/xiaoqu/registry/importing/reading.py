@@ -50,7 +50,7 @@ class SheetRows:
         self.report = report
         self.header, self._rows = source.open()
         self.width = len(self.header)
-        self.pos = _positions(self.sheet, self.header)
+        self.pos = positions(self.sheet, self.header)
         self.missing = [
             c.header for c in self.sheet.columns if c.required and c.name not in self.pos
         ]
@@ -111,7 +111,7 @@ class SheetRows:
             progress(label, self.count, self.count)
 
 
-def _positions(sheet: Sheet, header: list[str]) -> dict[str, int]:
+def positions(sheet: Sheet, header: list[str]) -> dict[str, int]:
     """English column name → its position in ``header`` (the first one when repeated)."""
     names: dict[str, str] = {}
     for column in sheet.columns:
