@@ -90,8 +90,16 @@ class Scratch:
             return str(path)
         name = f"helper_backup_tpl_{self.run}"
         source = default.settings_dict["NAME"]
-        default.close()
+        connections.close_all()
         with _pg_admin(self.server) as admin:
+            # A template may have no other session. Earlier tests of this process can leave
+            # idle ones behind (the threads of a live server, of a concurrency test), which
+            # nothing will use again: they are ended first.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [source],
+            )
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         self.created.append(name)
         return name
