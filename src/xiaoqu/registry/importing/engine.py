@@ -31,7 +31,7 @@ from xiaoqu.registry.importing.reading import Progress, SheetRows
 from xiaoqu.registry.importing.scope import Scope, in_chunks
 from xiaoqu.registry.importing.sources import EncodingRefused, SheetSource, open_register
 from xiaoqu.registry.importing.spec import ENTITIES, Sheet
-from xiaoqu.registry.importing.writer import Table, lock_tables, now
+from xiaoqu.registry.importing.writer import Sender, Table, lock_tables, now
 
 __all__ = ["ENTITIES", "ImportFailed", "ImportReport", "RowError", "import_register"]
 
@@ -184,6 +184,7 @@ class Run:
         self.started = now()
         lock_tables(connection, [step.sheet.model._meta.db_table for step in STEPS])
         self.tables: list[Table] = []
+        self.sender = Sender(connection)
         self.steps = {step.sheet.key: step(self) for step in STEPS}
 
     def table(self, step: Step) -> Table:
@@ -195,6 +196,7 @@ class Run:
             [*step.key, *step.values, *extra],
             list(step.values),
             self.started,
+            self.sender if self.sender.pool is not None else None,
         )
         self.tables.append(table)
         return table
@@ -227,10 +229,13 @@ class Run:
     def execute(self, sources: list[SheetSource]) -> ImportReport:
         """Load every sheet of ``sources``; raises ``ImportFailed`` when any row is wrong."""
         with _sqlite_cache():
-            self.load(sources)
-            if self.errors or self.more:
-                raise ImportFailed(self.errors, self.more)
-            self.finish()
+            try:
+                self.load(sources)
+                if self.errors or self.more:
+                    raise ImportFailed(self.errors, self.more)
+                self.finish()
+            finally:
+                self.sender.close()
         return self.report()
 
     def load(self, sources: list[SheetSource]) -> None:

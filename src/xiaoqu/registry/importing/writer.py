@@ -9,6 +9,8 @@ one else takes the same ids; sequences are moved past them at the end.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from django.core.management.color import no_style
@@ -18,6 +20,54 @@ from django.utils import timezone
 
 BATCH = 20_000
 BULK_THRESHOLD = 50_000
+# Batches sent but not yet stored by the server; the reader waits beyond this (memory).
+IN_FLIGHT = 3
+
+
+class Sender:
+    """Sends the import's batches of new rows to PostgreSQL from one background thread, so
+    that the server stores one batch (COPY, its indexes) on one core while the import reads
+    and checks the next on the other; one after another before (docs/benchmarks.md, national
+    scale). The batches go in the order they were sent, on the import's own connection and
+    transaction; ``wait`` returns when all are stored (and raises what failed), and every
+    other use of the connection comes after a ``wait`` (``Table.flush``). Without
+    PostgreSQL a batch is sent at once, in the caller's thread.
+    """
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.pool: ThreadPoolExecutor | None = None
+        if connection.vendor == "postgresql":
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="xiaoqu-import-copy")
+        self.pending: deque[Future[None]] = deque()
+
+    def send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.pool is None:
+            raise RuntimeError("only PostgreSQL's COPY is sent in the background")
+        self.connection.ensure_connection()
+        raw = self.connection.connection  # psycopg's own, safe to use from the thread
+        self.pending.append(self.pool.submit(_copy, raw, sql, rows))
+        while len(self.pending) > IN_FLIGHT:
+            self.pending.popleft().result()
+
+    def wait(self) -> None:
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Wait for what was sent (its errors are the caller's), then end the thread."""
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+
+
+def _copy(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def column(model: type[models.Model], name: str) -> str:
@@ -35,8 +85,10 @@ class Table:
         insert_fields: list[str],
         update_fields: list[str],
         now: dt.datetime,
+        sender: Sender | None = None,
     ) -> None:
         self.connection = connection
+        self.sender = sender
         self.model = model
         meta = model._meta
         qn = connection.ops.quote_name
@@ -148,31 +200,39 @@ class Table:
         self.updates.clear()
 
     def flush(self) -> None:
+        """Write what is queued; when it returns, every row sent so far is stored."""
         if self.enabled:
             self._flush_inserts()
             self._flush_updates()
+        if self.sender is not None:
+            self.sender.wait()
 
     def _flush_inserts(self) -> None:
         if not self.inserts:
             return
-        with self.connection.cursor() as cursor:
-            if self.postgres:
-                # COPY is several times faster than INSERT on PostgreSQL.
-                qn = self.connection.ops.quote_name
-                sql = "COPY {} ({}) FROM STDIN".format(
-                    qn(self.table), ", ".join(qn(c) for c in self.insert_columns)
-                )
-                stamps = self.stamps
-                with cursor.cursor.copy(sql) as copy:
-                    for row in self.inserts:
-                        copy.write_row(row + stamps)
+        if self.postgres:
+            # COPY is several times faster than INSERT on PostgreSQL.
+            qn = self.connection.ops.quote_name
+            sql = "COPY {} ({}) FROM STDIN".format(
+                qn(self.table), ", ".join(qn(c) for c in self.insert_columns)
+            )
+            stamps = self.stamps
+            rows = [row + stamps for row in self.inserts]
+            if self.sender is not None:
+                self.sender.send(sql, rows)
             else:
+                self.connection.ensure_connection()
+                _copy(self.connection.connection, sql, rows)
+        else:
+            with self.connection.cursor() as cursor:
                 cursor.executemany(self.insert_sql, self.inserts)
         self.inserts.clear()
 
     def _flush_updates(self) -> None:
         if not self.updates:
             return
+        if self.sender is not None:
+            self.sender.wait()  # the connection is the sender's until then
         with self.connection.cursor() as cursor:
             cursor.executemany(self.update_sql, self.updates)
         self.updates.clear()
