@@ -33,10 +33,16 @@ MODELS = (
 )
 
 
-@pytest.fixture
-def demo():
-    load_demo()
-    load_demo_organization()
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo with its organisation, loaded once for the module (about 20 s a load)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo()
+        load_demo_organization()
+        yield
+        transaction.set_rollback(True)
 
 
 def test_demo_builds_the_article_structures(demo):
