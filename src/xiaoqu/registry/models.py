@@ -266,8 +266,13 @@ class RegisterStatus(models.TextChoices):
 class Dwelling(TimeStamped):
     """A unit (户) with its exclusive area (专有部分面积)."""
 
+    # No index of its own: the unique (entrance, number) below serves it.
     entrance = models.ForeignKey(
-        Entrance, verbose_name=_("单元"), on_delete=models.CASCADE, related_name="dwellings"
+        Entrance,
+        verbose_name=_("单元"),
+        on_delete=models.CASCADE,
+        related_name="dwellings",
+        db_index=False,
     )
     # Copies of entrance.building and building.estate for scoped queries and counts.
     building = models.ForeignKey(
@@ -315,19 +320,25 @@ class Dwelling(TimeStamped):
 
 
 class Person(TimeStamped):
-    """A person; the ID number is kept only as a keyed hash plus its last four characters."""
+    """A person; the ID number is kept only as a keyed hash plus its last four characters.
+
+    The people table is the register's largest with the ownerships: its indexes are only those
+    a query uses. ``ref``, ``phone`` and ``id_hash`` are matched whole, never by prefix, so they
+    are unique constraints and a plain index, without the ``LIKE`` index PostgreSQL gets for a
+    ``unique`` or ``db_index`` text field (which made a national import maintain three more
+    indexes of random keys; docs/benchmarks.md, national scale).
+    """
 
     ref = models.CharField(
         _("人员编号"),
         max_length=32,
         null=True,
         blank=True,
-        unique=True,
         help_text=_("导入文件中的人员编号，用于重复导入时对应同一人"),
     )
     name = models.CharField(_("姓名"), max_length=64)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
-    id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    id_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     id_last4 = models.CharField(_("证件号后四位"), max_length=4, blank=True, editable=False)
     # Sensitive personal information (PIPL Art. 28: health and disability): held only while the
     # person's consent of kind ASSISTANCE is current (Consent below), shown only through
@@ -353,6 +364,11 @@ class Person(TimeStamped):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["ref"], name="person_unique_ref"),
+            models.UniqueConstraint(fields=["id_hash"], name="person_unique_id_hash"),
+        ]
+        indexes = [models.Index(fields=["phone"], name="person_phone")]
 
     def __str__(self) -> str:
         return self.name
@@ -425,8 +441,13 @@ class Consent(models.Model):
 class Ownership(TimeStamped):
     """Person ↔ dwelling; a dwelling may have co-owners, a person several dwellings."""
 
+    # No index of its own: the unique (person, dwelling) below serves it.
     person = models.ForeignKey(
-        Person, verbose_name=_("业主"), on_delete=models.CASCADE, related_name="ownerships"
+        Person,
+        verbose_name=_("业主"),
+        on_delete=models.CASCADE,
+        related_name="ownerships",
+        db_index=False,
     )
     dwelling = models.ForeignKey(
         Dwelling, verbose_name=_("房屋"), on_delete=models.CASCADE, related_name="ownerships"
