@@ -139,3 +139,85 @@ def test_serve_with_no_worker_processes_is_a_bad_option_value(monkeypatch):
     with pytest.raises(CommandError) as refused:
         call_command("serve", workers=0, verbosity=0)
     assert refused.value.returncode == 2 and "工作进程数至少为 1" in str(refused.value)
+
+
+# --- `xiaoqu worker`: the worker on its own ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_worker_runs_the_worker_until_sigterm_and_then_stops_it(settings, monkeypatch, tmp_path):
+    """`xiaoqu worker` starts the supervised `xiaoqu db_worker` (every queue, a look every
+    second by default) and, on SIGTERM, stops it and exits."""
+    import signal
+    import threading
+
+    settings.TASKS = DATABASE_TASKS
+    marker = tmp_path / "worker.pid"
+    asked: list[dict] = []
+
+    def command(*args, **kwargs):
+        asked.append(kwargs)
+        return sleeper(marker)
+
+    monkeypatch.setattr(worker, "worker_command", command)
+
+    def stop_once_started() -> None:
+        wait_for(marker.exists)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=stop_once_started, daemon=True).start()
+    call_command("worker", verbosity=0)
+    assert asked == [{"queues": "*", "interval": 1.0}]
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(marker.read_text()), 0)
+
+
+def test_worker_with_tasks_run_at_once_has_nothing_to_run():
+    """With a backend that runs tasks inside the request (the tests'), it refuses to start."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as refused:
+        call_command("worker", verbosity=0)
+    assert refused.value.returncode == 1 and "不需要后台任务进程" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"interval": 0}, "间隔秒数须大于 0"),
+        ({"grace": -1}, "等待秒数不能为负数"),
+        ({"queue": "default,"}, "队列名不能为空"),
+    ],
+)
+def test_worker_with_a_bad_option_value_exits_2(option, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as refused:
+        call_command("worker", verbosity=0, **option)
+    assert refused.value.returncode == 2 and message in str(refused.value)
+
+
+def test_worker_command_names_the_queues_and_the_interval():
+    command = worker.worker_command("w-2", queues="default,reports", interval=0.5)
+    assert "--queue-name=default,reports" in command and "--interval=0.5" in command
+
+
+def test_a_worker_killed_after_ignoring_the_request_to_stop_has_its_task_failed(
+    monkeypatch, tmp_path
+):
+    """A task the worker held when it had to be killed would stay 'running' for ever: it is
+    ended as failed (and its analysis with it)."""
+    failed: list[str] = []
+    monkeypatch.setattr(worker, "fail_abandoned_tasks", failed.append)
+    ready = tmp_path / "ignoring"
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"open({str(ready)!r}, 'w').close(); time.sleep(60)",
+    ]
+    with worker.background_worker(command=stubborn, grace=0.2) as supervisor:
+        held_by = supervisor.worker_id
+        assert wait_for(ready.exists)
+    assert supervisor.process.returncode == -9
+    assert failed == [held_by]

@@ -113,10 +113,11 @@ TEMPLATES = [
     },
 ]
 
+_CONN_MAX_AGE = int(os.environ.get("XIAOQU_DB_CONN_MAX_AGE", "60"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'xiaoqu.sqlite3'}"),
-        conn_max_age=int(os.environ.get("XIAOQU_DB_CONN_MAX_AGE", "60")),
+        conn_max_age=_CONN_MAX_AGE,
         # A kept connection is checked before a request reuses it, so that after a database
         # restart the site reconnects by itself instead of failing on a dead connection.
         conn_health_checks=True,
@@ -136,6 +137,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),
         }
+    )
+# A streaming replica of the PostgreSQL primary for the reads of safe requests, with
+# read-your-own-writes for XIAOQU_REPLICA_PIN_SECONDS after a client wrote (xiaoqu.core.replica,
+# docs/deployment.md). Without XIAOQU_REPLICA_URL no router or middleware is installed.
+XIAOQU_REPLICA_PIN_SECONDS = int(os.environ.get("XIAOQU_REPLICA_PIN_SECONDS", "5"))
+_REPLICA_URL = os.environ.get("XIAOQU_REPLICA_URL", "").strip()
+if _REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        _REPLICA_URL, conn_max_age=_CONN_MAX_AGE, conn_health_checks=True
+    )
+    # A test run uses the primary's test database for both (Django's test mirror).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable replica costs a request at most this many seconds before the site
+        # reads from the primary instead.
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASE_ROUTERS = ["xiaoqu.core.replica.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "xiaoqu.core.replica.ReplicaMiddleware",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,9 +1,11 @@
-"""The background worker that `xiaoqu serve` and `xiaoqu demo` run beside the web server.
+"""The background worker that `xiaoqu serve` and `xiaoqu demo` run beside the web server, and
+that `xiaoqu worker` runs on its own.
 
-Background work (a region's life-circle analysis) is queued as rows by django-tasks' database
-backend, the default of XIAOQU_TASKS_BACKEND, and run by `xiaoqu db_worker`. The two commands
-start one worker process with the server, start it again if it dies, and stop it with the
-server, so nothing else has to be started. With another backend no worker is started.
+Background work (a region's life-circle analysis, sending notifications, vote reminders) is
+queued as rows by django-tasks' database backend, the default of XIAOQU_TASKS_BACKEND, and run
+by `xiaoqu db_worker`. These commands start one worker process, start it again if it dies, and
+stop it when they stop, so nothing else has to be started. With another backend no worker is
+started.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ def worker_needed() -> bool:
     return isinstance(task_backends["default"], DatabaseBackend)
 
 
-def worker_command(worker_id: str, verbosity: int = 1) -> list[str]:
+def worker_command(
+    worker_id: str, verbosity: int = 1, *, queues: str = "*", interval: float = 1.0
+) -> list[str]:
+    """`xiaoqu db_worker` on ``queues`` (comma-separated; ``*``: every queue), looking for
+    work every ``interval`` seconds while there is none."""
     return [
         sys.executable,
         "-m",
@@ -45,7 +51,8 @@ def worker_command(worker_id: str, verbosity: int = 1) -> list[str]:
         "db_worker",
         "--no-reload",
         "--no-startup-delay",
-        "--interval=1",
+        f"--queue-name={queues}",
+        f"--interval={interval:g}",
         f"--worker-id={worker_id}",
         f"--verbosity={verbosity}",
     ]
@@ -100,9 +107,20 @@ def fail_abandoned_tasks(worker_id: str) -> int:
 class _Supervisor:
     """Runs one worker process and starts a new one whenever it dies, until stopped."""
 
-    def __init__(self, command: list[str] | None, verbosity: int) -> None:
+    def __init__(
+        self,
+        command: list[str] | None,
+        verbosity: int,
+        *,
+        queues: str = "*",
+        interval: float = 1.0,
+        grace: float = STOP_GRACE_SECONDS,
+    ) -> None:
         self.command = command
         self.verbosity = verbosity
+        self.queues = queues
+        self.interval = interval
+        self.grace = grace
         self.process: subprocess.Popen | None = None
         self.worker_id = ""
         self.stopping = threading.Event()
@@ -112,7 +130,9 @@ class _Supervisor:
     def _start(self) -> None:
         self.starts += 1
         self.worker_id = f"xiaoqu-{socket.gethostname()}-{os.getpid()}-{self.starts}"[:64]
-        command = self.command or worker_command(self.worker_id, self.verbosity)
+        command = self.command or worker_command(
+            self.worker_id, self.verbosity, queues=self.queues, interval=self.interval
+        )
         self.process = subprocess.Popen(
             command,
             # Its own session: a Ctrl+C in the terminal reaches the server, which then stops
@@ -148,18 +168,33 @@ class _Supervisor:
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
         self.thread.join()
-        if self.process is not None:
-            stop_worker(self.process)
+        if self.process is None:
+            return
+        stop_worker(self.process, self.grace)
+        if self.process.returncode == -signal.SIGKILL:
+            # Killed after ignoring two requests to stop: the task it held never ended.
+            try:
+                fail_abandoned_tasks(self.worker_id)
+            except Exception:
+                logger.exception("could not mark the stopped worker's tasks failed")
 
 
 @contextmanager
 def background_worker(
-    *, verbosity: int = 1, command: list[str] | None = None
+    *,
+    verbosity: int = 1,
+    command: list[str] | None = None,
+    queues: str = "*",
+    interval: float = 1.0,
+    grace: float = STOP_GRACE_SECONDS,
 ) -> Iterator[_Supervisor | None]:
     """A worker process for the duration of the block, when the task backend needs one
-    (``command`` replaces `xiaoqu db_worker`, for tests)."""
+    (``command`` replaces `xiaoqu db_worker`, for tests). Asked to stop, the worker has
+    ``grace`` seconds to finish its task, then as long again once the task is interrupted."""
     if command is None and not worker_needed():
         yield None
         return
-    with _Supervisor(command, verbosity) as supervisor:
+    with _Supervisor(
+        command, verbosity, queues=queues, interval=interval, grace=grace
+    ) as supervisor:
         yield supervisor
