@@ -10,6 +10,7 @@ from xiaoqu.bench.management.commands.bench import format_table
 
 KNOWN = [
     "register",
+    "national",
     "pages",
     "needs",
     "needs-record",
@@ -21,6 +22,8 @@ KNOWN = [
     "insights",
     "workbench",
     "backup",
+    "replica",
+    "load",
 ]
 
 

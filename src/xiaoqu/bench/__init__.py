@@ -30,6 +30,7 @@ Benchmark = Callable[[dict[str, Any]], list[Row]]
 # Benchmark name → module holding its ``run(options)``; in the lifecycle's order.
 BENCHMARKS: dict[str, str] = {
     "register": "xiaoqu.bench.register",
+    "national": "xiaoqu.bench.national",
     "pages": "xiaoqu.bench.pages",
     "needs": "xiaoqu.bench.needs",
     "needs-record": "xiaoqu.bench.needs_record",
@@ -41,6 +42,8 @@ BENCHMARKS: dict[str, str] = {
     "insights": "xiaoqu.bench.insights",
     "workbench": "xiaoqu.bench.workbench",
     "backup": "xiaoqu.bench.backup",
+    "replica": "xiaoqu.bench.replica",
+    "load": "xiaoqu.bench.load",
 }
 
 

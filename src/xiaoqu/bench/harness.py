@@ -14,22 +14,28 @@ the register benchmark, a child would report the bench process's gigabyte instea
 Scratch databases are SQLite files in a temporary folder, or, when ``--database`` names a
 PostgreSQL server, databases with unique names on that server; either way they are gone when
 the benchmark ends.
+
+Benchmarks of the site under load run it as production does: ``served`` starts ``xiaoqu
+serve`` (gunicorn) on a free port of 127.0.0.1 and stops it, whatever happens, at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import resource
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -199,6 +205,22 @@ class Scratch:
             run_xiaoqu(url, "migrate", "--no-input", "--verbosity", "0")
         return url
 
+    def clone(self, url: str, name: str) -> str:
+        """A new database holding what the scratch database ``url`` holds (PostgreSQL's
+        ``CREATE DATABASE … TEMPLATE``, no migration run again; a file copy on SQLite)."""
+        if not self.postgres:
+            target = self.folder / (name + ".sqlite3")
+            shutil.copyfile(url.removeprefix("sqlite:///"), target)
+            return f"sqlite:///{target}"
+        import psycopg
+
+        source = urlparse(url).path.lstrip("/")
+        dbname = f"xiaoqu_bench_{name}_{self._run}"
+        with psycopg.connect(self._admin_url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{source}"')
+        self._created.append(dbname)
+        return urlunparse(urlparse(self.server)._replace(path=f"/{dbname}"))
+
     def env(self, url: str) -> dict[str, str]:
         """A child's environment on ``url``, its uploads kept in the scratch folder."""
         return child_env(url, XIAOQU_MEDIA_ROOT=str(self.folder / "media"))
@@ -231,6 +253,86 @@ class Scratch:
             for dbname in self._created:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         self._created.clear()
+
+
+@contextlib.contextmanager
+def served(
+    env: Mapping[str, str],
+    *,
+    workers: int | None = None,
+    background_worker: bool = True,
+    log: Path | None = None,
+    probe: str = "/open311/v2/services.json",
+) -> Iterator[tuple[str, int]]:
+    """``xiaoqu serve`` on a free port of 127.0.0.1, stopped at the end: its base URL and pid.
+
+    ``workers`` gunicorn workers (default: the command's own default); without
+    ``background_worker`` the command's ``--no-worker``. Its output (gunicorn's access and
+    error logs, Django's tracebacks) goes to ``log`` when given. The block starts once
+    ``probe`` answers 200.
+    """
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "xiaoqu.cli", "serve", "--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if not background_worker:
+        command.append("--no-worker")
+    with contextlib.ExitStack() as stack:
+        output: Any = subprocess.DEVNULL
+        if log is not None:
+            output = stack.enter_context(log.open("ab"))
+        server = subprocess.Popen(
+            command,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_up(f"{base}{probe}", server)
+            yield base, server.pid
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise ChildFailed(f"xiaoqu serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise ChildFailed(f"xiaoqu serve did not answer {url} within {seconds:.0f} s")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by the process ``pid`` and every process under it (psutil
+    comes with locust, which every load benchmark needs)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def _check(done: subprocess.CompletedProcess[str], command: Sequence[str]) -> None:

@@ -39,7 +39,6 @@ given with ``--database``):
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import importlib.util
@@ -48,18 +47,22 @@ import math
 import os
 import random
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xiaoqu.bench import Row
-from xiaoqu.bench.harness import ChildFailed, Scratch, child_env, measure_xiaoqu, run_in_child
+from xiaoqu.bench.harness import (
+    Scratch,
+    child_env,
+    measure_xiaoqu,
+    run_in_child,
+    served,
+    tree_cpu_seconds,
+)
 
 SAMPLE = 200_000
 BASELINE_SHARE = 10
@@ -316,7 +319,7 @@ def _open311_rows(server: str | None) -> list[Row]:
         return [
             {
                 "step": "Open311 under load: skipped, locust is not installed "
-                "(make bench installs the bench extra)",
+                "(it is in the test extra: pip install -e '.[test]')",
             }
         ]
     with Scratch(server, "xiaoqu-bench-open311-") as scratch:
@@ -333,30 +336,16 @@ def _open311_rows(server: str | None) -> list[Row]:
             "XIAOQU_VAR_DIR": str(scratch.folder / "var"),
         }
         rows: list[Row] = []
-        with _served(serve_env) as (base, pid):
+        with served(serve_env) as (base, pid):
             # Unmeasured: every worker's first requests load translations, the calendar…
             _locust(base, data_file, 1.0, scratch.folder / "warm-up", seconds=WARM_UP_SECONDS)
             for pause, label, goal in LOAD_SCENARIOS:
                 load = os.getloadavg()[0]
-                cpu = _tree_cpu_seconds(pid)
+                cpu = tree_cpu_seconds(pid)
                 stats = _locust(base, data_file, pause, scratch.folder / f"load-{pause}")
-                used = _tree_cpu_seconds(pid) - cpu
+                used = tree_cpu_seconds(pid) - cpu
                 rows += _load_rows(stats, label, goal, scratch.engine, used, load)
     return rows
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by the server and every process under it (psutil comes with
-    locust)."""
-    import psutil
-
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
 
 
 def _load_rows(
@@ -391,50 +380,6 @@ def _load_rows(
         rows[0]["locust CPU %"] = int(stats.get("locust", {}).get("cpu_percent", 0))
         rows[0]["load avg before"] = round(load, 2)
     return rows
-
-
-@contextlib.contextmanager
-def _served(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """``xiaoqu serve`` on a free port of 127.0.0.1 (its default workers), stopped at the end."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "xiaoqu.cli", "serve", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait_until_up(f"{base}/open311/v2/services.json", server)
-        yield base, server.pid
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise ChildFailed(f"xiaoqu serve exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise ChildFailed(f"xiaoqu serve did not answer {url} within {seconds:.0f} s")
 
 
 def _locust(

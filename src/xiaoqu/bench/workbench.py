@@ -220,6 +220,26 @@ def _lines(user: Any) -> tuple[int, int]:
     return len(groups), sum(g.total for g in groups)
 
 
+def build_todo_world() -> tuple[Any, dict[str, int]]:
+    """On a database holding a register: an administrator (the actor of what follows), the
+    activity of ``bench insights`` for every estate and what the to-do page lists on top
+    (``build_todo_activity``). Returns the administrator and the counts of what was made."""
+    from xiaoqu.accounts.models import Role, RoleAssignment, User
+    from xiaoqu.bench.insights import build_needs_votes_orders
+    from xiaoqu.bench.renovation import build_report_world
+    from xiaoqu.registry.models import Region, RegionLevel
+
+    province = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("pk").first()
+    if province is None:
+        raise SystemExit("the database holds no province: load a register first")
+    actor = User.objects.create_superuser(phone="19900000004", password=None, name="基准")
+    RoleAssignment.objects.create(user=actor, role=Role.ADMIN)
+    made = build_report_world(province, actor)
+    made |= build_needs_votes_orders()
+    made |= build_todo_activity(actor)
+    return actor, made
+
+
 def measure_todo(*, requests: int = REQUESTS, build: bool = True) -> list[Row]:
     """In a process with Django set up on a database holding a register: build the activity
     (``build``), then time the to-do page against the register's workbench."""
@@ -227,22 +247,12 @@ def measure_todo(*, requests: int = REQUESTS, build: bool = True) -> list[Row]:
     from django.test import Client
     from django.urls import reverse
 
-    from xiaoqu.accounts.models import Role, RoleAssignment, User
-    from xiaoqu.registry.models import Estate, Region, RegionLevel
+    from xiaoqu.accounts.models import User
+    from xiaoqu.registry.models import Estate
 
     made: dict[str, int] = {}
     if build:
-        from xiaoqu.bench.insights import build_needs_votes_orders
-        from xiaoqu.bench.renovation import build_report_world
-
-        province = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("pk").first()
-        if province is None:
-            raise SystemExit("the database holds no province: load a register first")
-        actor = User.objects.create_superuser(phone="19900000004", password=None, name="基准")
-        RoleAssignment.objects.create(user=actor, role=Role.ADMIN)
-        made |= build_report_world(province, actor)
-        made |= build_needs_votes_orders()
-        made |= build_todo_activity(actor)
+        made = build_todo_world()[1]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

@@ -1,0 +1,306 @@
+"""``xiaoqu bench national``: the national programme on PostgreSQL, and whether partitioning by
+province pays off.
+
+Workload: ``xiaoqu generate --preset national`` — 220,000 estates and 38 million dwellings in
+31 province folders — scaled by ``XIAOQU_BENCH_NATIONAL_SCALE`` (default 1; 0.1 gives 22,000
+estates and 3.8 million dwellings), generated in the bench process (timed).
+
+Measured, on PostgreSQL only (``--database postgres://...``):
+
+* the import: every province with ``xiaoqu import``, one after another into one database, each
+  in a measured child process (wall time, rows/s, the largest peak RSS);
+* the province roll-up: ``xiaoqu rollup --check`` (every estate's figures counted again from
+  the register) and the province dashboard of the largest province; the estate page of random
+  estates — a housing-bureau user of that province, 200 requests each after 5 warm-ups, p50
+  and p95 — first on the plain tables, then with ``registry_dwelling`` and
+  ``registry_ownership`` partitioned by province (``LIST`` on the first two digits of the
+  community's code), the same queries reaching the partitioned copies through
+  ``search_path``.
+
+Baseline, same run: a raw ``COPY`` of the very same rows (dumped from the imported database
+to files first, untimed) into a second fresh database in one transaction, timing the ``COPY
+FROM`` and the commit; the import's rows/s is reported against it.
+
+Goal: the whole import ≤ 45 min at scale 1 on a 2-core machine; partitioning is kept only
+where the same pages are faster with it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from xiaoqu.bench import Row
+from xiaoqu.bench.harness import (
+    Scratch,
+    child_env,
+    measure_xiaoqu,
+    percentile,
+    run_in_child,
+)
+
+TABLES = (
+    "registry_region",
+    "registry_estate",
+    "registry_building",
+    "registry_entrance",
+    "registry_dwelling",
+    "registry_person",
+    "registry_ownership",
+)
+REQUESTS = 200
+WARM_UP = 5
+PARTITIONED = "xiaoqu_partitioned"
+
+
+def _scale() -> float:
+    return float(os.environ.get("XIAOQU_BENCH_NATIONAL_SCALE", "1"))
+
+
+def _pages(requests: int, seed: int) -> list[Row]:
+    """Runs in the child: the dashboard of the largest province and random estate pages."""
+    from django.db.models import Count
+    from django.test import Client
+    from django.urls import reverse
+
+    from xiaoqu.accounts.models import Role, RoleAssignment, User
+    from xiaoqu.registry.models import Estate, Region, RegionLevel
+
+    sizes = (
+        Estate.objects.values("community__code")
+        .annotate(n=Count("pk"))
+        .values_list("community__code", "n")
+    )
+    by_province: dict[str, int] = {}
+    for code, n in sizes:
+        prefix = str(code)[:2]
+        by_province[prefix] = by_province.get(prefix, 0) + n
+    largest = max(by_province, key=lambda code: by_province[code])
+    province = Region.objects.get(level=RegionLevel.PROVINCE, code=f"{largest}0000")
+    user, _created = User.objects.get_or_create(phone="19900000001", defaults={"name": "基准"})
+    RoleAssignment.objects.get_or_create(user=user, role=Role.HOUSING_BUREAU, region=province)
+    client = Client()
+    client.force_login(user)
+    rng = random.Random(seed)
+    estates = list(
+        Estate.objects.filter(community__code__startswith=largest).values_list("pk", flat=True)
+    )
+    cases = {
+        f"province dashboard ({province.name}, {by_province[largest]:,} estates)": lambda: reverse(
+            "insights:region", args=[province.pk]
+        ),
+        "estate page (random estate of that province)": lambda: reverse(
+            "registry:estate_detail", args=[rng.choice(estates)]
+        ),
+    }
+    rows: list[Row] = []
+    for name, url_of in cases.items():
+        for _ in range(WARM_UP):
+            client.get(url_of())
+        samples = []
+        for _ in range(requests):
+            url = url_of()
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+        rows.append(
+            {
+                "case": name,
+                "p50_ms": round(statistics.median(samples), 1),
+                "p95_ms": round(percentile(samples, 0.95), 1),
+            }
+        )
+    return rows
+
+
+def _import_provinces(folders: list[str]) -> list[float]:
+    """Runs in the child: ``xiaoqu import`` of each folder in turn; the seconds of each."""
+    from django.core.management import call_command
+
+    seconds = []
+    for folder in folders:
+        started = time.perf_counter()
+        call_command("import", folder, "--no-progress")
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def _import_all(scratch: Scratch, register: Path, url: str) -> tuple[list[float], Any]:
+    """Every province folder imported in order, in one measured child process (the provinces
+    one after another as an operator's loop would, without 31 interpreter start-ups)."""
+    folders = [str(p) for p in sorted(register.iterdir()) if p.is_dir()]
+    seconds, usage = run_in_child(_import_provinces, env=scratch.env(url), folders=folders)
+    return seconds, usage
+
+
+def _raw_copy(scratch: Scratch, source: str, target: str) -> tuple[int, float]:
+    """The register's rows dumped with COPY TO into files (untimed), then loaded with COPY
+    FROM into ``target`` in one transaction (timed with the commit)."""
+    files = []
+    with scratch.connect(source) as src, src.cursor() as cursor:
+        for table in TABLES:
+            path = scratch.folder / f"{table}.copy"
+            with (
+                open(path, "wb") as out,
+                cursor.copy(f'COPY (SELECT * FROM "{table}" ORDER BY "id") TO STDOUT') as copy,
+            ):
+                for block in copy:
+                    out.write(block)
+            files.append((table, path))
+        rows = 0
+        for table in TABLES:
+            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
+            rows += cursor.fetchone()[0]
+    with scratch.connect(target) as dst, dst.cursor() as cursor:
+        started = time.perf_counter()
+        for table, path in files:
+            with open(path, "rb") as data, cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
+                while block := data.read(1 << 20):
+                    copy.write(block)
+        dst.commit()
+        spent = time.perf_counter() - started
+    for _table, path in files:
+        path.unlink()
+    return rows, spent
+
+
+_PARTITION_SQL = """
+CREATE SCHEMA {schema};
+CREATE TABLE {schema}.registry_dwelling (LIKE public.registry_dwelling INCLUDING DEFAULTS,
+    province smallint NOT NULL) PARTITION BY LIST (province);
+CREATE TABLE {schema}.registry_ownership (LIKE public.registry_ownership INCLUDING DEFAULTS,
+    province smallint NOT NULL) PARTITION BY LIST (province);
+"""
+
+
+def _partition(scratch: Scratch, url: str) -> float:
+    """Partitioned copies of the dwellings and ownerships, by province; seconds taken."""
+    started = time.perf_counter()
+    with scratch.connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute(_PARTITION_SQL.format(schema=PARTITIONED))
+        cursor.execute(
+            "SELECT DISTINCT left(code, 2)::smallint FROM registry_region WHERE level = 'province'"
+        )
+        for (code,) in cursor.fetchall():
+            for table in ("registry_dwelling", "registry_ownership"):
+                cursor.execute(
+                    f"CREATE TABLE {PARTITIONED}.{table}_{code} PARTITION OF "
+                    f"{PARTITIONED}.{table} FOR VALUES IN ({code})"
+                )
+        cursor.execute(
+            f"INSERT INTO {PARTITIONED}.registry_dwelling SELECT d.*, left(r.code, 2)::smallint"
+            " FROM registry_dwelling d JOIN registry_estate e ON e.id = d.estate_id"
+            " JOIN registry_region r ON r.id = e.community_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {PARTITIONED}.registry_ownership SELECT o.*, d.province"
+            f" FROM registry_ownership o JOIN {PARTITIONED}.registry_dwelling d"
+            " ON d.id = o.dwelling_id"
+        )
+        # The indexes the plain tables have, on the partitioned ones (each partition its own).
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+            " AND tablename IN ('registry_dwelling', 'registry_ownership')"
+        )
+        for table, definition in cursor.fetchall():
+            unique = definition.startswith("CREATE UNIQUE")
+            columns, rest = _columns(definition)
+            if unique:  # a unique index of a partitioned table holds the partition key
+                columns += ", province"
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            cursor.execute(f"CREATE {kind} ON {PARTITIONED}.{table} ({columns}){rest}")
+        conn.commit()
+    with scratch.connect(url) as conn:
+        conn.autocommit = True
+        conn.execute(f"ANALYZE {PARTITIONED}.registry_dwelling")
+        conn.execute(f"ANALYZE {PARTITIONED}.registry_ownership")
+    return time.perf_counter() - started
+
+
+def _columns(definition: str) -> tuple[str, str]:
+    """The column list of ``CREATE INDEX … USING btree (<columns>) <rest>`` and the rest (a
+    partial index's ``WHERE``)."""
+    start = definition.index(" USING ") + len(" USING ")
+    start = definition.index("(", start) + 1
+    depth = 1
+    for end in range(start, len(definition)):
+        depth += {"(": 1, ")": -1}.get(definition[end], 0)
+        if depth == 0:
+            return definition[start:end], definition[end + 1 :]
+    raise ValueError(definition)
+
+
+def _on_search_path(url: str, schema: str) -> str:
+    """``url`` whose connections look in ``schema`` first (libpq's ``options``)."""
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote(f'-c search_path={schema},public')}"
+
+
+def run(options: dict[str, Any]) -> list[Row]:
+    from xiaoqu.registry.generator import generate_register
+
+    server = options.get("database") or ""
+    if not server.startswith("postgres"):
+        return [{"step": "national scale", "note": "PostgreSQL only: give --database"}]
+    scale = _scale()
+    estates, dwellings = max(31, round(220_000 * scale)), max(62, round(38_000_000 * scale))
+    with Scratch(server, "xiaoqu-bench-national-") as scratch:
+        register = scratch.folder / "national"
+        started = time.perf_counter()
+        summary = generate_register(
+            register, preset="national", estates=estates, dwellings=dwellings, seed=1
+        )
+        generated = time.perf_counter() - started
+        rows = sum(summary.as_dict().values())
+        url = scratch.database("national")
+        raw_url = scratch.clone(url, "raw")
+        per_province, usage = _import_all(scratch, register, url)
+        import_seconds = usage.seconds
+        raw_rows, raw_seconds = _raw_copy(scratch, url, raw_url)
+        rollup = measure_xiaoqu(scratch.env(url), "rollup", "--check")
+        plain = run_in_child(_pages, env=child_env(url), requests=REQUESTS, seed=1)[0]
+        partition_seconds = _partition(scratch, url)
+        parted_url = _on_search_path(url, PARTITIONED)
+        parted_rollup = measure_xiaoqu(scratch.env(parted_url), "rollup", "--check")
+        parted = run_in_child(_pages, env=child_env(parted_url), requests=REQUESTS, seed=1)[0]
+    label = f"{estates:,} estates, {dwellings:,} dwellings (scale {scale:g})"
+    out: list[Row] = [
+        {"step": f"generate ({label})", "rows": rows, "seconds": round(generated, 1)},
+        {
+            "step": "xiaoqu import, 31 provinces one after another",
+            "rows": rows,
+            "seconds": round(import_seconds, 1),
+            "rows/s": round(rows / import_seconds),
+            "slowest province s": round(max(per_province), 1),
+            "peak RSS MB": round(usage.peak_rss_mb),
+            "target": "≤ 2,700 s at scale 1",
+        },
+        {
+            "step": "raw COPY of the same rows (baseline)",
+            "rows": raw_rows,
+            "seconds": round(raw_seconds, 1),
+            "rows/s": round(raw_rows / raw_seconds),
+        },
+        {"step": "import / raw COPY", "ratio": round(raw_seconds / import_seconds, 2)},
+        {
+            "step": "xiaoqu rollup --check (plain / partitioned)",
+            "seconds": f"{rollup.seconds:.1f} / {parted_rollup.seconds:.1f}",
+        },
+        {"step": "partitioned copies made", "seconds": round(partition_seconds, 1)},
+    ]
+    for before, after in zip(plain, parted, strict=True):
+        out.append(
+            {
+                "step": before["case"],
+                "p50 ms (plain / partitioned)": f"{before['p50_ms']} / {after['p50_ms']}",
+                "p95 ms (plain / partitioned)": f"{before['p95_ms']} / {after['p95_ms']}",
+            }
+        )
+    return out
