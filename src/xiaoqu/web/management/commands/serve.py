@@ -19,8 +19,10 @@ from xiaoqu.web.management.worker import background_worker
 
 
 def default_workers() -> int:
-    # gunicorn's usual 2 × cores + 1, capped: the database, not the CPU, is the limit.
-    return min(2 * (os.cpu_count() or 1) + 1, 8)
+    """One worker a core (at least 2, at most 8): a request is mostly Python on a core, and
+    `xiaoqu bench load` served most with as many workers as cores, less with gunicorn's usual
+    2 × cores + 1 (docs/operations.md#how-many-workers)."""
+    return min(max(os.cpu_count() or 1, 2), 8)
 
 
 def _unapplied_migrations() -> int:
@@ -41,7 +43,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=default_workers(),
-            help=_("工作进程数（默认 CPU 核数×2+1，最多 8）"),
+            help=_("工作进程数（默认等于 CPU 核数，至少 2，最多 8）"),
         )
         parser.add_argument(
             "--timeout",
