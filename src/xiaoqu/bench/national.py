@@ -43,16 +43,8 @@ from xiaoqu.bench.harness import (
     percentile,
     run_in_child,
 )
+from xiaoqu.bench.register import TABLES  # the register's tables, parents first
 
-TABLES = (
-    "registry_region",
-    "registry_estate",
-    "registry_building",
-    "registry_entrance",
-    "registry_dwelling",
-    "registry_person",
-    "registry_ownership",
-)
 REQUESTS = 200
 WARM_UP = 5
 PARTITIONED = "xiaoqu_partitioned"
