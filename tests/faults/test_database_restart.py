@@ -20,9 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from tests.faults.pgcluster import Cluster, bindir, free_port
+from tests.faults.pgcluster import Cluster, bindir, copy_suite_schema, free_port
 from tests.faults.scratch import ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -53,43 +52,6 @@ def _until(condition, seconds: float) -> bool:
     return False
 
 
-def _copy_schema(cluster: Cluster) -> None:
-    """The suite's test database's tables, empty, into a database ``xiaoqu`` of the cluster."""
-    here = connection.settings_dict
-    dump = subprocess.run(
-        [
-            str(bindir() / "pg_dump"),
-            "--schema-only",
-            "--no-owner",
-            "-h",
-            here["HOST"] or "127.0.0.1",
-            "-p",
-            str(here["PORT"] or 5432),
-            "-U",
-            here["USER"] or "postgres",
-            here["NAME"],
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PGPASSWORD": here.get("PASSWORD") or ""},
-    ).stdout
-    psql = [
-        str(bindir() / "psql"),
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(cluster.port),
-        "-U",
-        "postgres",
-    ]
-    subprocess.run([*psql, "-c", "CREATE DATABASE xiaoqu"], check=True, capture_output=True)
-    subprocess.run([*psql, "-d", "xiaoqu"], input=dump, text=True, check=True, capture_output=True)
-
-
 @pytest.fixture
 def cluster():
     if bindir() is None:
@@ -101,7 +63,7 @@ def cluster():
 
 
 def test_a_database_restart_answers_503_and_the_site_recovers_by_itself(cluster, tmp_path):
-    _copy_schema(cluster)
+    copy_suite_schema(cluster)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {

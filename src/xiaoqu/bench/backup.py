@@ -49,20 +49,9 @@ def build_activity() -> dict[str, int]:
     """In a child on the imported register: the activity of ``bench workbench``."""
     from django.db import connection
 
-    from xiaoqu.accounts.models import Role, RoleAssignment, User
-    from xiaoqu.bench.insights import build_needs_votes_orders
-    from xiaoqu.bench.renovation import build_report_world
-    from xiaoqu.bench.workbench import build_todo_activity
-    from xiaoqu.registry.models import Region, RegionLevel
+    from xiaoqu.bench.workbench import build_todo_world
 
-    province = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("pk").first()
-    if province is None:
-        raise SystemExit("the database holds no province: load a register first")
-    actor = User.objects.create_superuser(phone="19900000004", password=None, name="基准")
-    RoleAssignment.objects.create(user=actor, role=Role.ADMIN)
-    made = build_report_world(province, actor)
-    made |= build_needs_votes_orders()
-    made |= build_todo_activity(actor)
+    _actor, made = build_todo_world()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
