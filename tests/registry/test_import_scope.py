@@ -128,3 +128,36 @@ def test_rows_naming_another_province_s_estate_and_person_find_them(country, tmp
     # Again: the ownership now stored is matched, not added a second time.
     import_register(folder)
     assert Ownership.objects.filter(person=person, dwelling=dwelling).count() == 1
+
+
+def test_a_province_beside_another_looks_no_one_up_by_id_number(country):
+    """ID numbers new to the file are left to the unique index (a lookup each is a random
+    read of a country-sized index); only the file's 人员编号 are looked up."""
+    import_register(country / "110000")
+    with CaptureQueriesContext(connection) as queries:
+        import_register(country / "120000")
+    people_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "id"') and 'FROM "registry_person"' in q["sql"]
+    ]
+    assert people_reads and all('"ref" IN' in sql for sql in people_reads), people_reads
+
+
+def test_a_taken_id_number_is_reported_beside_the_file_s_other_errors(country, tmp_path):
+    """When the import fails for another reason, the ID numbers are still checked: the
+    errors reported are all of them."""
+    import_register(country / "110000")
+    _header, beijing = read(country / "110000" / "people.csv")
+    folder = copy_of(country, "120000", tmp_path)
+    header, rows = read(folder / "people.csv")
+    rows[0][header.index("证件号码")] = beijing[0][header.index("证件号码")]
+    rows[1][header.index("手机号")] = "12"
+    write(folder / "people.csv", header, rows)
+    with pytest.raises(ImportFailed) as caught:
+        import_register(folder)
+    lines = caught.value.lines()
+    assert len(lines) == 2, lines
+    assert "第2行 证件号码" in lines[0] and "已属于系统中的另一人" in lines[0]
+    assert "第3行 手机号" in lines[1]
+    assert not Estate.objects.filter(community__code__startswith="12").exists()

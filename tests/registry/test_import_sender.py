@@ -30,11 +30,11 @@ def test_a_batch_refused_in_the_background_fails_the_import_whole(register, monk
     sent = []
     real = writer._copy
 
-    def refuse_the_fifth(raw, sql, rows):
+    def refuse_the_fifth(raw, errors, sql, rows):
         sent.append(sql)
         if len(sent) == 5:
             raise RuntimeError("the server refused the batch")
-        real(raw, sql, rows)
+        real(raw, errors, sql, rows)
 
     monkeypatch.setattr(writer, "_copy", refuse_the_fifth)
     with pytest.raises(RuntimeError, match="refused the batch"):

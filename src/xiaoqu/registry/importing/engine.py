@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from xiaoqu.accounts.models import Actor
@@ -107,24 +107,45 @@ def import_register(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with transaction.atomic():
-            run = Run(progress)
-            report = run.execute(sources)
-            # Bulk rows make no save signals: the register figures of every estate the file
-            # named are recounted.
-            figures.changed(run.changed_estates(), "register")
-            audit_record(
-                actor=actor,
-                action="registry.import",
-                object_type="registry.register",
-                object_id=Path(path).name[:64],
-                after={"created": report.created, "updated": report.updated},
-            )
+        try:
+            report = _import(path, sources, actor, progress, careful=False)
+        except _LookAgain:
+            # Rolled back; again, with every person the file names by ID number looked up,
+            # so that a number already someone else's is reported on its row (scope).
+            report = _import(path, sources, actor, progress, careful=True)
     finally:
         if collecting:
             gc.enable()
     _refresh_planner_statistics(report)
     report.seconds = time.perf_counter() - started
+    return report
+
+
+class _LookAgain(Exception):
+    """The import did not go through, and it took ID numbers as new without looking."""
+
+
+def _import(
+    path: Path,
+    sources: list[SheetSource],
+    actor: Actor | None,
+    progress: Progress | None,
+    *,
+    careful: bool,
+) -> ImportReport:
+    with transaction.atomic():
+        run = Run(progress, careful=careful)
+        report = run.execute(sources)
+        # Bulk rows make no save signals: the register figures of every estate the file
+        # named are recounted.
+        figures.changed(run.changed_estates(), "register")
+        audit_record(
+            actor=actor,
+            action="registry.import",
+            object_type="registry.register",
+            object_id=Path(path).name[:64],
+            after={"created": report.created, "updated": report.updated},
+        )
     return report
 
 
@@ -169,8 +190,9 @@ STEPS: tuple[type[Step], ...] = (
 class Run:
     """One import: the steps, their tables, the natural keys, and the errors found so far."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, *, careful: bool = True) -> None:
         self.progress = progress
+        self.careful = careful
         self.errors: list[RowError] = []
         self.more = 0
         self.rows = 0
@@ -234,12 +256,25 @@ class Run:
                 if self.errors or self.more:
                     raise ImportFailed(self.errors, self.more)
                 self.finish()
-            finally:
-                self.sender.close()
+            except (ImportFailed, IntegrityError) as failed:
+                self.sender.close(failed=True)
+                if self.took_numbers_unseen():
+                    raise _LookAgain from failed
+                raise
+            except BaseException:
+                self.sender.close(failed=True)
+                raise
+            self.sender.close()
         return self.report()
 
+    def took_numbers_unseen(self) -> bool:
+        """Whether ID numbers were taken as new without looking for their holders."""
+        people = self.steps["people"]
+        assert isinstance(people, People)
+        return not self.careful and self.scope.named is not None and people.new_numbers > 0
+
     def load(self, sources: list[SheetSource]) -> None:
-        self.scope = Scope.for_sources(sources)
+        self.scope = Scope.for_sources(sources, careful=self.careful)
         by_key = {s.sheet.key: s for s in sources}
         steps = self.steps
         links = "ownerships" in by_key or "residencies" in by_key

@@ -26,6 +26,9 @@ class People(Step):
     key = ("ref",)
     values = ("name", "phone", "id_hash", "id_last4")
 
+    # ID numbers the file gives that no person read from the database holds.
+    new_numbers = 0
+
     def load(self) -> None:
         """Only the 人员编号 are needed when the file has no 人员 sheet."""
 
@@ -101,6 +104,8 @@ class People(Step):
     ) -> bool:
         """Record whose ID number this is; a number already someone else's is an error."""
         holder = self.owners.get(id_hash)
+        if holder is None:
+            self.new_numbers += 1
         if holder is None or (not holder[2] and old is not None and holder[0] == old[0]):
             self.owners[id_hash] = (old[0] if old else 0, ref, number)
             return True

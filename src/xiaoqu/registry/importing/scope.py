@@ -8,6 +8,11 @@ held in memory for every province. Only the rows under the estates the file name
 people it names by 人员编号 or ID number, can match a row of the file, so before the sheets are
 loaded one quick pass reads those columns (``named_in``) and the steps read the stored rows of
 that scope alone (``Scope``). A database with no register yet needs no pass.
+
+The people a file names only by an ID number that is new to it are not looked up at first:
+each lookup is a random read of a country-sized index, and the unique index on the number's
+hash refuses a taken number anyway. An import that does not go through is run again with
+those people looked up (``careful``), so that a taken number is reported on its row.
 """
 
 from __future__ import annotations
@@ -49,9 +54,10 @@ class Named:
     id_hashes: set[str] = field(default_factory=set)
 
 
-def named_in(sources: Iterable[SheetSource]) -> Named | None:
-    """The estates and people the sheets name, or None when a sheet cannot be read (the
-    import then learns every stored row, as the loading pass reports what is wrong)."""
+def named_in(sources: Iterable[SheetSource], *, careful: bool) -> Named | None:
+    """The estates and people the sheets name (by ID number too when ``careful``), or None
+    when a sheet cannot be read (the import then learns every stored row, as the loading pass
+    reports what is wrong)."""
     named = Named()
     key = settings.PII_HASH_KEY.encode()
     try:
@@ -61,7 +67,7 @@ def named_in(sources: Iterable[SheetSource]) -> Named | None:
             pos = positions(sheet, header)
             estate = pos.get(_ESTATE_COLUMN.get(sheet.key, ""), -1)
             ref = pos.get("ref", -1) if sheet.key in _PERSON_SHEETS else -1
-            id_number = pos.get("id_number", -1) if sheet.key == "people" else -1
+            id_number = pos.get("id_number", -1) if careful and sheet.key == "people" else -1
             parse_id = sheet.parser(sheet.column("id_number")) if id_number >= 0 else None
             for row in rows:
                 if 0 <= estate < len(row):
@@ -90,11 +96,11 @@ class Scope:
         self._estate_ids: list[int] | None = None
 
     @classmethod
-    def for_sources(cls, sources: list[SheetSource]) -> Scope:
+    def for_sources(cls, sources: list[SheetSource], *, careful: bool = True) -> Scope:
         """The scope of an import of ``sources``: nothing to narrow on an empty register."""
         if not (Estate.objects.exists() or Person.objects.exists()):
             return cls(None)
-        return cls(named_in(sources))
+        return cls(named_in(sources, careful=careful))
 
     def estate_ids(self, estate_by_code: dict[str, int]) -> list[int] | None:
         """The stored estates the file names (None: every estate), from the stored estates'
@@ -137,7 +143,7 @@ class Scope:
 
     def person_filters(self) -> Iterator[tuple[str, list[Any]]]:
         """Filters for the stored people the file names by 人员编号 (``#<id>`` for one stored
-        without it, as the export writes) or whose ID number's hash it holds."""
+        without it, as the export writes) or, when looked up, whose ID number's hash it holds."""
         if self.named is None:
             yield "", []
             return

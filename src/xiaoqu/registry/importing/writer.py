@@ -45,8 +45,10 @@ class Sender:
         if self.pool is None:
             raise RuntimeError("only PostgreSQL's COPY is sent in the background")
         self.connection.ensure_connection()
-        raw = self.connection.connection  # psycopg's own, safe to use from the thread
-        self.pending.append(self.pool.submit(_copy, raw, sql, rows))
+        # Taken here: ``django.db.connection`` is another one in the thread. psycopg's own
+        # connection is safe to use from it.
+        raw, errors = self.connection.connection, self.connection.wrap_database_errors
+        self.pending.append(self.pool.submit(_copy, raw, errors, sql, rows))
         while len(self.pending) > IN_FLIGHT:
             self.pending.popleft().result()
 
@@ -54,18 +56,26 @@ class Sender:
         while self.pending:
             self.pending.popleft().result()
 
-    def close(self) -> None:
-        """Wait for what was sent (its errors are the caller's), then end the thread."""
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for what was sent (its errors are the caller's), then end the thread. After
+        a failure the batches still in flight fail too (the transaction is aborted): their
+        errors are not the caller's."""
         try:
             while self.pending:
-                self.pending.popleft().result()
+                future = self.pending.popleft()
+                if failed:
+                    future.exception()
+                else:
+                    future.result()
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
 
 
-def _copy(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+def _copy(raw: Any, errors: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    # ``errors`` raises Django's exceptions (IntegrityError…) for psycopg's, as a cursor of
+    # Django's does.
+    with errors, raw.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -96,8 +106,10 @@ class Table:
         ins = ["id", *(column(model, f) for f in insert_fields), "created_at", "updated_at"]
         self.insert_columns = ins
         self.now = connection.ops.adapt_datetimefield_value(now)
-        self.stamps = (self.now, self.now)
         self.postgres = connection.vendor == "postgresql"
+        # COPY gets the timestamps as text made once: psycopg's dumper of an aware datetime,
+        # run for each row, cost more than all the other columns together.
+        self.stamps = (now.isoformat(), now.isoformat())
         # Rows are queued without their timestamps, which are the same for every row: COPY
         # (PostgreSQL) adds them to each row, the INSERT (SQLite) has them as constants, two
         # parameters less to bind per row.
@@ -222,7 +234,8 @@ class Table:
                 self.sender.send(sql, rows)
             else:
                 self.connection.ensure_connection()
-                _copy(self.connection.connection, sql, rows)
+                conn = self.connection
+                _copy(conn.connection, conn.wrap_database_errors, sql, rows)
         else:
             with self.connection.cursor() as cursor:
                 cursor.executemany(self.insert_sql, self.inserts)
