@@ -5,6 +5,7 @@ import random
 import pytest
 
 from xiaoqu.core.pii import (
+    IdNumberHasher,
     hash_id_number,
     id_check_digit,
     id_number_is_valid,
@@ -36,6 +37,18 @@ def test_the_check_digit_is_the_weighted_sum_of_gb11643():
         total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
         assert id_check_digit(first17) == "10X98765432"[total % 11]
     assert id_check_digit("11010519491231002") == "X"  # the standard's own example
+
+
+@pytest.mark.parametrize("key", ["", "k", "x" * 64, "密钥" * 40])
+def test_the_import_s_hasher_gives_hash_id_number_s_hash(key):
+    """The register import's hasher (key blocks hashed once) is HMAC-SHA256 all the same,
+    for keys shorter than, as long as and longer than SHA-256's block."""
+    hasher = IdNumberHasher(key)
+    rng = random.Random(2104)
+    for _ in range(200):
+        first17 = "".join(rng.choice("0123456789") for _ in range(17))
+        number = first17 + id_check_digit(first17)
+        assert hasher(number) == hash_id_number(number, key=key)
 
 
 def test_id_hash_is_keyed_and_ignores_case_and_spaces():

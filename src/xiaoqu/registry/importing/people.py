@@ -6,13 +6,12 @@ last four characters; the number itself is never stored (docs/personal-informati
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from xiaoqu.core.pii import IdNumberHasher
 from xiaoqu.registry.importing.loading import BROKEN, References, Step, Target, stored_rows
 from xiaoqu.registry.importing.reading import SheetRows
 from xiaoqu.registry.importing.spec import OWNERSHIPS, PEOPLE, RESIDENCIES
@@ -58,7 +57,7 @@ class People(Step):
         self.cells = rows.cells("ref", "name", "phone", "id_number")
         self.present_phone = rows.has("phone")
         self.target = Target(self.table, self.stored, (True,) * len(self.values))
-        self.hmac_key = settings.PII_HASH_KEY.encode()
+        self.hash_id = IdNumberHasher()
         seen: dict[str, int] = {}
         for number, row in rows:
             self.row(number, row, seen)
@@ -77,9 +76,7 @@ class People(Step):
         old = self.stored.get(ref)
         id_hash = last4 = None
         if id_number is not None:
-            # The same keyed hash as xiaoqu.core.pii.hash_id_number (HMAC-SHA256); naming the
-            # digest lets OpenSSL compute it in one call.
-            id_hash = hmac.digest(self.hmac_key, id_number.encode(), "sha256").hex()
+            id_hash = self.hash_id(id_number)
             last4 = id_number[-4:]
             ok = self.claim(number, ref, id_hash, old) and ok
         if not ok:

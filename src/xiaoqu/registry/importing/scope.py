@@ -17,14 +17,13 @@ those people looked up (``careful``), so that a taken number is reported on its 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 
+from xiaoqu.core.pii import IdNumberHasher
 from xiaoqu.registry.importing import values as v
 from xiaoqu.registry.importing.reading import positions
 from xiaoqu.registry.importing.sources import SheetSource
@@ -59,7 +58,7 @@ def named_in(sources: Iterable[SheetSource], *, careful: bool) -> Named | None:
     when a sheet cannot be read (the import then learns every stored row, as the loading pass
     reports what is wrong)."""
     named = Named()
-    key = settings.PII_HASH_KEY.encode()
+    hash_id = IdNumberHasher()
     try:
         for source in sources:
             sheet = source.sheet
@@ -79,7 +78,7 @@ def named_in(sources: Iterable[SheetSource], *, careful: bool) -> Named | None:
                         number = parse_id(row[id_number].strip())
                     except v.Bad:
                         continue
-                    named.id_hashes.add(hmac.digest(key, number.encode(), "sha256").hex())
+                    named.id_hashes.add(hash_id(number))
     except Exception:  # noqa: BLE001 - an unreadable sheet is reported by the loading pass
         return None
     named.estate_codes.discard("")
