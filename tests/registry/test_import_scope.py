@@ -45,6 +45,19 @@ def copy_of(country: Path, code: str, tmp_path: Path) -> Path:
     return folder
 
 
+def stored_reads_of_second_province(country: Path, table: str) -> list[str]:
+    """The SQL of the importer's reads of ``table``'s stored rows (``SELECT "id", <columns>
+    FROM <table>``) while Tianjin is imported beside Beijing."""
+    import_register(country / "110000")
+    with CaptureQueriesContext(connection) as queries:
+        import_register(country / "120000")
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "id"') and f'FROM "{table}"' in q["sql"]
+    ]
+
+
 def test_the_scope_is_the_file_s_estates_and_people(country):
     import_register(country / "110000")
     import_register(country / "120000")
@@ -60,15 +73,7 @@ def test_the_scope_is_the_file_s_estates_and_people(country):
 
 
 def test_a_province_beside_another_reads_none_of_its_dwellings(country):
-    import_register(country / "110000")
-    with CaptureQueriesContext(connection) as queries:
-        import_register(country / "120000")
-    # The importer's reads of stored rows: ``SELECT "id", <columns> FROM <table>``.
-    dwelling_reads = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith('SELECT "id"') and 'FROM "registry_dwelling"' in q["sql"]
-    ]
+    dwelling_reads = stored_reads_of_second_province(country, "registry_dwelling")
     assert dwelling_reads, "the import reads the stored dwellings of its scope"
     assert all(" WHERE " in sql or " IN (" in sql for sql in dwelling_reads), dwelling_reads
 
@@ -133,14 +138,7 @@ def test_rows_naming_another_province_s_estate_and_person_find_them(country, tmp
 def test_a_province_beside_another_looks_no_one_up_by_id_number(country):
     """ID numbers new to the file are left to the unique index (a lookup each is a random
     read of a country-sized index); only the file's 人员编号 are looked up."""
-    import_register(country / "110000")
-    with CaptureQueriesContext(connection) as queries:
-        import_register(country / "120000")
-    people_reads = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith('SELECT "id"') and 'FROM "registry_person"' in q["sql"]
-    ]
+    people_reads = stored_reads_of_second_province(country, "registry_person")
     assert people_reads and all('"ref" IN' in sql for sql in people_reads), people_reads
 
 
