@@ -15,7 +15,9 @@ Who the simulated users are, in the proportions locust spawns them (its class we
 * Open311 clients (15): ``bench/open311_load.py``'s outside systems (``GET requests.json``
   with their filters, ``POST requests.json``), which also read ``GET services.json``.
 
-Each waits ``XIAOQU_LOAD_PAUSE`` seconds on average between two requests (0: no pause).
+Each asks for each of its kinds once when it starts, so that even a short run asks for every
+kind, then at the weights above. Each waits ``XIAOQU_LOAD_PAUSE`` seconds on average between
+two requests (0: no pause).
 Every request must answer exactly what a browser expects (200, or the 302 of a cast ballot,
 the 201 of a stored visit); anything else — a redirect to the login page included — counts
 as an error.
@@ -258,6 +260,7 @@ class GridWorker(Browser):
         self.worker: dict[str, Any] = next(_grid_workers)
         self.sign_in(self.worker["session"])
         self.visit_page()
+        self.post_visit()
 
     @task(1)
     def visit_page(self) -> None:
@@ -294,6 +297,9 @@ class Staff(Browser):
         super().on_start()
         self.member: dict[str, Any] = next(_staff)
         self.sign_in(self.member["session"])
+        self.todo()
+        self.estate_list()
+        self.estate()
 
     @task(3)
     def todo(self) -> None:
@@ -315,6 +321,12 @@ class Open311(open311_load.Open311Client):
 
     weight = 15
     wait_time = _wait()
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.services()
+        self.get_requests()
+        self.post_request()
 
     @task(1)
     def services(self) -> None:
