@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.db import connection
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -70,6 +70,20 @@ def test_estate_page_logs_the_revealed_phones_and_id_tails_in_one_insert(estate_
     assert rows["phone"].path == url
     assert rows["phone"].address == "127.0.0.1"
     assert rows["phone"].description == estate.name
+
+
+@override_settings(XIAOQU_CLIENT_IP_HEADER="X-Forwarded-For")
+def test_behind_a_load_balancer_the_log_records_the_clients_address(estate_with_owners):
+    """With XIAOQU_CLIENT_IP_HEADER set, the address is the header's last entry (the one the
+    load balancer added), not the load balancer's; a value that is no address is left out."""
+    estate, _owners = estate_with_owners
+    client = _client(make_user("community_staff", region=estate.community))
+    url = reverse("registry:estate_detail", kwargs={"estate_id": estate.pk})
+    assert client.get(url, HTTP_X_FORWARDED_FOR="1.2.3.4, 10.20.30.40").status_code == 200
+    assert set(AccessEvent.objects.values_list("address", flat=True)) == {"10.20.30.40"}
+    AccessEvent.objects.all().delete()
+    assert client.get(url, HTTP_X_FORWARDED_FOR="1.2.3.4, not-an-address").status_code == 200
+    assert set(AccessEvent.objects.values_list("address", flat=True)) == {None}
 
 
 def test_a_masked_viewer_reveals_no_phone(estate_with_owners):

@@ -257,6 +257,98 @@ def test_a_client_sending_an_authorization_header_is_pinned_in_the_cache(replica
     ]
 
 
+def test_a_client_sending_an_x_api_token_header_is_pinned_in_the_cache(replica):
+    """The API's other token header pins the same way; another token from the same address
+    is not pinned by it."""
+    write = RequestFactory().post("/", HTTP_X_API_TOKEN="xq_token-a")
+    _through_middleware(write, lambda request: HttpResponse("ok"))
+    same = RequestFactory().get("/", HTTP_X_API_TOKEN="xq_token-a")
+    other = RequestFactory().get("/", HTTP_X_API_TOKEN="xq_token-b")
+    _through_middleware(same, _read_estates)
+    _through_middleware(other, _read_estates)
+    assert RecordingRouter.reads == [
+        ("registry.estate", "default"),
+        ("registry.estate", REPLICA),
+    ]
+
+
+def test_an_open311_client_posting_its_api_key_reads_its_request_back_from_the_primary(replica):
+    """An Open311 system posts a form with its ``api_key`` and no cookie, then reads the
+    request back: with the key in the query, or without it (reads are public) from the same
+    address. Another system's key elsewhere reads from the replica."""
+    posted = []
+
+    def view(request):
+        posted.append(request.POST["api_key"])  # the view still reads its form
+        return HttpResponse("ok")
+
+    write = RequestFactory().post(
+        "/open311/v2/requests.json",
+        "api_key=o311_key-a&service_code=stair-light",
+        content_type="application/x-www-form-urlencoded",
+        REMOTE_ADDR="10.0.0.5",
+    )
+    _through_middleware(write, view)
+    assert posted == ["o311_key-a"]
+    url = "/open311/v2/requests/1.json"
+    for request in (
+        RequestFactory().get(url, {"api_key": "o311_key-a"}, REMOTE_ADDR="10.0.0.9"),
+        RequestFactory().get(url, REMOTE_ADDR="10.0.0.5"),
+        RequestFactory().get(url, {"api_key": "o311_key-b"}, REMOTE_ADDR="10.0.0.9"),
+    ):
+        _through_middleware(request, _read_estates)
+    assert RecordingRouter.reads == [
+        ("registry.estate", "default"),
+        ("registry.estate", "default"),
+        ("registry.estate", REPLICA),
+    ]
+
+
+def test_a_json_body_is_left_to_the_view(replica):
+    """Only a form's body is looked at for an ``api_key``: a view reading its raw body reads
+    it whole, and the client is pinned by its address."""
+    body = json.dumps({"api_key": "o311_key-a"})
+    read = []
+
+    def view(request):
+        read.append(request.body.decode())
+        return HttpResponse("ok")
+
+    write = RequestFactory().post("/", body, content_type="application/json")
+    _through_middleware(write, view)
+    assert read == [body]
+    _through_middleware(RequestFactory().get("/"), _read_estates)
+    assert RecordingRouter.reads == [("registry.estate", "default")]
+
+
+def test_a_cookieless_client_without_a_credential_is_pinned_by_its_address(replica, settings):
+    """Neither cookies nor a credential: the client's address (behind a load balancer, the one
+    its header names) is pinned; another address is not, nor a client with a session cookie."""
+    settings.XIAOQU_CLIENT_IP_HEADER = "X-Forwarded-For"
+    write = RequestFactory().post("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 10.1.1.1")
+    _through_middleware(write, lambda request: HttpResponse("ok"))
+    same = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="10.1.1.1")
+    other = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="10.1.1.2")
+    with_session = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="10.1.1.1")
+    with_session.COOKIES[settings.SESSION_COOKIE_NAME] = "some-session"
+    for request in (same, other, with_session):
+        _through_middleware(request, _read_estates)
+    assert RecordingRouter.reads == [
+        ("registry.estate", "default"),
+        ("registry.estate", REPLICA),
+        ("registry.estate", REPLICA),
+    ]
+
+
+def test_the_cache_holds_digests_never_a_credential_or_an_address(replica, monkeypatch):
+    marks = {}
+    monkeypatch.setattr(replica_module.cache, "set_many", lambda data, timeout: marks.update(data))
+    write = RequestFactory().post("/", HTTP_X_API_TOKEN="xq_secret", REMOTE_ADDR="10.9.8.7")
+    _through_middleware(write, lambda request: HttpResponse("ok"))
+    assert len(marks) == 2
+    assert not any("xq_secret" in key or "10.9.8.7" in key for key in marks)
+
+
 def test_an_unreachable_replica_sends_reads_to_the_primary(unreachable_replica, client):
     """The site keeps answering from the primary, and the replica is not tried again on every
     request."""

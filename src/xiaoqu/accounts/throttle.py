@@ -26,6 +26,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from xiaoqu.core.client import client_address
+
 PREFIX = "throttle"
 
 
@@ -43,20 +45,6 @@ class Refusal:
 
 class LoginThrottled(PermissionDenied):
     """Raised by the authentication backends: this login may not be tried now."""
-
-
-def client_address(request: HttpRequest | None) -> str:
-    """The client's address: ``REMOTE_ADDR``, or the header the load balancer sets
-    (``XIAOQU_CLIENT_IP_HEADER``; of a list such as X-Forwarded-For, the last entry, the one
-    the load balancer itself added)."""
-    if request is None:
-        return ""
-    header = getattr(settings, "XIAOQU_CLIENT_IP_HEADER", "")
-    if header:
-        value = request.headers.get(header, "")
-        if value:
-            return value.split(",")[-1].strip()[:64]
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
 
 
 def _key(kind: str, value: str) -> str:

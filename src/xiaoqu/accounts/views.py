@@ -18,6 +18,7 @@ from xiaoqu.accounts import throttle
 from xiaoqu.accounts.forms import LoginForm
 from xiaoqu.accounts.models import Role, User
 from xiaoqu.accounts.services import sms_code_send
+from xiaoqu.core.client import client_address
 from xiaoqu.core.errors import DomainError
 from xiaoqu.core.pii import normalize_phone
 from xiaoqu.core.policy import AUTHENTICATED, PUBLIC, requires
@@ -54,7 +55,7 @@ def login_view(request):
     if request.method == "POST":
         refusal = throttle.login_refusal(
             phone=normalize_phone(request.POST.get("phone", "")),
-            address=throttle.client_address(request),
+            address=client_address(request),
         )
         if refusal is not None:
             return _login_refused(request, form, target, refusal)
@@ -93,7 +94,7 @@ def _login_refused(request, form: LoginForm, target: str, refusal: throttle.Refu
 def sms_code_view(request):
     phone = normalize_phone(request.POST.get("phone", ""))
     try:
-        sms_code_send(phone=phone, address=throttle.client_address(request))
+        sms_code_send(phone=phone, address=client_address(request))
         request.session[SESSION_LOGIN_PHONE] = phone
         messages.info(request, _("如该手机号已注册，验证码已发送，5分钟内有效"))
     except DomainError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from xiaoqu.core.client import client_address
 from xiaoqu.core.models import AccessAction, AccessEvent
 
 _NOTES = "_xiaoqu_access_events"
@@ -86,9 +88,14 @@ def _event(
     )
 
 
-def client_address(request: HttpRequest) -> str | None:
-    """The peer's address as the server saw it (a proxy in front sets REMOTE_ADDR itself)."""
-    return request.META.get("REMOTE_ADDR") or None
+def _address(request: HttpRequest) -> str | None:
+    """The client's address (``core.client``: the load balancer's header when configured),
+    or None when there is none or it is not an IP address (the column holds only those)."""
+    address = client_address(request) or None
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 def access_note(
@@ -113,7 +120,7 @@ def access_note(
         count=count,
         description=description,
         path=request.get_full_path(),
-        address=client_address(request),
+        address=_address(request),
     )
     if not event.subject_count:
         return

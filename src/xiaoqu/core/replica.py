@@ -19,9 +19,12 @@ Where a read goes:
   ``XIAOQU_REPLICA_PIN_SECONDS``, longer than the replica's usual lag, so that the page it is
   sent to next shows what it just did. The pin is a signed cookie: it needs no shared state
   between app servers, is read before the session (whose row may itself be the fresh write:
-  a login), and covers anonymous visitors too. A client that keeps no cookies but
-  authenticates with an ``Authorization`` header (API tokens) is pinned in the cache under a
-  digest of that header instead (shared by every app server with ``XIAOQU_REDIS_URL``).
+  a login), and covers anonymous visitors too. A client that keeps no cookies is pinned in
+  the cache instead (shared by every app server with ``XIAOQU_REDIS_URL``), under a digest of
+  its credential — the ``Authorization`` header, the ``X-Api-Token`` header or an Open311
+  ``api_key`` — or, with no session cookie and no credential, of its address
+  (``core.client``); a cookieless client's write marks its address too, so that an Open311
+  system reading back without its ``api_key`` is pinned.
 * When the replica cannot be reached, reads go to the primary; the replica is tried again
   after ``RETRY_SECONDS``. The site never fails because only the replica is away (a query
   already running on it when it goes away fails like any database error: a 503 page).
@@ -44,9 +47,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import MiddlewareNotUsed
+from django.core.exceptions import BadRequest, MiddlewareNotUsed, SuspiciousOperation
 from django.db import DEFAULT_DB_ALIAS, Error, connections
 from django.http import HttpRequest, HttpResponseBase
+from django.http.multipartparser import MultiPartParserError
+
+from xiaoqu.core.client import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,8 @@ RETRY_SECONDS = 10.0
 PIN_COOKIE = "xiaoqu_primary"
 PIN_SALT = "xiaoqu.core.replica.pin"
 _PIN_CACHE_PREFIX = "replica-pin:"
+# The bodies a posted api_key is read from (Open311 posts a form).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Models whose writes do not pin the client (labels in lower case; core imports no app).
 UNPINNED_WRITES = frozenset({"core.accessevent", "accounts.apitoken"})
 
@@ -157,17 +165,49 @@ class PrimaryReplicaRouter:
         return False if db == REPLICA else None
 
 
-def _credential_key(request: HttpRequest) -> str | None:
-    """The cache key pinning the client that sent this ``Authorization`` header, if any."""
-    credential = request.META.get("HTTP_AUTHORIZATION", "")
-    if not credential:
+def _cache_key(kind: str, value: str) -> str:
+    """A pin's key in the cache: a digest, never the credential or address itself."""
+    return f"{_PIN_CACHE_PREFIX}{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
+
+
+def _credential(request: HttpRequest) -> str:
+    """The credential an API client sends instead of cookies: the ``Authorization`` header,
+    else the ``X-Api-Token`` header, else an Open311 ``api_key`` (in the query, or in a posted
+    form). The body is read only for a form, and only as ``request.POST``, which the view has
+    read already or would read the same way."""
+    credential = request.META.get("HTTP_AUTHORIZATION") or request.META.get("HTTP_X_API_TOKEN")
+    if credential:
+        return str(credential)
+    api_key = request.GET.get("api_key", "")
+    if not api_key and request.method == "POST" and request.content_type in FORM_TYPES:
+        try:
+            api_key = request.POST.get("api_key", "")
+        except (BadRequest, SuspiciousOperation, MultiPartParserError, OSError):
+            return ""  # a body that cannot be read (the view answered it with an error)
+    return api_key
+
+
+def _address_key(request: HttpRequest) -> str | None:
+    """The cache key pinning a client by its address, for one without a session cookie (a
+    client that keeps cookies is pinned by its signed cookie), if it has an address."""
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return None
-    return _PIN_CACHE_PREFIX + hashlib.sha256(credential.encode()).hexdigest()[:40]
+    address = client_address(request)
+    return _cache_key("address", address) if address else None
+
+
+def _credential_key(request: HttpRequest) -> str | None:
+    """The cache key pinning the client that sends this credential (``_credential``), or,
+    sending none, the one pinning its address (``_address_key``)."""
+    credential = _credential(request)
+    if credential:
+        return _cache_key("credential", credential)
+    return _address_key(request)
 
 
 def _pinned(request: HttpRequest) -> bool:
     """Whether the client wrote within the pin period (its signed cookie, or its credential's
-    mark in the cache)."""
+    or its address's mark in the cache)."""
     seconds = pin_seconds()
     if seconds <= 0:
         return False
@@ -199,10 +239,12 @@ def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
         httponly=True,
         samesite="Lax",
     )
-    key = _credential_key(request)
-    if key is not None:
+    # A cookieless client is pinned by its address as well as its credential: an Open311
+    # system posts with its api_key and reads the request back without it (reads are public).
+    keys = {key for key in (_credential_key(request), _address_key(request)) if key}
+    if keys:
         try:
-            cache.set(key, 1, seconds)
+            cache.set_many(dict.fromkeys(keys, 1), seconds)
         except Exception:
             logger.warning("the cache cannot be written; the client is not pinned", exc_info=True)
 
