@@ -241,6 +241,18 @@ class Scratch:
         conn.execute("PRAGMA cache_size = -524288")
         return conn
 
+    def drop(self, url: str) -> None:
+        """Drop one of the scratch databases before the block ends (to free its disk)."""
+        if not self.postgres:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+            return
+        import psycopg
+
+        dbname = urlparse(url).path.lstrip("/")
+        with psycopg.connect(self._admin_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        self._created.remove(dbname)
+
     def _admin_url(self) -> str:
         return urlunparse(urlparse(self.server)._replace(path="/postgres"))
 

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,11 @@ from xiaoqu.bench.register import TABLES  # the register's tables, parents first
 REQUESTS = 200
 WARM_UP = 5
 PARTITIONED = "xiaoqu_partitioned"
+
+
+def _note(line: str) -> None:
+    """A step's figure on stderr as soon as it is known (a run at scale 1 takes hours)."""
+    print(f"[bench national {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
 def _scale() -> float:
@@ -133,33 +140,36 @@ def _import_all(scratch: Scratch, register: Path, url: str) -> tuple[list[float]
 
 
 def _raw_copy(scratch: Scratch, source: str, target: str) -> tuple[int, float]:
-    """The register's rows dumped with COPY TO into files (untimed), then loaded with COPY
-    FROM into ``target`` in one transaction (timed with the commit)."""
-    files = []
-    with scratch.connect(source) as src, src.cursor() as cursor:
+    """The register's rows loaded with COPY FROM into ``target`` in one transaction (timed
+    with the commit), each table first dumped with COPY TO into a file (untimed, and one
+    table's file at a time, so that the run needs no disk for a second text copy of the
+    country)."""
+    rows, spent = 0, 0.0
+    path = scratch.folder / "table.copy"
+    with (
+        scratch.connect(source) as src,
+        src.cursor() as reading,
+        scratch.connect(target) as dst,
+        dst.cursor() as writing,
+    ):
         for table in TABLES:
-            path = scratch.folder / f"{table}.copy"
             with (
                 open(path, "wb") as out,
-                cursor.copy(f'COPY (SELECT * FROM "{table}" ORDER BY "id") TO STDOUT') as copy,
+                reading.copy(f'COPY (SELECT * FROM "{table}" ORDER BY "id") TO STDOUT') as copy,
             ):
                 for block in copy:
                     out.write(block)
-            files.append((table, path))
-        rows = 0
-        for table in TABLES:
-            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
-            rows += cursor.fetchone()[0]
-    with scratch.connect(target) as dst, dst.cursor() as cursor:
-        started = time.perf_counter()
-        for table, path in files:
-            with open(path, "rb") as data, cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
+            reading.execute(f'SELECT COUNT(*) FROM "{table}"')
+            rows += reading.fetchone()[0]
+            started = time.perf_counter()
+            with open(path, "rb") as data, writing.copy(f'COPY "{table}" FROM STDIN') as copy:
                 while block := data.read(1 << 20):
                     copy.write(block)
+            spent += time.perf_counter() - started
+            path.unlink()
+        started = time.perf_counter()
         dst.commit()
-        spent = time.perf_counter() - started
-    for _table, path in files:
-        path.unlink()
+        spent += time.perf_counter() - started
     return rows, spent
 
 
@@ -253,15 +263,22 @@ def run(options: dict[str, Any]) -> list[Row]:
         rows = sum(summary.as_dict().values())
         url = scratch.database("national")
         raw_url = scratch.clone(url, "raw")
+        _note(f"generated {rows:,} rows in {generated:.1f} s")
         per_province, usage = _import_all(scratch, register, url)
         import_seconds = usage.seconds
+        _note(f"imported in {import_seconds:.1f} s ({rows / import_seconds:,.0f} rows/s)")
+        shutil.rmtree(register)  # at scale 1 the files and three databases do not fit at once
         raw_rows, raw_seconds = _raw_copy(scratch, url, raw_url)
+        scratch.drop(raw_url)
+        _note(f"raw COPY in {raw_seconds:.1f} s ({raw_rows / raw_seconds:,.0f} rows/s)")
         rollup = measure_xiaoqu(scratch.env(url), "rollup", "--check")
         plain = run_in_child(_pages, env=child_env(url), requests=REQUESTS, seed=1)[0]
+        _note(f"rollup --check {rollup.seconds:.1f} s; plain pages {plain}")
         partition_seconds = _partition(scratch, url)
         parted_url = _on_search_path(url, PARTITIONED)
         parted_rollup = measure_xiaoqu(scratch.env(parted_url), "rollup", "--check")
         parted = run_in_child(_pages, env=child_env(parted_url), requests=REQUESTS, seed=1)[0]
+        _note(f"partitioned in {partition_seconds:.1f} s; rollup {parted_rollup.seconds:.1f} s")
     label = f"{estates:,} estates, {dwellings:,} dwellings (scale {scale:g})"
     out: list[Row] = [
         {"step": f"generate ({label})", "rows": rows, "seconds": round(generated, 1)},
