@@ -31,3 +31,9 @@ def test_the_partitioned_copies_are_reached_through_the_search_path():
 def test_without_postgresql_the_benchmark_says_it_needs_it():
     rows = run({"database": None})
     assert rows == [{"step": "national scale", "note": "PostgreSQL only: give --database"}]
+
+
+def test_without_the_server_programs_the_benchmark_says_what_it_needs(monkeypatch):
+    monkeypatch.setattr("xiaoqu.bench.national.bindir", lambda: None)
+    rows = run({"database": "postgres://postgres@127.0.0.1:5432/postgres"})
+    assert rows[0]["note"].startswith("needs PostgreSQL's server programs")

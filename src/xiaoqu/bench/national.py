@@ -1,28 +1,35 @@
-"""``xiaoqu bench national``: the national programme on PostgreSQL, and whether partitioning by
-province pays off.
+"""``xiaoqu bench national``: the national programme on PostgreSQL, whether partitioning by
+province pays off, and reads on a streaming replica.
 
 Workload: ``xiaoqu generate --preset national`` — 220,000 estates and 38 million dwellings in
 31 province folders — scaled by ``XIAOQU_BENCH_NATIONAL_SCALE`` (default 1; 0.1 gives 22,000
 estates and 3.8 million dwellings), generated in the bench process (timed).
 
-Measured, on PostgreSQL only (``--database postgres://...``):
+PostgreSQL only (``--database postgres://...`` says so): like ``bench replica`` the benchmark
+makes a cluster of its own (``initdb`` in a temporary folder, PostgreSQL's default and durable
+settings), so that the replica it makes copies this database alone. Measured:
 
-* the import: every province with ``xiaoqu import``, one after another into one database, each
-  in a measured child process (wall time, rows/s, the largest peak RSS);
+* the import: every province with ``xiaoqu import``, one after another into one database, in
+  one measured child process (wall time, rows/s, the slowest province, peak RSS);
 * the province roll-up: ``xiaoqu rollup --check`` (every estate's figures counted again from
   the register) and the province dashboard of the largest province; the estate page of random
   estates — a housing-bureau user of that province, 200 requests each after 5 warm-ups, p50
-  and p95 — first on the plain tables, then with ``registry_dwelling`` and
-  ``registry_ownership`` partitioned by province (``LIST`` on the first two digits of the
-  community's code), the same queries reaching the partitioned copies through
-  ``search_path``.
+  and p95 — first on the plain tables;
+* then reads on a replica: a streaming replica of the loaded cluster made with
+  ``pg_basebackup -R`` (timed) and started as a hot standby, the same pages from a client
+  that has written (pinned to the primary) and one reading the replica, taking turns;
+* then with ``registry_dwelling`` and ``registry_ownership`` partitioned by province (``LIST``
+  on the first two digits of the community's code), the same queries reaching the
+  partitioned copies through ``search_path``.
 
 Baseline, same run: a raw ``COPY`` of the very same rows (dumped from the imported database
-to files first, untimed) into a second fresh database in one transaction, timing the ``COPY
-FROM`` and the commit; the import's rows/s is reported against it.
+to a file table by table, untimed) into a second fresh database in one transaction, timing the
+``COPY FROM`` and the commit; the import's rows/s is reported against it. The register's
+files, the baseline's database and the replica are removed as soon as they have been
+measured: at scale 1 they would not fit on the disk together.
 
 Goal: the whole import ≤ 45 min at scale 1 on a 2-core machine; partitioning is kept only
-where the same pages are faster with it.
+where the same pages are faster with it; the replica's p95 within 1.25× the primary's.
 """
 
 from __future__ import annotations
@@ -32,10 +39,11 @@ import random
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from xiaoqu.bench import Row
 from xiaoqu.bench.harness import (
@@ -45,7 +53,9 @@ from xiaoqu.bench.harness import (
     percentile,
     run_in_child,
 )
+from xiaoqu.bench.pgcluster import Cluster, bindir
 from xiaoqu.bench.register import TABLES  # the register's tables, parents first
+from xiaoqu.bench.replica import compare, reading_clients, timed_in_turns
 
 REQUESTS = 200
 WARM_UP = 5
@@ -62,9 +72,10 @@ def _scale() -> float:
 
 
 def _pages(requests: int, seed: int) -> list[Row]:
-    """Runs in the child: the dashboard of the largest province and random estate pages."""
+    """Runs in the child: the dashboard of the largest province and random estate pages; with
+    ``XIAOQU_REPLICA_URL``, from a client that has written (pinned to the primary) and one
+    reading the replica, taking turns (``bench replica``'s clients)."""
     from django.db.models import Count
-    from django.test import Client
     from django.urls import reverse
 
     from xiaoqu.accounts.models import Role, RoleAssignment, User
@@ -83,8 +94,7 @@ def _pages(requests: int, seed: int) -> list[Row]:
     province = Region.objects.get(level=RegionLevel.PROVINCE, code=f"{largest}0000")
     user, _created = User.objects.get_or_create(phone="19900000001", defaults={"name": "基准"})
     RoleAssignment.objects.get_or_create(user=user, role=Role.HOUSING_BUREAU, region=province)
-    client = Client()
-    client.force_login(user)
+    clients = reading_clients(user)
     rng = random.Random(seed)
     estates = list(
         Estate.objects.filter(community__code__startswith=largest).values_list("pk", flat=True)
@@ -99,23 +109,16 @@ def _pages(requests: int, seed: int) -> list[Row]:
     }
     rows: list[Row] = []
     for name, url_of in cases.items():
-        for _ in range(WARM_UP):
-            client.get(url_of())
-        samples = []
-        for _ in range(requests):
-            url = url_of()
-            started = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{url} answered {response.status_code}")
-        rows.append(
-            {
-                "case": name,
-                "p50_ms": round(statistics.median(samples), 1),
-                "p95_ms": round(percentile(samples, 0.95), 1),
-            }
-        )
+        samples = timed_in_turns(clients, url_of, requests, WARM_UP)
+        for reads_from, taken in samples.items():
+            rows.append(
+                {
+                    "case": name,
+                    "reads from": reads_from,
+                    "p50_ms": round(statistics.median(taken), 1),
+                    "p95_ms": round(percentile(taken, 0.95), 1),
+                }
+            )
     return rows
 
 
@@ -246,14 +249,49 @@ def _on_search_path(url: str, schema: str) -> str:
 
 
 def run(options: dict[str, Any]) -> list[Row]:
-    from xiaoqu.registry.generator import generate_register
-
     server = options.get("database") or ""
     if not server.startswith("postgres"):
         return [{"step": "national scale", "note": "PostgreSQL only: give --database"}]
+    if bindir() is None:
+        note = "needs PostgreSQL's server programs (initdb, pg_ctl, pg_basebackup)"
+        return [{"step": "national scale", "note": note}]
+    # A cluster of the benchmark's own (PostgreSQL's defaults, durable), so that its replica
+    # copies this database alone; its folder is the postgres user's (see Cluster).
+    primary = Cluster(Path(tempfile.mkdtemp(prefix="xiaoqu-bench-national-pg-"))).init()
+    try:
+        primary.start(durable=True)
+        return _run(primary)
+    finally:
+        primary.remove()
+
+
+def _on_replica(primary: Cluster, url: str) -> tuple[float, list[Row]]:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``, timed), and the pages read
+    through it; the replica removed at the end."""
+    started = time.perf_counter()
+    standby = primary.replica(
+        Path(tempfile.mkdtemp(prefix="xiaoqu-bench-national-standby-")), timeout=6 * 3600
+    )
+    copied = time.perf_counter() - started
+    try:
+        standby.start(durable=True)
+        env = child_env(
+            url,
+            XIAOQU_REPLICA_URL=standby.url(urlparse(url).path.lstrip("/")),
+            XIAOQU_REPLICA_PIN_SECONDS="3600",  # the client that wrote stays pinned
+        )
+        rows = run_in_child(_pages, env=env, requests=REQUESTS, seed=1)[0]
+    finally:
+        standby.remove()
+    return copied, compare(rows)
+
+
+def _run(primary: Cluster) -> list[Row]:
+    from xiaoqu.registry.generator import generate_register
+
     scale = _scale()
     estates, dwellings = max(31, round(220_000 * scale)), max(62, round(38_000_000 * scale))
-    with Scratch(server, "xiaoqu-bench-national-") as scratch:
+    with Scratch(primary.url(), "xiaoqu-bench-national-") as scratch:
         register = scratch.folder / "national"
         started = time.perf_counter()
         summary = generate_register(
@@ -274,6 +312,8 @@ def run(options: dict[str, Any]) -> list[Row]:
         rollup = measure_xiaoqu(scratch.env(url), "rollup", "--check")
         plain = run_in_child(_pages, env=child_env(url), requests=REQUESTS, seed=1)[0]
         _note(f"rollup --check {rollup.seconds:.1f} s; plain pages {plain}")
+        copied, replicated = _on_replica(primary, url)
+        _note(f"pg_basebackup {copied:.1f} s; pages with the replica {replicated}")
         partition_seconds = _partition(scratch, url)
         parted_url = _on_search_path(url, PARTITIONED)
         parted_rollup = measure_xiaoqu(scratch.env(parted_url), "rollup", "--check")
@@ -310,6 +350,16 @@ def run(options: dict[str, Any]) -> list[Row]:
                 "step": before["case"],
                 "p50 ms (plain / partitioned)": f"{before['p50_ms']} / {after['p50_ms']}",
                 "p95 ms (plain / partitioned)": f"{before['p95_ms']} / {after['p95_ms']}",
+            }
+        )
+    out.append({"step": "pg_basebackup -R of the loaded primary", "seconds": round(copied, 1)})
+    for row in replicated:
+        out.append(
+            {
+                "step": f"{row['case']}, {row['reads from']}",
+                "p50 ms": row["p50_ms"],
+                "p95 ms": row["p95_ms"],
+                "replica p95 / primary p95": row.get("vs_primary", ""),
             }
         )
     return out

@@ -100,7 +100,7 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
-    def replica(self, folder: Path) -> Cluster:
+    def replica(self, folder: Path, *, timeout: float = 600) -> Cluster:
         """A streaming replica of this running cluster in ``folder`` (not started):
         ``pg_basebackup -R`` copies the data directory over a replication connection and
         writes ``standby.signal`` and ``primary_conninfo``, so that the copy starts as a hot
@@ -122,7 +122,7 @@ class Cluster:
             "stream",
             "--checkpoint=fast",
             "--no-sync",
-            timeout=600,
+            timeout=timeout,
         )
         return standby
 

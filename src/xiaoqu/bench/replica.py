@@ -109,7 +109,7 @@ def _queries(client: Any, url: str) -> dict[str, int]:
     return counts
 
 
-def _clients(user: Any) -> dict[str, Any]:
+def reading_clients(user: Any) -> dict[str, Any]:
     """With a replica: a client that has just written (pinned to the primary) and one that
     has not; without: one client."""
     from django.db import connections
@@ -132,7 +132,7 @@ def _clients(user: Any) -> dict[str, Any]:
     return {"primary (client that wrote)": pinned, "replica": reader}
 
 
-def _timed(
+def timed_in_turns(
     clients: dict[str, Any], url_of: Any, requests: int, warm_up: int
 ) -> dict[str, list[float]]:
     """Milliseconds of ``requests`` requests per client, the clients taking turns."""
@@ -164,7 +164,7 @@ def reads_in_child(requests: int = REQUESTS, seed: int = 1, warm_up: int = WARM_
         raise SystemExit("the database holds no province: load a register first")
     user, _ = User.objects.get_or_create(phone="19900000020", defaults={"name": "基准备库"})
     RoleAssignment.objects.get_or_create(user=user, role=Role.STREET_STAFF, region=province)
-    clients = _clients(user)
+    clients = reading_clients(user)
     rng = random.Random(seed)
     estate_ids = list(Estate.objects.values_list("pk", flat=True))
     cases = {
@@ -175,7 +175,7 @@ def reads_in_child(requests: int = REQUESTS, seed: int = 1, warm_up: int = WARM_
     }
     rows: list[Row] = []
     for case, url_of in cases.items():
-        samples = _timed(clients, url_of, requests, warm_up)
+        samples = timed_in_turns(clients, url_of, requests, warm_up)
         for name, client in clients.items():
             sent = _queries(client, url_of())
             rows.append(
