@@ -298,7 +298,7 @@ XIAOQU_RETENTION_ACCESS_EVENTS_DAYS = int(
 # Bounds on every spreadsheet an import reads (xiaoqu.core.spreadsheets): files named on the
 # command line (a province's register must fit), then uploads through the web, then both.
 XIAOQU_SHEET_MAX_BYTES = int(os.environ.get("XIAOQU_SHEET_MAX_BYTES", str(4 * 1024**3)))
-XIAOQU_SHEET_MAX_ROWS = int(os.environ.get("XIAOQU_SHEET_MAX_ROWS", "3000000"))
+XIAOQU_SHEET_MAX_ROWS = int(os.environ.get("XIAOQU_SHEET_MAX_ROWS", "10000000"))
 XIAOQU_UPLOAD_MAX_BYTES = int(os.environ.get("XIAOQU_UPLOAD_MAX_BYTES", str(5 * 1024**2)))
 XIAOQU_UPLOAD_SHEET_MAX_BYTES = int(
     os.environ.get("XIAOQU_UPLOAD_SHEET_MAX_BYTES", str(32 * 1024**2))
