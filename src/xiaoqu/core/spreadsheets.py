@@ -25,7 +25,7 @@ Guizhou's generated register (``xiaoqu generate --preset guizhou``: 901,400 dwel
 1,048,912 people, 1,084,331 ownerships) exported by ``xiaoqu export`` is a workbook of 83 MB
 that uncompresses to 0.96 GiB, with 1,084,332 rows in its largest sheet: the command line's
 defaults admit a workbook about four times as large (the size bound), and a csv folder of the
-largest province of the national preset at full scale (广东, about 4.8 million ownerships;
+largest province of the national preset at full scale (广东: 4,740,116 ownerships;
 the row bound was 3 million until that preset's import at full scale met it).
 
 Workbooks are read by a streaming parse of the zip's XML parts (``xml.parsers.expat``) rather
