@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
 
-from xiaoqu.bench.national import _columns, _on_search_path, run
+from xiaoqu.bench.national import _columns, _on_search_path, run, server_settings
 
 
 def test_index_columns_are_read_from_their_definition_with_a_partial_index_s_condition():
@@ -37,3 +37,12 @@ def test_without_the_server_programs_the_benchmark_says_what_it_needs(monkeypatc
     monkeypatch.setattr("xiaoqu.bench.national.bindir", lambda: None)
     rows = run({"database": "postgres://postgres@127.0.0.1:5432/postgres"})
     assert rows[0]["note"].startswith("needs PostgreSQL's server programs")
+
+
+def test_the_cluster_gets_the_deployment_guide_s_settings_unless_defaults_are_asked_for(
+    monkeypatch,
+):
+    tuned = server_settings()
+    assert "-c shared_buffers=" in tuned and "-c max_wal_size=16GB" in tuned
+    monkeypatch.setenv("XIAOQU_BENCH_NATIONAL_PG", "defaults")
+    assert server_settings() == ""

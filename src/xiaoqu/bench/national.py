@@ -6,8 +6,10 @@ Workload: ``xiaoqu generate --preset national`` — 220,000 estates and 38 milli
 estates and 3.8 million dwellings), generated in the bench process (timed).
 
 PostgreSQL only (``--database postgres://...`` says so): like ``bench replica`` the benchmark
-makes a cluster of its own (``initdb`` in a temporary folder, PostgreSQL's default and durable
-settings), so that the replica it makes copies this database alone. Measured:
+makes a cluster of its own (``initdb`` in a temporary folder, durable), so that the replica it
+makes copies this database alone, started with the settings docs/deployment.md gives for the
+database of a province or of the country (``server_settings``;
+``XIAOQU_BENCH_NATIONAL_PG=defaults`` for PostgreSQL's own). Measured:
 
 * the import: every province with ``xiaoqu import``, one after another into one database, in
   one measured child process (wall time, rows/s, the slowest province, peak RSS);
@@ -65,6 +67,20 @@ PARTITIONED = "xiaoqu_partitioned"
 def _note(line: str) -> None:
     """A step's figure on stderr as soon as it is known (a run at scale 1 takes hours)."""
     print(f"[bench national {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def server_settings() -> str:
+    """The benchmark cluster's settings: those docs/deployment.md gives for the database of a
+    province or of the country, sized by this machine's memory (a quarter for PostgreSQL's
+    buffers, WAL enough for a province's load between checkpoints); with
+    ``XIAOQU_BENCH_NATIONAL_PG=defaults``, PostgreSQL's own (128 MB of buffers, 1 GB of WAL)."""
+    if os.environ.get("XIAOQU_BENCH_NATIONAL_PG", "") == "defaults":
+        return ""
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024**2
+    return (
+        f"-c shared_buffers={memory_mb // 4}MB -c effective_cache_size={memory_mb // 2}MB"
+        " -c max_wal_size=16GB -c checkpoint_timeout=15min -c maintenance_work_mem=1GB"
+    )
 
 
 def _scale() -> float:
@@ -259,7 +275,7 @@ def run(options: dict[str, Any]) -> list[Row]:
     # copies this database alone; its folder is the postgres user's (see Cluster).
     primary = Cluster(Path(tempfile.mkdtemp(prefix="xiaoqu-bench-national-pg-"))).init()
     try:
-        primary.start(durable=True)
+        primary.start(durable=True, settings=server_settings())
         return _run(primary)
     finally:
         primary.remove()
@@ -274,7 +290,7 @@ def _on_replica(primary: Cluster, url: str) -> tuple[float, list[Row]]:
     )
     copied = time.perf_counter() - started
     try:
-        standby.start(durable=True)
+        standby.start(durable=True, settings=server_settings())
         env = child_env(
             url,
             XIAOQU_REPLICA_URL=standby.url(urlparse(url).path.lstrip("/")),
@@ -323,6 +339,7 @@ def _run(primary: Cluster) -> list[Row]:
         _note(f"partitioned in {partition_seconds:.1f} s; rollup {parted_rollup.seconds:.1f} s")
     label = f"{estates:,} estates, {dwellings:,} dwellings (scale {scale:g})"
     out: list[Row] = [
+        {"step": "PostgreSQL settings", "note": server_settings() or "PostgreSQL's defaults"},
         {"step": f"generate ({label})", "rows": rows, "seconds": round(generated, 1)},
         {
             "step": "xiaoqu import, 31 provinces one after another",

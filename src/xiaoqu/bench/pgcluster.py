@@ -73,10 +73,13 @@ class Cluster:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
         return self
 
-    def start(self, *, durable: bool = False) -> None:
+    def start(self, *, durable: bool = False, settings: str = "") -> None:
+        """Start the server; ``settings`` are more ``-c name=value`` options."""
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
         if not durable:
             options += " " + FAST_OPTIONS
+        if settings:
+            options += " " + settings
         self._run(
             "pg_ctl",
             "-D",
