@@ -271,7 +271,7 @@ def run(options: dict[str, Any]) -> list[Row]:
     if bindir() is None:
         note = "needs PostgreSQL's server programs (initdb, pg_ctl, pg_basebackup)"
         return [{"step": "national scale", "note": note}]
-    # A cluster of the benchmark's own (PostgreSQL's defaults, durable), so that its replica
+    # A cluster of the benchmark's own (durable, server_settings), so that its replica
     # copies this database alone; its folder is the postgres user's (see Cluster).
     primary = Cluster(Path(tempfile.mkdtemp(prefix="xiaoqu-bench-national-pg-"))).init()
     try:
