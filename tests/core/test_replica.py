@@ -243,27 +243,21 @@ def test_a_ballot_posted_reads_and_writes_on_the_primary_and_reads_back_its_rece
     assert Vote.objects.get(pk=vote.pk).ballots_cast == 1
 
 
-def test_a_client_sending_an_authorization_header_is_pinned_in_the_cache(replica):
-    """API clients keep no cookies: the one whose credential wrote is pinned by it."""
-    write = RequestFactory().post("/", HTTP_AUTHORIZATION="Bearer token-a")
+@pytest.mark.parametrize(
+    ("header", "token", "another"),
+    [
+        ("HTTP_AUTHORIZATION", "Bearer token-a", "Bearer token-b"),
+        ("HTTP_X_API_TOKEN", "xq_token-a", "xq_token-b"),
+    ],
+    ids=["authorization", "x-api-token"],
+)
+def test_a_client_sending_a_token_header_is_pinned_in_the_cache(replica, header, token, another):
+    """API clients keep no cookies: the one whose credential wrote is pinned by it (either
+    token header); another token from the same address is not pinned by it."""
+    write = RequestFactory().post("/", **{header: token})
     _through_middleware(write, lambda request: HttpResponse("ok"))
-    same = RequestFactory().get("/", HTTP_AUTHORIZATION="Bearer token-a")
-    other = RequestFactory().get("/", HTTP_AUTHORIZATION="Bearer token-b")
-    _through_middleware(same, _read_estates)
-    _through_middleware(other, _read_estates)
-    assert RecordingRouter.reads == [
-        ("registry.estate", "default"),
-        ("registry.estate", REPLICA),
-    ]
-
-
-def test_a_client_sending_an_x_api_token_header_is_pinned_in_the_cache(replica):
-    """The API's other token header pins the same way; another token from the same address
-    is not pinned by it."""
-    write = RequestFactory().post("/", HTTP_X_API_TOKEN="xq_token-a")
-    _through_middleware(write, lambda request: HttpResponse("ok"))
-    same = RequestFactory().get("/", HTTP_X_API_TOKEN="xq_token-a")
-    other = RequestFactory().get("/", HTTP_X_API_TOKEN="xq_token-b")
+    same = RequestFactory().get("/", **{header: token})
+    other = RequestFactory().get("/", **{header: another})
     _through_middleware(same, _read_estates)
     _through_middleware(other, _read_estates)
     assert RecordingRouter.reads == [
