@@ -1,5 +1,7 @@
 """Personal information: ID numbers checked and hashed, phones and IDs masked."""
 
+import hashlib
+import hmac
 import random
 
 import pytest
@@ -56,7 +58,14 @@ def test_id_hash_is_keyed_and_ignores_case_and_spaces():
     number = "52010319800101123X"
     assert hash_id_number(number, key="k") == hash_id_number(" 52010319800101123x ", key="k")
     assert hash_id_number(number, key="k") != hash_id_number(number, key="other")
-    assert number not in hash_id_number(number, key="k")
+    assert number.encode() not in hash_id_number(number, key="k")
+
+
+def test_id_hash_is_the_first_16_bytes_of_hmac_sha256():
+    """What is stored is HMAC-SHA256 (RFC 2104) cut to 128 bits: the first 32 hexadecimal
+    characters of the digest stored before the change, which the migration keeps."""
+    digest = hmac.new(b"k", b"52010319800101123X", hashlib.sha256).digest()
+    assert hash_id_number("52010319800101123X", key="k") == digest[:16]
 
 
 @pytest.mark.parametrize(

@@ -338,7 +338,9 @@ class Person(TimeStamped):
     )
     name = models.CharField(_("姓名"), max_length=64)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
-    id_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # core.pii.hash_id_number: 16 bytes of the keyed hash (a migration cut the 64 hexadecimal
+    # characters stored before to these bytes).
+    id_hash = models.BinaryField(max_length=16, null=True, blank=True, editable=False)
     id_last4 = models.CharField(_("证件号后四位"), max_length=4, blank=True, editable=False)
     # Sensitive personal information (PIPL Art. 28: health and disability): held only while the
     # person's consent of kind ASSISTANCE is current (Consent below), shown only through

@@ -78,6 +78,8 @@ def _normaliser(model_field: models.Field) -> Any:
         return norm_date
     if isinstance(model_field, models.BooleanField):
         return bool
+    if isinstance(model_field, models.BinaryField):  # a driver may give a memoryview
+        return lambda value: None if value is None else bytes(value)
     return None
 
 

@@ -17,7 +17,7 @@ from xiaoqu.registry.importing.reading import SheetRows
 from xiaoqu.registry.importing.spec import OWNERSHIPS, PEOPLE, RESIDENCIES
 
 # ID hash → (person id, 人员编号, row in this file or 0 for the database).
-HashOwners = dict[str, tuple[int, str | None, int]]
+HashOwners = dict[bytes, tuple[int, str | None, int]]
 
 
 class People(Step):
@@ -97,7 +97,7 @@ class People(Step):
         self.keys.person_by_ref[ref] = self.target.put(ref, (ref,), values)
 
     def claim(
-        self, number: int, ref: str, id_hash: str, old: tuple[int, tuple[Any, ...]] | None
+        self, number: int, ref: str, id_hash: bytes, old: tuple[int, tuple[Any, ...]] | None
     ) -> bool:
         """Record whose ID number this is; a number already someone else's is an error."""
         holder = self.owners.get(id_hash)

@@ -50,7 +50,7 @@ class Named:
 
     estate_codes: set[str] = field(default_factory=set)
     refs: set[str] = field(default_factory=set)
-    id_hashes: set[str] = field(default_factory=set)
+    id_hashes: set[bytes] = field(default_factory=set)
 
 
 def named_in(sources: Iterable[SheetSource], *, careful: bool) -> Named | None:
