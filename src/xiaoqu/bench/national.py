@@ -24,11 +24,15 @@ database of a province or of the country (``server_settings``;
   on the first two digits of the community's code), the same queries reaching the
   partitioned copies through ``search_path``.
 
-Baseline, same run: a raw ``COPY`` of the very same rows (dumped from the imported database
-to a file table by table, untimed) into a second fresh database in one transaction, timing the
-``COPY FROM`` and the commit; the import's rows/s is reported against it. The register's
-files, the baseline's database and the replica are removed as soon as they have been
-measured: at scale 1 they would not fit on the disk together.
+Baseline, same run, measured last: a raw ``COPY`` of the very same rows (every table dumped
+from the imported database to a file, untimed, and that database dropped) into a second
+fresh database in one transaction, timing the ``COPY FROM`` and the commit; the import's
+rows/s is reported against it.
+
+At scale 1 the database takes about 35 GB and its WAL 16 GB, on a disk with some 80 GB
+free: the register's files are removed once imported, the partitioned copies once measured,
+the primary is restarted with 1 GB of WAL before its replica is made (``_restart``) and with
+16 GB again for the baseline, and the replica is removed before the baseline.
 
 Goal: the whole import ≤ 45 min at scale 1 on a 2-core machine; partitioning is kept only
 where the same pages are faster with it; the replica's p95 within 1.25× the primary's.
@@ -69,7 +73,7 @@ def _note(line: str) -> None:
     print(f"[bench national {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
-def server_settings() -> str:
+def server_settings(max_wal_size: str = "16GB") -> str:
     """The benchmark cluster's settings: those docs/deployment.md gives for the database of a
     province or of the country, sized by this machine's memory (a quarter for PostgreSQL's
     buffers, WAL enough for a province's load between checkpoints); with
@@ -79,8 +83,23 @@ def server_settings() -> str:
     memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024**2
     return (
         f"-c shared_buffers={memory_mb // 4}MB -c effective_cache_size={memory_mb // 2}MB"
-        " -c max_wal_size=16GB -c checkpoint_timeout=15min -c maintenance_work_mem=1GB"
+        f" -c max_wal_size={max_wal_size} -c checkpoint_timeout=15min"
+        " -c maintenance_work_mem=1GB"
     )
+
+
+def _restart(primary: Cluster, max_wal_size: str) -> None:
+    """``primary`` stopped at once and started again with ``max_wal_size``. After the import
+    its WAL fills the 16 GB the settings allow, and every checkpoint, a clean stop's too, keeps
+    those files for reuse; the checkpoint that ends the recovery after an immediate stop
+    removes what the new bound does not keep. With 1 GB, a copy of the database (the replica)
+    fits beside it on a disk that holds the database about twice."""
+    import psycopg
+
+    primary.stop("immediate")
+    primary.start(durable=True, settings=server_settings(max_wal_size), timeout=3600)
+    with psycopg.connect(primary.url(), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
 
 
 def _scale() -> float:
@@ -158,38 +177,40 @@ def _import_all(scratch: Scratch, register: Path, url: str) -> tuple[list[float]
     return seconds, usage
 
 
-def _raw_copy(scratch: Scratch, source: str, target: str) -> tuple[int, float]:
-    """The register's rows loaded with COPY FROM into ``target`` in one transaction (timed
-    with the commit), each table first dumped with COPY TO into a file (untimed, and one
-    table's file at a time, so that the run needs no disk for a second text copy of the
-    country)."""
-    rows, spent = 0, 0.0
-    path = scratch.folder / "table.copy"
-    with (
-        scratch.connect(source) as src,
-        src.cursor() as reading,
-        scratch.connect(target) as dst,
-        dst.cursor() as writing,
-    ):
+def _dump(scratch: Scratch, source: str) -> tuple[list[tuple[str, Path]], int]:
+    """Every register table of ``source`` written with ``COPY TO`` into a file of its own (the
+    baseline's input, untimed); the files, parents first, and the rows."""
+    files, rows = [], 0
+    with scratch.connect(source) as conn, conn.cursor() as cursor:
         for table in TABLES:
+            path = scratch.folder / f"{table}.copy"
             with (
                 open(path, "wb") as out,
-                reading.copy(f'COPY (SELECT * FROM "{table}" ORDER BY "id") TO STDOUT') as copy,
+                cursor.copy(f'COPY (SELECT * FROM "{table}" ORDER BY "id") TO STDOUT') as copy,
             ):
                 for block in copy:
                     out.write(block)
-            reading.execute(f'SELECT COUNT(*) FROM "{table}"')
-            rows += reading.fetchone()[0]
+            rows += cursor.rowcount
+            files.append((table, path))
+    return files, rows
+
+
+def _raw_copy(scratch: Scratch, files: list[tuple[str, Path]], target: str) -> float:
+    """The dumped rows loaded with ``COPY FROM`` into ``target`` in one transaction, timed
+    with the commit; each file removed once loaded."""
+    spent = 0.0
+    with scratch.connect(target) as conn, conn.cursor() as cursor:
+        for table, path in files:
             started = time.perf_counter()
-            with open(path, "rb") as data, writing.copy(f'COPY "{table}" FROM STDIN') as copy:
+            with open(path, "rb") as data, cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
                 while block := data.read(1 << 20):
                     copy.write(block)
             spent += time.perf_counter() - started
             path.unlink()
         started = time.perf_counter()
-        dst.commit()
+        conn.commit()
         spent += time.perf_counter() - started
-    return rows, spent
+    return spent
 
 
 _PARTITION_SQL = """
@@ -327,16 +348,25 @@ def _run(primary: Cluster) -> list[Row]:
         rollup = measure_xiaoqu(scratch.env(url), "rollup", "--check")
         plain = run_in_child(_pages, env=child_env(url), requests=REQUESTS, seed=1)[0]
         _note(f"rollup --check {rollup.seconds:.1f} s; plain pages {plain}")
-        copied, replicated = _on_replica(primary, url)
-        _note(f"pg_basebackup {copied:.1f} s; pages with the replica {replicated}")
-        raw_rows, raw_seconds = _raw_copy(scratch, url, raw_url)
-        scratch.drop(raw_url)
-        _note(f"raw COPY in {raw_seconds:.1f} s ({raw_rows / raw_seconds:,.0f} rows/s)")
         partition_seconds = _partition(scratch, url)
         parted_url = _on_search_path(url, PARTITIONED)
         parted_rollup = measure_xiaoqu(scratch.env(parted_url), "rollup", "--check")
         parted = run_in_child(_pages, env=child_env(parted_url), requests=REQUESTS, seed=1)[0]
         _note(f"partitioned in {partition_seconds:.1f} s; rollup {parted_rollup.seconds:.1f} s")
+        with scratch.connect(url) as conn:
+            conn.execute(f"DROP SCHEMA {PARTITIONED} CASCADE")
+            conn.commit()
+        _restart(primary, "1GB")
+        copied, replicated = _on_replica(primary, url)
+        _note(f"pg_basebackup {copied:.1f} s; pages with the replica {replicated}")
+        _restart(primary, "16GB")
+        # The baseline last: every table dumped, then the imported database dropped, so that
+        # the raw copy does not need the disk for two databases at once.
+        files, raw_rows = _dump(scratch, url)
+        scratch.drop(url)
+        raw_seconds = _raw_copy(scratch, files, raw_url)
+        scratch.drop(raw_url)
+        _note(f"raw COPY in {raw_seconds:.1f} s ({raw_rows / raw_seconds:,.0f} rows/s)")
     label = f"{estates:,} estates, {dwellings:,} dwellings (scale {scale:g})"
     out: list[Row] = [
         {"step": "PostgreSQL settings", "note": server_settings() or "PostgreSQL's defaults"},

@@ -73,8 +73,10 @@ class Cluster:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
         return self
 
-    def start(self, *, durable: bool = False, settings: str = "") -> None:
-        """Start the server; ``settings`` are more ``-c name=value`` options."""
+    def start(self, *, durable: bool = False, settings: str = "", timeout: int = 60) -> None:
+        """Start the server; ``settings`` are more ``-c name=value`` options. ``timeout``: the
+        seconds to wait for it to accept connections (after an immediate stop, the recovery
+        of a large load can take minutes)."""
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
         if not durable:
             options += " " + FAST_OPTIONS
@@ -89,7 +91,10 @@ class Cluster:
             "-o",
             options,
             "-w",
+            "-t",
+            str(timeout),
             "start",
+            timeout=timeout + 60,
         )
 
     def stop(self, mode: str = "fast") -> None:
