@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
+import psycopg
+import pytest
 
-from xiaoqu.bench.national import _columns, _on_search_path, run, server_settings
+from tests.faults.pgcluster import Cluster, bindir, copy_suite_schema
+from xiaoqu.bench.harness import Scratch, run_xiaoqu
+from xiaoqu.bench.national import (
+    _columns,
+    _dump,
+    _on_search_path,
+    _raw_copy,
+    _restart,
+    run,
+    server_settings,
+)
+from xiaoqu.bench.register import TABLES
 
 
 def test_index_columns_are_read_from_their_definition_with_a_partial_index_s_condition():
@@ -46,3 +61,46 @@ def test_the_cluster_gets_the_deployment_guide_s_settings_unless_defaults_are_as
     assert "-c shared_buffers=" in tuned and "-c max_wal_size=16GB" in tuned
     monkeypatch.setenv("XIAOQU_BENCH_NATIONAL_PG", "defaults")
     assert server_settings() == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_after_a_restart_the_baseline_loads_every_row_of_the_dropped_database(
+    tmp_path, monkeypatch
+):
+    """What the benchmark does once the pages are measured, at its smallest: the primary
+    stopped at once and started again (to cut its WAL) keeps every committed row; the
+    baseline dumps every register table, the imported database is dropped, and COPY loads
+    the same rows into the other database."""
+    from xiaoqu.registry.generator import generate_register
+
+    if bindir() is None:
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    monkeypatch.setenv("XIAOQU_BENCH_NATIONAL_PG", "defaults")  # no 6 GB of buffers in a test
+    primary = Cluster(Path(tempfile.mkdtemp(prefix="xiaoqu-pg-national-"))).init()
+    try:
+        primary.start(durable=True)
+        copy_suite_schema(primary, "imported")
+        copy_suite_schema(primary, "raw")
+        generate_register(tmp_path / "reg", estates=3, dwellings=60, seed=5, preset="guizhou")
+        run_xiaoqu(primary.url("imported"), "import", str(tmp_path / "reg"))
+        _restart(primary, "1GB")
+        counts = _counts(primary.url("imported"))
+        assert counts["registry_dwelling"] == 60 and counts["registry_ownership"] > 0
+        with Scratch(primary.url(), "xiaoqu-test-national-") as scratch:
+            files, rows = _dump(scratch, primary.url("imported"))
+            with psycopg.connect(primary.url(), autocommit=True) as conn:
+                conn.execute('DROP DATABASE "imported" WITH (FORCE)')
+            seconds = _raw_copy(scratch, files, primary.url("raw"))
+            assert not any(path.exists() for _table, path in files)
+        assert rows == sum(counts.values()) and seconds > 0
+        assert _counts(primary.url("raw")) == counts
+    finally:
+        primary.remove()
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in TABLES
+        }
