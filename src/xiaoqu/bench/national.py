@@ -29,7 +29,7 @@ from the imported database to a file, untimed, and that database dropped) into a
 fresh database in one transaction, timing the ``COPY FROM`` and the commit; the import's
 rows/s is reported against it.
 
-At scale 1 the database takes about 35 GB and its WAL 16 GB, on a disk with some 80 GB
+At scale 1 the database takes about 30 GB and its WAL 16 GB, on a disk with some 80 GB
 free: the register's files are removed once imported, the partitioned copies once measured,
 the primary is restarted with 1 GB of WAL before its replica is made (``_restart``) and with
 16 GB again for the baseline, and the replica is removed before the baseline.

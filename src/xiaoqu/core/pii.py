@@ -45,8 +45,8 @@ def id_check_digit(first17: str) -> str:
 
 # Bytes of HMAC-SHA256 kept of an ID number: 128 bits keep a collision out of reach for the
 # country's people and far beyond (about n²/2¹²⁹ for n numbers), and as bytes rather than
-# hexadecimal text the people table's unique index is under half the size and grows
-# faster (docs/benchmarks.md, national scale).
+# hexadecimal text the people table's unique index is under half the size and quicker to
+# fill (docs/benchmarks.md, national scale).
 ID_HASH_BYTES = 16
 
 
